@@ -1,0 +1,120 @@
+/**
+ * Converting between a complete chat response and its stream of chunks: assembling a stream (for
+ * caching and metering) and replaying a stored answer as a stream.
+ */
+import type { ChatCompletionChunk, ChatCompletionResponse, FinishReason, ToolCall, Usage } from './types.js';
+
+interface ChoiceAcc {
+  content: string;
+  hasContent: boolean;
+  refusal?: string;
+  toolCalls: ToolCall[];
+  finish: FinishReason;
+}
+
+/** Accumulates chunks into the equivalent complete response. */
+export class ChunkAccumulator {
+  id = '';
+  model = '';
+  created = 0;
+  usage?: Usage;
+  systemFingerprint?: string | null;
+  readonly #choices: ChoiceAcc[] = [];
+
+  add(chunk: ChatCompletionChunk): void {
+    if (!this.id) {
+      this.id = chunk.id;
+      this.model = chunk.model;
+      this.created = chunk.created;
+      this.systemFingerprint = chunk.system_fingerprint;
+    }
+    if (chunk.usage) this.usage = chunk.usage;
+    for (const ch of chunk.choices) {
+      const acc = (this.#choices[ch.index] ??= { content: '', hasContent: false, toolCalls: [], finish: null });
+      const d = ch.delta;
+      if (d) {
+        if (typeof d.content === 'string') {
+          acc.content += d.content;
+          acc.hasContent = true;
+        }
+        if (typeof d.refusal === 'string') acc.refusal = (acc.refusal ?? '') + d.refusal;
+        if (d.tool_calls) {
+          for (const tc of d.tool_calls) {
+            const slot = (acc.toolCalls[tc.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+            if (tc.id) slot.id = tc.id;
+            if (tc.function?.name) slot.function.name += tc.function.name;
+            if (tc.function?.arguments) slot.function.arguments += tc.function.arguments;
+          }
+        }
+      }
+      if (ch.finish_reason) acc.finish = ch.finish_reason;
+    }
+  }
+
+  /** True when every choice seen has a finish reason. */
+  get finished(): boolean {
+    return this.#choices.length > 0 && this.#choices.every((c) => c?.finish);
+  }
+
+  get hasToolCalls(): boolean {
+    return this.#choices.some((c) => c && c.toolCalls.length > 0);
+  }
+
+  toResponse(): ChatCompletionResponse {
+    return {
+      id: this.id,
+      object: 'chat.completion',
+      created: this.created,
+      model: this.model,
+      choices: this.#choices.map((c, index) => ({
+        index,
+        message: {
+          role: 'assistant' as const,
+          content: c.hasContent || c.toolCalls.length === 0 ? c.content : null,
+          ...(c.refusal !== undefined ? { refusal: c.refusal } : {}),
+          ...(c.toolCalls.length ? { tool_calls: c.toolCalls.filter(Boolean) } : {}),
+        },
+        finish_reason: c.finish,
+      })),
+      ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.systemFingerprint !== undefined ? { system_fingerprint: this.systemFingerprint } : {}),
+    };
+  }
+}
+
+/** Split text into pieces of at most `size` characters. */
+export const fixedPieces = (size: number) => (text: string): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+};
+
+/**
+ * Replay a complete response as chunks: a role chunk, the content in pieces, tool calls, the finish
+ * chunk, and a usage chunk when the response has usage.
+ */
+export function responseToChunks(res: ChatCompletionResponse, split: (text: string) => string[] = fixedPieces(64)): ChatCompletionChunk[] {
+  const base = { id: res.id, object: 'chat.completion.chunk' as const, created: res.created, model: res.model };
+  const out: ChatCompletionChunk[] = [];
+  for (const choice of res.choices) {
+    const msg = choice.message;
+    out.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    const text = typeof msg.content === 'string' ? msg.content : '';
+    for (const piece of split(text)) {
+      out.push({ ...base, choices: [{ index: choice.index, delta: { content: piece }, finish_reason: null }] });
+    }
+    (msg.tool_calls ?? []).forEach((tc, index) => {
+      out.push({
+        ...base,
+        choices: [{
+          index: choice.index,
+          delta: { tool_calls: [{ index, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: tc.function.arguments } }] },
+          finish_reason: null,
+        }],
+      });
+    });
+    out.push({ ...base, choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }] });
+  }
+  if (res.usage) out.push({ ...base, choices: [], usage: res.usage });
+  return out;
+}

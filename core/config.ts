@@ -1,0 +1,174 @@
+/**
+ * defineConfig, the config schema and its validation. A mistake produces one ConfigError naming the
+ * path, what was expected and how to fix it; the CLI prints it and exits 1 before listening.
+ */
+import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
+import { bestError, compile, formatAjvError } from './validation.js';
+
+export type * from './config-types.js';
+
+/** Identity function that gives a config file its types. */
+export function defineConfig(config: SwitchyardConfig): SwitchyardConfig {
+  return config;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly path: string, readonly detail: string, readonly fix?: string) {
+    super(`Invalid configuration: ${path} ${detail}.${fix ? ` ${fix}` : ''}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const pluginList = { type: 'array', items: { type: 'object', required: ['name'] } };
+const posInt = { type: 'integer', minimum: 1 };
+const nonNegInt = { type: 'integer', minimum: 0 };
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        prefix: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$' },
+        bodyLimit: posInt,
+        tls: {
+          type: 'object', additionalProperties: false, required: ['cert', 'key'],
+          properties: { cert: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+        },
+        allowUnauthenticatedRemote: { type: 'boolean' },
+        shutdownTimeoutMs: nonNegInt,
+      },
+    },
+    providers: pluginList,
+    plugins: pluginList,
+    auth: {
+      anyOf: [
+        { const: false },
+        {
+          type: 'object', additionalProperties: false, required: ['keys'],
+          properties: {
+            keys: {
+              type: 'array',
+              items: {
+                anyOf: [
+                  { type: 'string', minLength: 8 },
+                  {
+                    type: 'object', additionalProperties: false,
+                    properties: {
+                      id: { type: 'string', minLength: 1 },
+                      key: { type: 'string', minLength: 8 },
+                      keyHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+                      project: { type: 'string' },
+                      name: { type: 'string' },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      ],
+    },
+    routing: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        aliases: {
+          type: 'object',
+          additionalProperties: {
+            anyOf: [
+              { type: 'string', pattern: '^[^/]+/.+$' },
+              { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^/]+/.+$' } },
+            ],
+          },
+        },
+        defaultProvider: { type: 'string', minLength: 1 },
+      },
+    },
+    failover: {
+      anyOf: [
+        { const: false },
+        {
+          type: 'object', additionalProperties: false,
+          properties: { retries: nonNegInt, backoffMs: nonNegInt, maxBackoffMs: nonNegInt },
+        },
+      ],
+    },
+    cache: {
+      anyOf: [
+        { const: false },
+        {
+          type: 'object', additionalProperties: false,
+          properties: { ttlSeconds: posInt, maxTemperature: { type: 'number', minimum: 0 } },
+        },
+      ],
+    },
+    meter: { anyOf: [{ const: false }, { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } }] },
+    upstream: {
+      type: 'object', additionalProperties: false,
+      properties: { timeoutMs: posInt, connectTimeoutMs: posInt, connections: posInt, keepAliveTimeoutMs: posInt },
+    },
+    logging: {
+      type: 'object', additionalProperties: false,
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
+    store: { type: 'object' },
+    logger: { type: 'object' },
+  },
+};
+
+const FIXES: Record<string, string> = {
+  'server.port': 'Use a port number such as 4000.',
+  'server.prefix': 'Use a path such as "/ai" (leading slash, no trailing slash).',
+  'auth.keys': 'Each key is a string of at least 8 characters or { id, key | keyHash, project }.',
+  'routing.aliases': 'Targets are written "provider/model", e.g. "openai/gpt-4o-mini".',
+};
+
+const validate = compile(schema);
+
+/** Validate a config object; throws ConfigError. */
+export function validateConfig(config: unknown): asserts config is SwitchyardConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ConfigError('(root)', 'must be an object', 'Export `defineConfig({ ... })` as the default export.');
+  }
+  if (!validate(config)) {
+    const f = formatAjvError(bestError(validate.errors!), '', config);
+    const fixKey = Object.keys(FIXES).find((k) => f.path === k || f.path.startsWith(k + '.') || f.path.startsWith(k + '['));
+    throw new ConfigError(f.path, f.message, fixKey ? FIXES[fixKey] : undefined);
+  }
+  for (const list of ['providers', 'plugins'] as const) {
+    (config as SwitchyardConfig)[list]?.forEach((p, i) => {
+      if (typeof (p as { apply?: unknown }).apply !== 'function') {
+        throw new ConfigError(`${list}[${i}]`, 'is not a plugin', 'Call the plugin factory, e.g. `openai()` rather than `openai`.');
+      }
+    });
+  }
+}
+
+const DEFAULT_SERVER = {
+  host: '127.0.0.1',
+  port: 4000,
+  prefix: '',
+  bodyLimit: 10 * 1024 * 1024,
+  allowUnauthenticatedRemote: false,
+  shutdownTimeoutMs: 10_000,
+};
+
+/** Fill defaults. `envProviders` supplies providers when the config names none. */
+export function resolveConfig(config: SwitchyardConfig, envProviders: () => ResolvedConfig['providers']): ResolvedConfig {
+  validateConfig(config);
+  return {
+    ...config,
+    server: { ...DEFAULT_SERVER, ...config.server },
+    providers: config.providers ?? envProviders(),
+    plugins: config.plugins ?? [],
+  };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

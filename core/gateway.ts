@@ -1,0 +1,170 @@
+/**
+ * createGateway: resolve the config, build hooks and registries, apply plugins, mount routes.
+ * Returns the Koa app, a middleware for mounting inside another Koa app, listen() and close().
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { builtinPlugins } from '../plugins/builtin.js';
+import { providersFromEnv } from '../plugins/providers/from-env.js';
+import { ConfigError, isLoopback, resolveConfig } from './config.js';
+import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
+import { GatewayError } from './errors.js';
+import type { Gateway } from './gateway-types.js';
+import { createHooks } from './hooks.js';
+import { chatHandler, embeddingsHandler, modelsHandler } from './http/handlers.js';
+import { openaiDialect, openaiErrorBody } from './http/openai-dialect.js';
+import { createLogger } from './logger.js';
+import { errorSummary } from './pipeline.js';
+import { validatePlugin, type Plugin } from './plugin.js';
+import { ProviderRegistry } from './provider.js';
+import { Stage } from './stages.js';
+import { MemoryStore } from './store.js';
+import { UpstreamClient } from './upstream.js';
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+export interface Listening {
+  server: http.Server | https.Server;
+  /** Base URL of the running gateway, e.g. http://127.0.0.1:4000 (plus the prefix). */
+  url: string;
+}
+
+export interface SwitchyardGateway extends Gateway {
+  /** A standalone Koa app serving the gateway (with a JSON 404 for unknown routes). */
+  readonly app: Koa;
+  /** Middleware serving the gateway's routes, for `yourApp.use(gateway.middleware())`. */
+  middleware(): Koa.Middleware;
+  /** Start serving (HTTPS when server.tls is set). Refuses unauthenticated non-loopback hosts. */
+  listen(options?: ListenOptions): Promise<Listening>;
+  /** Stop accepting, let in-flight requests and streams finish (bounded), then release everything. */
+  close(): Promise<void>;
+  /** Requests being served right now. */
+  readonly inFlight: number;
+  readonly draining: boolean;
+}
+
+export async function createGateway(config: SwitchyardConfig = {}): Promise<SwitchyardGateway> {
+  const resolved: ResolvedConfig = resolveConfig(config, () => providersFromEnv(process.env));
+  const log = resolved.logger ?? createLogger(resolved.logging);
+  const hooks = createHooks();
+  const providers = new ProviderRegistry();
+  const store = resolved.store ?? new MemoryStore();
+  const upstream = new UpstreamClient(resolved.upstream);
+  const router = new Router(resolved.server.prefix ? { prefix: resolved.server.prefix } : {});
+
+  const gateway: Gateway = Object.freeze({ hooks, providers, store, log, upstream, router, config: resolved, Stage });
+
+  const plugins: Plugin[] = [...resolved.providers, ...builtinPlugins(resolved), ...resolved.plugins];
+  for (const plugin of plugins) validatePlugin(plugin);
+  for (const plugin of plugins) await plugin.apply(gateway);
+
+  let draining = false;
+  let inFlight = 0;
+  let listening: Listening | undefined;
+
+  router.get('/health', (kctx) => {
+    kctx.body = { status: 'ok' };
+  });
+  router.get('/ready', (kctx) => {
+    const names = providers.list().map((p) => p.name);
+    const ready = !draining && names.length > 0;
+    kctx.status = ready ? 200 : 503;
+    kctx.body = { status: draining ? 'draining' : ready ? 'ready' : 'no_providers', providers: names };
+  });
+  router.get('/v1/models', modelsHandler(gateway));
+  router.post('/v1/chat/completions', chatHandler(gateway, openaiDialect));
+  router.post('/v1/embeddings', embeddingsHandler(gateway));
+
+  const routes = router.routes();
+  const allowed = router.allowedMethods({
+    throw: true,
+    methodNotAllowed: () => new GatewayError(405, 'Method not allowed for this URL.', { code: 'method_not_allowed' }),
+    notImplemented: () => new GatewayError(501, 'Method not implemented.', { code: 'not_implemented' }),
+  });
+
+  const serve: Koa.Middleware = async (kctx, next) => {
+    inFlight++;
+    kctx.res.once('close', () => inFlight--);
+    if (draining) kctx.set('connection', 'close');
+    try {
+      // Router middleware is typed for router contexts; at runtime it accepts any Koa context.
+      await (routes as unknown as Koa.Middleware)(kctx, async () => (allowed as unknown as Koa.Middleware)(kctx, next));
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : undefined;
+      if (!err) log.error({ err: errorSummary(e) }, 'unhandled error');
+      const body = err ? openaiErrorBody(err) : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
+      kctx.status = err?.status ?? 500;
+      kctx.body = body;
+    }
+  };
+
+  const app = new Koa();
+  app.silent = true; // errors are answered and logged by `serve`
+  app.use(serve);
+  app.use((kctx) => {
+    kctx.status = 404;
+    kctx.body = openaiErrorBody(new GatewayError(404, `Unknown request URL: ${kctx.method} ${kctx.path}.`, { code: 'unknown_url' }));
+  });
+
+  await hooks.ready.promise();
+
+  const self: SwitchyardGateway = {
+    ...gateway,
+    app,
+    middleware: () => serve,
+    get inFlight() { return inFlight; },
+    get draining() { return draining; },
+    async listen(options: ListenOptions = {}): Promise<Listening> {
+      const host = options.host ?? resolved.server.host;
+      const port = options.port ?? resolved.server.port;
+      if (!isLoopback(host) && !hooks.auth.isUsed() && !resolved.server.allowUnauthenticatedRemote) {
+        throw new ConfigError('server.host', `is "${host}", reachable from other machines, but no client auth is configured`,
+          'Configure auth.keys (or an auth plugin), or set server.allowUnauthenticatedRemote: true if a proxy in front authenticates.');
+      }
+      const tls = resolved.server.tls;
+      const server = tls
+        ? https.createServer({ cert: pem(tls.cert), key: pem(tls.key) }, app.callback())
+        : http.createServer(app.callback());
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      listening = { server, url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}${resolved.server.prefix}` };
+      log.info({ url: listening.url, providers: providers.list().map((p) => p.name) }, 'switchyard listening');
+      return listening;
+    },
+    async close(): Promise<void> {
+      if (draining) return;
+      draining = true;
+      const server = listening?.server;
+      const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+      server?.closeIdleConnections();
+      const deadline = Date.now() + resolved.server.shutdownTimeoutMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (inFlight > 0) log.warn({ inFlight }, 'shutdown timeout: closing remaining connections');
+      server?.closeAllConnections();
+      await closed;
+      await hooks.close.promise().catch((err) => log.warn({ err: errorSummary(err) }, 'a close hook failed'));
+      await Promise.allSettled(providers.list().map((p) => p.close?.()));
+      await upstream.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      log.info('switchyard stopped');
+      await new Promise<void>((r) => log.flush(() => r()));
+    },
+  };
+  return self;
+}
+
+function pem(value: string): string {
+  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+}

@@ -1,0 +1,175 @@
+/**
+ * Koa handlers for the model endpoints. They build the request context, run the pipeline and render
+ * the outcome (JSON or SSE) in the ingress dialect, and always emit the meter record at the end.
+ */
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import type { ChatContext, EmbeddingsContext, ModelsContext, RequestContext } from '../context.js';
+import type { GatewayError } from '../errors.js';
+import type { Gateway } from '../gateway-types.js';
+import { asGatewayError, finishRequest, runAuth, runChat, runEmbeddings } from '../pipeline.js';
+import { clientClosed } from '../upstream.js';
+import { readJson } from './body.js';
+import type { Dialect } from './dialect.js';
+import { openaiErrorBody, parseEmbeddings } from './openai-dialect.js';
+import { startSse, writeSse } from './sse-writer.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface Base {
+  id: string;
+  signal: AbortSignal;
+  startedAt: number;
+  time: number;
+}
+
+/** Request id (the client's x-request-id if sane) and an AbortSignal that fires on disconnect. */
+function begin(kctx: Koa.Context): Base {
+  const startedAt = performance.now();
+  const given = kctx.get('x-request-id');
+  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  const controller = new AbortController();
+  const res = kctx.res;
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  kctx.set('x-request-id', id);
+  return { id, signal: controller.signal, startedAt, time: Date.now() };
+}
+
+function contextFields(gw: Gateway, kctx: Koa.Context, base: Base, dialect: string) {
+  return {
+    id: base.id,
+    dialect,
+    headers: kctx.headers,
+    time: base.time,
+    startedAt: base.startedAt,
+    signal: base.signal,
+    log: gw.log.child({ reqId: base.id }),
+    targets: [],
+    attempts: [],
+    responseHeaders: {},
+    state: {},
+  };
+}
+
+function responseHeaders(ctx: RequestContext): Record<string, string> {
+  const h: Record<string, string> = { 'x-request-id': ctx.id };
+  if (ctx.target) {
+    h['x-switchyard-provider'] = ctx.target.provider;
+    h['x-switchyard-model'] = ctx.target.model;
+  }
+  if (ctx.attempts.length) h['x-switchyard-attempts'] = String(ctx.attempts.length);
+  if (ctx.cache) h['x-switchyard-cache'] = ctx.cache;
+  return Object.assign(h, ctx.responseHeaders);
+}
+
+function sendError(kctx: Koa.Context, err: GatewayError, body: unknown, ctx?: RequestContext): void {
+  if (ctx) kctx.set(responseHeaders(ctx));
+  kctx.set(err.headers);
+  kctx.status = err.status === 499 ? 499 : err.status;
+  kctx.body = body;
+}
+
+export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
+  const limit = gw.config.server.bodyLimit;
+  return async (kctx) => {
+    const base = begin(kctx);
+    let ctx: ChatContext | undefined;
+    try {
+      const request = dialect.parseChat(await readJson(kctx.req, limit));
+      ctx = {
+        ...contextFields(gw, kctx, base, dialect.name),
+        operation: 'chat',
+        requestedModel: request.model,
+        request,
+        stream: request.stream === true,
+      };
+      const outcome = await runChat(gw, ctx);
+      if (outcome.kind === 'response') {
+        kctx.set(responseHeaders(ctx));
+        kctx.type = 'application/json';
+        kctx.body = JSON.stringify(dialect.renderChat(outcome.response, ctx));
+        finishRequest(gw, ctx, 200);
+        return;
+      }
+      kctx.respond = false;
+      const res = kctx.res;
+      const enc = dialect.streamEncoder(ctx);
+      startSse(res, responseHeaders(ctx));
+      let error: GatewayError | undefined;
+      try {
+        for await (const chunk of outcome.chunks) {
+          const text = enc.chunk(chunk);
+          if (text && !(await writeSse(res, text, base.signal))) break;
+        }
+        if (!base.signal.aborted) res.end(enc.end());
+      } catch (e) {
+        error = asGatewayError(e, ctx);
+        ctx.log.warn({ status: error.status, code: error.code, provider: ctx.target?.provider }, 'stream failed after it started');
+        if (!base.signal.aborted) res.end(enc.error(error));
+      }
+      if (base.signal.aborted) {
+        error = clientClosed();
+        res.destroy();
+      }
+      finishRequest(gw, ctx, error ? error.status : 200, error);
+    } catch (e) {
+      const err = base.signal.aborted ? clientClosed() : asGatewayError(e, ctx ?? { id: base.id, log: gw.log });
+      sendError(kctx, err, dialect.errorBody(err), ctx);
+      if (ctx) finishRequest(gw, ctx, err.status, err);
+    }
+  };
+}
+
+export function embeddingsHandler(gw: Gateway): Koa.Middleware {
+  const limit = gw.config.server.bodyLimit;
+  return async (kctx) => {
+    const base = begin(kctx);
+    let ctx: EmbeddingsContext | undefined;
+    try {
+      const request = parseEmbeddings(await readJson(kctx.req, limit));
+      ctx = {
+        ...contextFields(gw, kctx, base, 'openai'),
+        operation: 'embeddings',
+        requestedModel: request.model,
+        request,
+        stream: false,
+      };
+      const response = await runEmbeddings(gw, ctx);
+      kctx.set(responseHeaders(ctx));
+      kctx.type = 'application/json';
+      kctx.body = JSON.stringify(response);
+      finishRequest(gw, ctx, 200);
+    } catch (e) {
+      const err = base.signal.aborted ? clientClosed() : asGatewayError(e, ctx ?? { id: base.id, log: gw.log });
+      sendError(kctx, err, openaiErrorBody(err), ctx);
+      if (ctx) finishRequest(gw, ctx, err.status, err);
+    }
+  };
+}
+
+/** GET /v1/models: every enabled provider's models as "provider/model", plus configured aliases. */
+export function modelsHandler(gw: Gateway): Koa.Middleware {
+  return async (kctx) => {
+    const base = begin(kctx);
+    try {
+      if (gw.hooks.auth.isUsed()) {
+        const ctx: ModelsContext = { ...contextFields(gw, kctx, base, 'openai'), operation: 'models', requestedModel: '', request: {}, stream: false };
+        await runAuth(gw, ctx);
+      }
+      const created = Math.floor(Date.now() / 1000);
+      const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = [];
+      for (const p of gw.providers.list()) {
+        for (const m of p.models()) data.push({ id: `${p.name}/${m.id}`, object: 'model', created: m.created ?? created, owned_by: p.name });
+      }
+      for (const alias of Object.keys(gw.config.routing?.aliases ?? {})) {
+        data.push({ id: alias, object: 'model', created, owned_by: 'switchyard' });
+      }
+      kctx.body = { object: 'list', data };
+    } catch (e) {
+      const err = asGatewayError(e, { id: base.id, log: gw.log });
+      sendError(kctx, err, openaiErrorBody(err));
+    }
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The provider adapter contract and the registry of enabled providers. A provider plugin registers
+ * one adapter; the core calls it for each attempt with the canonical (OpenAI-shaped) request.
+ */
+import type { RequestContext, Target } from './context.js';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  ModelInfo,
+} from './types.js';
+
+export interface UpstreamCall {
+  target: Target;
+  /** Aborted when the client disconnects or the gateway gives up on the attempt. */
+  signal: AbortSignal;
+  ctx: RequestContext;
+}
+
+export interface ProviderAdapter {
+  readonly name: string;
+  /** Models advertised by GET /v1/models and used to resolve bare model names. */
+  models(): ModelInfo[];
+  /** Whether a bare model name not in models() belongs to this provider (e.g. /^gpt-/). */
+  claims?(model: string): boolean;
+  /** A complete chat completion. Throw GatewayError for failures (set `retryable`). */
+  chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse>;
+  /**
+   * A streamed chat completion. Resolve once the upstream accepted the request (throw before that
+   * for errors that have a status); the iterable then yields canonical chunks. When the upstream
+   * reports usage, the last chunk carries it (`choices: []`, `usage`). A stream that ends without
+   * its normal terminator, or carries an error event, must throw a GatewayError.
+   */
+  chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>>;
+  embeddings?(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse>;
+  /** Settings to show in `switchyard check` (secrets masked). */
+  describe?(): Record<string, string>;
+  /** Release pooled connections. */
+  close?(): Promise<void>;
+}
+
+export class ProviderRegistry {
+  readonly #adapters = new Map<string, ProviderAdapter>();
+
+  register(adapter: ProviderAdapter): void {
+    if (this.#adapters.has(adapter.name)) {
+      throw new Error(`Provider "${adapter.name}" is registered twice. Give the second one another name.`);
+    }
+    this.#adapters.set(adapter.name, adapter);
+  }
+
+  get(name: string): ProviderAdapter | undefined {
+    return this.#adapters.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#adapters.has(name);
+  }
+
+  list(): ProviderAdapter[] {
+    return [...this.#adapters.values()];
+  }
+}

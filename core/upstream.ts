@@ -1,0 +1,115 @@
+/**
+ * Pooled upstream HTTP (undici). One Agent per gateway keeps keep-alive connections per origin.
+ * Transport failures become GatewayErrors with stable codes: 504 upstream_timeout, 502
+ * upstream_unreachable, and 499 client_closed_request when our own client went away.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { GatewayError, errors } from './errors.js';
+
+export interface UpstreamOptions {
+  /** Longest wait for response headers, and longest silence between body chunks. Default 600 000 ms. */
+  timeoutMs?: number;
+  /** TCP/TLS connect timeout. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Max connections per upstream origin. Default 256. */
+  connections?: number;
+  /** Idle keep-alive time for pooled connections. Default 30 000 ms. */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface UpstreamRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  signal: AbortSignal;
+  /** Overrides the client-wide timeout for this call. */
+  timeoutMs?: number;
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+export const clientClosed = () =>
+  new GatewayError(499, 'The client closed the request.', { code: 'client_closed_request' });
+
+export class UpstreamClient {
+  readonly agent: Agent;
+  readonly timeoutMs: number;
+
+  constructor(options: UpstreamOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.agent = new Agent({
+      connections: options.connections ?? 256,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  /** Send a request; transport failures are thrown as GatewayErrors. Any status is returned. */
+  async send(provider: string, req: UpstreamRequest): Promise<UpstreamResponse> {
+    const timeout = req.timeoutMs ?? this.timeoutMs;
+    try {
+      return await request(req.url, {
+        dispatcher: this.agent,
+        method: req.method ?? 'POST',
+        headers: req.headers,
+        body: req.body,
+        signal: req.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    } catch (err) {
+      throw transportError(provider, err, timeout, req.signal);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** Map an undici/network error (from a request or while reading its body) to a GatewayError. */
+export function transportError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSignal): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (signal?.aborted) return clientClosed();
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? e.name ?? 'unknown';
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return errors.upstreamTimeout(provider, timeoutMs);
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return errors.upstreamUnreachable(provider, code);
+    default:
+      return errors.upstreamUnreachable(provider, code === 'Error' ? 'network error' : code);
+  }
+}
+
+/** Read at most `limit` bytes of an error body as text (never throws). */
+export async function readErrorBody(res: UpstreamResponse, limit = 64 * 1024): Promise<string> {
+  let out = '';
+  try {
+    for await (const chunk of res.body) {
+      out += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      if (out.length > limit) {
+        res.body.destroy();
+        break;
+      }
+    }
+  } catch {
+    /* a broken error body still leaves us the status */
+  }
+  return out.slice(0, limit);
+}

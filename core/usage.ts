@@ -1,0 +1,29 @@
+/** The metering record produced once per request, after the response or stream has ended. */
+import type { CacheStatus, Operation } from './context.js';
+
+export interface UsageRecord {
+  requestId: string;
+  /** Epoch milliseconds when the request arrived. */
+  time: number;
+  operation: Operation;
+  dialect: string;
+  principalId?: string;
+  project?: string;
+  requestedModel: string;
+  provider?: string;
+  model?: string;
+  stream: boolean;
+  /** HTTP status sent to the client (499 when the client went away first). */
+  status: number;
+  errorCode?: string | null;
+  aborted: boolean;
+  cache?: CacheStatus;
+  latencyMs: number;
+  ttftMs?: number;
+  attempts: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+}

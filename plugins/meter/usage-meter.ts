@@ -1,0 +1,59 @@
+/**
+ * Usage meter: one metadata-only log line per request (ids, model, provider, status, latency, token
+ * counts; never content, never a key) and running totals per provider/model, readable with
+ * `summary()` and kept in the gateway store as counters so they aggregate across instances.
+ */
+import { definePlugin, type Plugin } from '../../core/plugin.js';
+import type { UsageRecord } from '../../core/usage.js';
+
+export interface UsageMeterOptions {
+  /** Write the per-request log line. Default true. */
+  log?: boolean;
+}
+
+export interface UsageTotals {
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  latencyMsTotal: number;
+}
+
+const empty = (): UsageTotals => ({ requests: 0, errors: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0, latencyMsTotal: 0 });
+
+export interface UsageMeterPlugin extends Plugin {
+  /** Totals since start, keyed by "provider/model" (or "-" when no target was reached). */
+  summary(): Record<string, UsageTotals>;
+}
+
+export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
+  const totals = new Map<string, UsageTotals>();
+  const base = definePlugin<UsageMeterOptions>({
+    name: 'usage-meter',
+    defaults: { log: true },
+    schema: { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } },
+    apply(gateway, opts) {
+      gateway.hooks.meter.tapPromise({ name: 'usage-meter', stage: gateway.Stage.NORMAL }, async (r: UsageRecord, ctx) => {
+        const key = r.provider ? `${r.provider}/${r.model}` : '-';
+        const t = totals.get(key) ?? empty();
+        totals.set(key, t);
+        t.requests++;
+        if (r.status >= 400) t.errors++;
+        t.promptTokens += r.promptTokens;
+        t.completionTokens += r.completionTokens;
+        t.cachedTokens += r.cachedTokens;
+        t.reasoningTokens += r.reasoningTokens;
+        t.latencyMsTotal += r.latencyMs;
+        if (opts.log) ctx.log.info({ usage: r }, 'request');
+        const prefix = `usage:${key}:`;
+        await Promise.all([
+          gateway.store.increment(prefix + 'requests', 1),
+          gateway.store.increment(prefix + 'tokens', r.totalTokens),
+        ]);
+      });
+    },
+  })(options);
+  return { ...base, summary: () => Object.fromEntries([...totals].map(([k, v]) => [k, { ...v }])) };
+}
