@@ -14,7 +14,7 @@ export { Stage } from './core/stages.js';
 export { MemoryStore, type Store } from './core/store.js';
 export { parseSse, sseData } from './core/sse.js';
 export { ChunkAccumulator, responseToChunks } from './core/chunks.js';
-export { transportError, readErrorBody, type UpstreamClient } from './core/upstream.js';
+export { transportError, bodyError, readErrorBody, type UpstreamClient } from './core/upstream.js';
 
 export { mock, type MockOptions } from './plugins/providers/mock/index.js';
 export {

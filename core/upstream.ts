@@ -97,6 +97,17 @@ export function transportError(provider: string, err: unknown, timeoutMs: number
   }
 }
 
+/**
+ * Map an error raised while reading a response body: the connection was established, so a broken
+ * socket means the answer was cut short (upstream_stream_interrupted), not that the host is down.
+ */
+export function bodyError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSignal): GatewayError {
+  const mapped = transportError(provider, err, timeoutMs, signal);
+  if (mapped.code !== 'upstream_unreachable') return mapped;
+  const e = err as { code?: string; cause?: { code?: string } };
+  return errors.streamInterrupted(provider, e.code ?? e.cause?.code ?? 'connection lost');
+}
+
 /** Read at most `limit` bytes of an error body as text (never throws). */
 export async function readErrorBody(res: UpstreamResponse, limit = 64 * 1024): Promise<string> {
   let out = '';
