@@ -1,0 +1,138 @@
+/**
+ * The Anthropic adapter: POST {baseURL}/v1/messages with x-api-key and anthropic-version, translating
+ * the canonical request out (request.ts) and the answer back (response.ts, stream.ts, errors.ts).
+ * Embeddings are not offered (Anthropic has no embeddings endpoint).
+ */
+import { errors } from '../../../core/errors.js';
+import { maskSecret } from '../../../core/mask.js';
+import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
+import { parseSse } from '../../../core/sse.js';
+import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ModelInfo } from '../../../core/types.js';
+import { transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { errorFromResponse } from './errors.js';
+import { toAnthropicRequest, type TranslatedRequest } from './request.js';
+import { fromAnthropicMessage } from './response.js';
+import { anthropicEventsToChunks } from './stream.js';
+import type { AnthropicMessage } from './types.js';
+
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+export interface AnthropicSettings {
+  name: string;
+  /** Origin of the API, without /v1 (e.g. https://api.anthropic.com). */
+  baseURL: string;
+  apiKey: string;
+  models: string[];
+  claims?: RegExp;
+  defaultMaxTokens: number;
+  anthropicVersion: string;
+  /** Extra headers for every request (e.g. anthropic-beta). */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly #s: AnthropicSettings;
+  readonly #http: UpstreamClient;
+  readonly #headers: Record<string, string>;
+  readonly #models: ModelInfo[];
+
+  constructor(settings: AnthropicSettings, http: UpstreamClient) {
+    this.name = settings.name;
+    this.#s = settings;
+    this.#http = http;
+    this.#headers = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-api-key': settings.apiKey,
+      'anthropic-version': settings.anthropicVersion,
+      ...settings.headers,
+    };
+    this.#models = settings.models.map((id) => ({ id, kind: 'chat' as const }));
+  }
+
+  models(): ModelInfo[] {
+    return this.#models;
+  }
+
+  claims(model: string): boolean {
+    return this.#s.claims?.test(model) ?? false;
+  }
+
+  describe(): Record<string, string> {
+    return {
+      baseURL: this.#s.baseURL,
+      apiKey: maskSecret(this.#s.apiKey),
+      anthropicVersion: this.#s.anthropicVersion,
+      defaultMaxTokens: String(this.#s.defaultMaxTokens),
+    };
+  }
+
+  async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
+    const t = this.#translate(request, call);
+    const res = await this.#post(t.body, call);
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw transportError(this.name, e, this.#timeout, call.signal);
+    }
+    let msg: AnthropicMessage;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
+    }
+    if (!msg || typeof msg !== 'object' || !Array.isArray(msg.content)) {
+      throw errors.upstreamBadResponse(this.name, 'the body is not a Message');
+    }
+    return fromAnthropicMessage(msg, t.jsonTool);
+  }
+
+  async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
+    const t = this.#translate(request, call);
+    const res = await this.#post({ ...t.body, stream: true }, call, 'text/event-stream');
+    return this.#chunks(res, t, call);
+  }
+
+  get #timeout(): number {
+    return this.#s.timeoutMs ?? this.#http.timeoutMs;
+  }
+
+  #translate(request: ChatCompletionRequest, call: UpstreamCall): TranslatedRequest {
+    const t = toAnthropicRequest(request, { defaultMaxTokens: this.#s.defaultMaxTokens });
+    if (t.dropped.length) {
+      const prev = call.ctx.responseHeaders['x-switchyard-dropped-params'];
+      const all = new Set([...(prev ? prev.split(',') : []), ...t.dropped]);
+      call.ctx.responseHeaders['x-switchyard-dropped-params'] = [...all].join(',');
+    }
+    return t;
+  }
+
+  async #post(body: unknown, call: UpstreamCall, accept?: string): Promise<UpstreamResponse> {
+    const res = await this.#http.send(this.name, {
+      url: `${this.#s.baseURL}/v1/messages`,
+      headers: accept ? { ...this.#headers, accept } : this.#headers,
+      body: JSON.stringify(body),
+      signal: call.signal,
+      timeoutMs: this.#s.timeoutMs,
+    });
+    if (res.statusCode >= 400) throw await errorFromResponse(this.name, res);
+    return res;
+  }
+
+  async *#chunks(res: UpstreamResponse, t: TranslatedRequest, call: UpstreamCall): AsyncGenerator<ChatCompletionChunk> {
+    let complete = false;
+    try {
+      for await (const chunk of anthropicEventsToChunks(parseSse(res.body), { provider: this.name, jsonTool: t.jsonTool })) {
+        if (chunk.usage) complete = true; // the last chunk, sent on message_stop
+        yield chunk;
+      }
+    } catch (e) {
+      throw transportError(this.name, e, this.#timeout, call.signal);
+    } finally {
+      if (!complete || !res.body.readableEnded) res.body.destroy();
+    }
+  }
+}
