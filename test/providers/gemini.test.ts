@@ -428,3 +428,23 @@ test('models: listed and claimed; missing key is a clear boot error', async () =
     if (saved.o !== undefined) process.env.GOOGLE_API_KEY = saved.o;
   }
 });
+
+test('unit: RetryInfo without a retry-after header still yields retry-after; bare JSON error in a stream body is thrown', async () => {
+  const { gatewayErrorFromGoogle } = await import('../../plugins/providers/gemini/errors.js');
+  const e = gatewayErrorFromGoogle('gemini', { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'quota', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '41.5s' }] }, 429);
+  assert.equal(e.status, 429);
+  assert.equal(e.headers['retry-after'], '42');
+  assert.equal(e.retryable, true);
+  const inStream = gatewayErrorFromGoogle('gemini', { code: 503, status: 'UNAVAILABLE', message: 'The model is overloaded.' }, undefined);
+  assert.equal(inStream.status, 503);
+  assert.equal(inStream.code, 'unavailable');
+
+  const { Readable } = await import('node:stream');
+  const { geminiChunks } = await import('../../plugins/providers/gemini/stream.js');
+  const body = Readable.from([Buffer.from('[{\n  "error": {\n    "code": 429,\n    "message": "Quota exceeded.",\n    "status": "RESOURCE_EXHAUSTED"\n  }\n}\n]')]);
+  const gen = geminiChunks('gemini', { statusCode: 200, headers: {}, body } as any, 'm', new AbortController().signal, 1000);
+  await assert.rejects(async () => {
+    for await (const _ of gen) { /* drain */ }
+  }, (err: any) => err.status === 429 && err.code === 'resource_exhausted' && err.message === 'Quota exceeded.');
+  assert.equal(body.destroyed, true);
+});

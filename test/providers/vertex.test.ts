@@ -205,3 +205,22 @@ test('boot errors: no credentials, no project', async () => {
     Object.assign(process.env, saved);
   }
 });
+
+test('concurrent first requests share one token exchange', async () => {
+  const gw2 = await createGateway({
+    providers: [vertex({ name: 'vertex-conc', serviceAccount: JSON.stringify(keyFile(emu.url + '/token')), baseURL: emu.url, project: 'proj-c' })],
+    logging: { level: 'silent' }, failover: false,
+  });
+  const { url } = await gw2.listen({ port: 0 });
+  try {
+    const c2 = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
+    const before = emu.requests.filter((r) => r.path === '/token').length;
+    const answers = await Promise.all([1, 2, 3].map((i) =>
+      c2.chat.completions.create({ model: 'vertex-conc/gemini-2.5-flash', messages: [{ role: 'user', content: `echo: n${i}` }] })));
+    assert.deepEqual(answers.map((a) => a.choices[0].message.content), ['n1', 'n2', 'n3']);
+    assert.equal(emu.requests.filter((r) => r.path === '/token').length - before, 1);
+    assert.equal(emu.requests.filter((r) => r.path.startsWith('/v1/projects/proj-c/')).length, 3);
+  } finally {
+    await gw2.close();
+  }
+});
