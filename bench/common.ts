@@ -1,0 +1,152 @@
+/**
+ * Shared helpers for the benchmark: free ports, spawning server processes with tsx, waiting for a
+ * port, reading RSS and CPU time from /proc, and killing every child we started (even on error).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(BENCH_DIR, '..');
+export const DEPS_DIR = path.join(BENCH_DIR, '.deps');
+export const HOST = '127.0.0.1';
+/** The client key Switchyard's "all" scenario accepts (sent as Authorization: Bearer). */
+export const BENCH_CLIENT_KEY = 'sk-bench-client-0123456789abcdef';
+
+/** A port that was free a moment ago, on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolve once something accepts TCP connections on the port (or reject after timeoutMs). */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, HOST);
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${HOST}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const children = new Set<ChildProcess>();
+
+/** Spawn `node [nodeArgs] --import tsx script args`, tracked for cleanup; output to logFile. */
+export function spawnNode(script: string, args: string[], opts: { logFile?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; tsx?: boolean; stdout?: 'pipe' } = {}): ChildProcess {
+  const out = opts.stdout === 'pipe' ? 'pipe' : opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+  const err = opts.logFile ? openSync(opts.logFile, 'a') : 'inherit';
+  const stdio: StdioOptions = ['ignore', out, err];
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.tsx === false ? [] : ['--import', 'tsx'])];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    cwd: ROOT,
+    stdio,
+    env: { ...process.env, ...opts.env },
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Ask a child to stop (SIGTERM), then SIGKILL it after graceMs. */
+export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)));
+}
+
+/** Synchronous last resort, for process 'exit'. */
+export function killAllSync(): void {
+  for (const c of children) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
+let installed = false;
+/** Kill every child on exit, Ctrl-C, SIGTERM and uncaught errors. */
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  process.once('exit', killAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`\nbench: ${sig}, stopping children\n`);
+      stopAll().finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Resident set size of a process in MiB (VmRSS), or NaN if it is gone. */
+export function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+let clkTck: number | undefined;
+function ticksPerSecond(): number {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after "pid (comm) ": state=0 ... utime=11, stime=12
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Percentile of an ascending-sorted array (nearest rank). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** `--name=value` / `--flag` from argv. */
+export function argValue(argv: string[], name: string): string | undefined {
+  const hit = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (!hit) return undefined;
+  const eq = hit.indexOf('=');
+  return eq === -1 ? 'true' : hit.slice(eq + 1);
+}

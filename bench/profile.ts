@@ -1,0 +1,65 @@
+/** Summarise a V8 .cpuprofile (from node --cpu-prof): self time per function and per area. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './common.js';
+import type { ProfileEntry, ProfileSummary } from './report.js';
+
+interface CpuNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile { nodes: CpuNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+
+/** Where a frame lives: a package, a Switchyard source file, node internals, or V8 itself. */
+function locate(url: string, line: number): { where: string; area: string } {
+  if (!url) return { where: '(native / V8)', area: 'V8 / native' };
+  let p = url.startsWith('file://') ? decodeURIComponent(url.slice(7)) : url;
+  if (p.startsWith('node:')) return { where: `${p}:${line + 1}`, area: `node: ${p.replace(/^node:(internal\/)?/, '').split('/')[0]}` };
+  const nm = p.lastIndexOf('node_modules/');
+  if (nm !== -1) {
+    const rest = p.slice(nm + 'node_modules/'.length).split('/');
+    const pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+    return { where: `${rest.join('/')}:${line + 1}`, area: `npm: ${pkg}` };
+  }
+  if (p.startsWith(ROOT)) p = path.relative(ROOT, p);
+  const top = p.split('/').slice(0, 2).join('/');
+  return { where: `${p}:${line + 1}`, area: `switchyard: ${top}` };
+}
+
+export function summariseProfile(file: string, scenario: string, requests: number, rps: number, top = 25): ProfileSummary {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < prof.samples.length; i++) {
+    // timeDeltas[i] is the time since the previous sample; attribute the next delta to this sample.
+    const dt = prof.timeDeltas[i + 1] ?? 0;
+    selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + Math.max(0, dt));
+  }
+  const fns = new Map<string, ProfileEntry>();
+  const areas = new Map<string, number>();
+  let sampled = 0;
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id);
+    if (!n) continue;
+    const name = n.callFrame.functionName || '(anonymous)';
+    if (name === '(idle)') continue;
+    sampled += us;
+    const { where, area } = name.startsWith('(') && !n.callFrame.url ? { where: '', area: name } : locate(n.callFrame.url, n.callFrame.lineNumber);
+    const key = `${name}@${where}`;
+    const e = fns.get(key) ?? { name, where, selfMs: 0, selfPct: 0 };
+    e.selfMs += us / 1000;
+    fns.set(key, e);
+    areas.set(area, (areas.get(area) ?? 0) + us / 1000);
+  }
+  const sampledMs = sampled / 1000;
+  const topFunctions = [...fns.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top)
+    .map((e) => ({ ...e, selfPct: (100 * e.selfMs) / sampledMs }));
+  const byArea = [...areas].map(([area, ms]) => ({ area, selfMs: ms, selfPct: (100 * ms) / sampledMs }))
+    .sort((a, b) => b.selfMs - a.selfMs).slice(0, 20);
+  return {
+    scenario, date: new Date().toISOString(), requests, rps,
+    totalMs: (prof.endTime - prof.startTime) / 1000, sampledMs, topFunctions, byArea,
+  };
+}
