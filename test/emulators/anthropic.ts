@@ -12,7 +12,8 @@
  * Behaviour by requested model id: normal ids answer (content from simulateChat); 'error-<status>'
  * and 'overloaded' (529) and 'context-too-long' answer those errors; 'refuse' answers with
  * stop_reason "refusal"; 'stream-error-midway' streams a little then sends `event: error`
- * (overloaded_error); 'stream-truncated' streams a little then drops the connection; 'slow' waits 2 s.
+ * (overloaded_error); 'stream-truncated' streams a little then drops the connection; 'slow' waits 2 s; 'slow-stream'
+ * waits 50 ms between text deltas.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -30,6 +31,8 @@ export interface RecordedRequest {
 export interface AnthropicEmulator {
   url: string;
   requests: RecordedRequest[];
+  /** Requests whose connection closed before the emulator finished answering. */
+  aborted: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -235,6 +238,8 @@ async function stream(res: http.ServerResponse, body: any, a: Answer): Promise<v
       const pieces = wordPieces(block.text);
       for (const [k, piece] of pieces.entries()) {
         sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
+        if (body.model === 'slow-stream') await new Promise((r) => setTimeout(r, 50));
+        if (res.destroyed) return;
         if (partial && k === 1) {
           await new Promise((r) => setTimeout(r, 20));
           if (body.model === 'stream-truncated') return void res.socket?.destroy();
@@ -270,6 +275,7 @@ async function stream(res: http.ServerResponse, body: any, a: Answer): Promise<v
 export async function startAnthropicEmulator(options: { apiKey?: string } = {}): Promise<AnthropicEmulator> {
   const apiKey = options.apiKey ?? 'test-key';
   const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
 
   const server = http.createServer(async (req, res) => {
@@ -282,7 +288,9 @@ export async function startAnthropicEmulator(options: { apiKey?: string } = {}):
     } catch {
       return sendError(res, invalid('There was an error parsing the body of your request.'));
     }
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+    requests.push(rec);
+    res.on('close', () => { if (!res.writableFinished) aborted.push(rec); });
 
     if (req.method !== 'POST' || req.url !== '/v1/messages') return sendError(res, { status: 404, type: 'not_found_error', message: 'Not Found' });
     if (req.headers['x-api-key'] !== apiKey) return sendError(res, ERRORS['error-401']);
@@ -308,6 +316,7 @@ export async function startAnthropicEmulator(options: { apiKey?: string } = {}):
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    aborted,
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
 }

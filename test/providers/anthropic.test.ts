@@ -574,7 +574,8 @@ test('a truncated stream surfaces as an error in the SDK stream', async () => {
     for await (const c of stream) seen.push(c.choices[0]?.delta.content ?? '');
   })());
   assert.ok(seen.join('').length > 0);
-  assert.match((e.error as { code?: string }).code ?? '', /upstream_stream_interrupted|upstream_unreachable/);
+  assert.equal((e.error as { code?: string }).code, 'upstream_stream_interrupted');
+  assert.equal(e.type, 'api_error');
 });
 
 test('slow upstream beyond timeoutMs -> 504; defaultMaxTokens option used', async () => {
@@ -611,4 +612,67 @@ test('plugin: missing key names ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL is used', 
     if (savedUrl === undefined) delete process.env.ANTHROPIC_BASE_URL; else process.env.ANTHROPIC_BASE_URL = savedUrl;
   }
   assert.ok(baseUrl.startsWith('http://'));
+});
+
+test('client leaving a stream early closes the upstream connection', async () => {
+  const stream = await client.chat.completions.create({ model: 'anthropic/slow-stream', messages: [{ role: 'user', content: 'Tell me a long story.' }], stream: true });
+  let n = 0;
+  for await (const c of stream) {
+    assert.equal(c.object, 'chat.completion.chunk');
+    if (++n === 2) break;
+  }
+  const end = Date.now() + 3000;
+  while (!emu.aborted.some((r) => r.body?.model === 'slow-stream') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(emu.aborted.some((r) => r.body?.model === 'slow-stream'), 'the upstream saw the connection close');
+  assert.equal(emu.aborted.filter((r) => r.body?.model === 'claude-sonnet-4-5').length, 0, 'completed streams were not cut');
+});
+
+test('stream translation: ping and unknown events ignored, in-stream error types mapped', async () => {
+  const ev = (event: string, data: unknown) => ({ event, data: JSON.stringify(data) });
+  async function* events() {
+    yield ev('message_start', { type: 'message_start', message: { id: 'msg_x', model: 'claude-x', usage: { input_tokens: 10, cache_read_input_tokens: 4, output_tokens: 1 } } });
+    yield ev('ping', { type: 'ping' });
+    yield ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'abc' } });
+    yield ev('content_block_stop', { type: 'content_block_stop', index: 0 });
+    yield ev('some_future_event', { type: 'some_future_event' });
+    yield ev('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } });
+    yield ev('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } });
+    yield ev('content_block_stop', { type: 'content_block_stop', index: 1 });
+    yield ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'pause_turn', stop_sequence: null }, usage: { output_tokens: 7 } });
+    yield ev('message_stop', { type: 'message_stop' });
+  }
+  const { anthropicEventsToChunks } = await import('../../plugins/providers/anthropic/stream.js');
+  const chunks = [];
+  for await (const c of anthropicEventsToChunks(events(), { provider: 'anthropic', created: 1 })) chunks.push(c);
+  assert.deepEqual(chunks.map((c) => c.choices[0]?.delta), [{ role: 'assistant', content: '' }, { content: 'Hi' }, {}, undefined]);
+  assert.equal(chunks[2].choices[0].finish_reason, 'stop');
+  assert.deepEqual(chunks[3].usage, {
+    prompt_tokens: 14, completion_tokens: 7, total_tokens: 21,
+    prompt_tokens_details: { cached_tokens: 4, cache_creation_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  });
+
+  async function* failing() {
+    yield ev('message_start', { type: 'message_start', message: { id: 'msg_y', model: 'claude-x', usage: {} } });
+    yield ev('error', { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } });
+  }
+  const { GatewayError } = await import('../../core/errors.js');
+  await assert.rejects(async () => {
+    for await (const _ of anthropicEventsToChunks(failing(), { provider: 'anthropic' })) { /* drain */ }
+  }, (e: unknown) => {
+    assert.ok(e instanceof GatewayError);
+    assert.equal(e.status, 429);
+    assert.equal(e.code, 'rate_limit_error');
+    assert.equal(e.retryable, true);
+    return true;
+  });
+
+  const { toGatewayError } = await import('../../plugins/providers/anthropic/errors.js');
+  const overloaded = toGatewayError('anthropic', { status: 529, type: 'overloaded_error', message: 'Overloaded' });
+  assert.equal(overloaded.status, 503);
+  assert.equal(overloaded.retryable, true);
+  assert.deepEqual(overloaded.upstream, { provider: 'anthropic', status: 529 });
+  const invalid = toGatewayError('anthropic', { status: 400, type: 'invalid_request_error', message: 'max_tokens: Field required' });
+  assert.equal(invalid.retryable, false);
+  assert.equal(invalid.code, 'invalid_request_error');
 });

@@ -3,7 +3,7 @@
  * the canonical request out (request.ts) and the answer back (response.ts, stream.ts, errors.ts).
  * Embeddings are not offered (Anthropic has no embeddings endpoint).
  */
-import { errors } from '../../../core/errors.js';
+import { GatewayError, errors } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import { parseSse } from '../../../core/sse.js';
@@ -130,7 +130,12 @@ export class AnthropicAdapter implements ProviderAdapter {
         yield chunk;
       }
     } catch (e) {
-      throw transportError(this.name, e, this.#timeout, call.signal);
+      const err = transportError(this.name, e, this.#timeout, call.signal);
+      // A connection lost after the stream started is an interrupted stream, not an unreachable host.
+      if (err.code === 'upstream_unreachable' && !(e instanceof GatewayError)) {
+        throw errors.streamInterrupted(this.name, `the connection was lost before message_stop`);
+      }
+      throw err;
     } finally {
       if (!complete || !res.body.readableEnded) res.body.destroy();
     }

@@ -55,7 +55,10 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
   });
   const bad = (detail: string) => errors.upstreamBadResponse(provider, detail);
 
+  let stopped = false;
   for await (const ev of events) {
+    // After message_stop, read the body to its end so the pooled connection can be reused.
+    if (stopped) continue;
     const name = ev.event;
     if (name === 'ping') continue;
     if (name === 'error') throw errorFromEvent(provider, ev.data);
@@ -159,11 +162,12 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
         yield chunk({}, finish);
         const u: Usage = mapUsage(usage, thinkingText);
         yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage: u };
-        return;
+        stopped = true;
+        break;
       }
       default:
         break; // unknown event types are ignored, as Anthropic's versioning policy asks
     }
   }
-  throw errors.streamInterrupted(provider, 'the connection closed before message_stop');
+  if (!stopped) throw errors.streamInterrupted(provider, 'the connection closed before message_stop');
 }
