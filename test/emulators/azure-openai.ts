@@ -17,7 +17,7 @@
  * Behaviour by deployment name: normal names answer (content from simulateChat); 'error-<status>',
  * 'overloaded', 'context-too-long', 'content-filter-prompt' (400 content_filter), 'content-filter'
  * (200 with finish_reason content_filter), 'stream-error-midway', 'stream-truncated', 'slow' (2 s),
- * 'missing' (DeploymentNotFound).
+ * 'missing' (DeploymentNotFound), 'slow-stream' (50 ms between chunks).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +35,8 @@ export interface RecordedRequest {
 export interface AzureOpenAIEmulator {
   url: string;
   requests: RecordedRequest[];
+  /** Requests whose connection closed before the emulator finished answering. */
+  aborted: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 export async function startAzureOpenAIEmulator(options: { apiKey?: string } = {}): Promise<AzureOpenAIEmulator> {
   const apiKey = options.apiKey ?? 'test-key';
   const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
 
   const server = http.createServer(async (req, res) => {
@@ -109,6 +112,7 @@ export async function startAzureOpenAIEmulator(options: { apiKey?: string } = {}
     const text = Buffer.concat(parts).toString('utf8');
     const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
     requests.push(rec);
+    res.on('close', () => { if (!res.writableFinished) aborted.push(rec); });
 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const body = rec.body ?? {};
@@ -187,6 +191,7 @@ export async function startAzureOpenAIEmulator(options: { apiKey?: string } = {}
       write(decorate(c));
       // Azure's asynchronous filter may annotate a finished range with an event that has no delta.
       if (c === chunks[1]) write({ ...c, choices: [{ index: 0, finish_reason: null, delta: {}, content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: 5 }, content_filter_results: choiceFilterResults() }] });
+      if (deployment === 'slow-stream') await new Promise((r) => setTimeout(r, 50));
       if (res.destroyed) return;
     }
     if (body.stream_options?.include_usage) write({ ...chunks[0], choices: [], usage: answer.usage, system_fingerprint: 'fp_azure' });
@@ -198,6 +203,7 @@ export async function startAzureOpenAIEmulator(options: { apiKey?: string } = {}
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    aborted,
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
 }

@@ -18,7 +18,7 @@
  * Behaviour by model id: normal ids answer (content from simulateChat, tool calls when tools are
  * given); 'error-<status>', 'overloaded' (503), 'context-too-long' (400 too many tokens),
  * 'stream-error-midway' (message-end with finish_reason ERROR and an error text),
- * 'stream-truncated' (socket destroyed mid-stream), 'slow' (2 s).
+ * 'stream-truncated' (socket destroyed mid-stream), 'slow' (2 s), 'slow-stream' (50 ms between deltas).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -36,6 +36,8 @@ export interface RecordedRequest {
 export interface CohereEmulator {
   url: string;
   requests: RecordedRequest[];
+  /** Requests whose connection closed before the emulator finished answering. */
+  aborted: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ function toCanonical(body: any): ChatCompletionRequest {
 export async function startCohereEmulator(options: { apiKey?: string } = {}): Promise<CohereEmulator> {
   const apiKey = options.apiKey ?? 'test-key';
   const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
 
   const server = http.createServer(async (req, res) => {
@@ -96,6 +99,7 @@ export async function startCohereEmulator(options: { apiKey?: string } = {}): Pr
     const text = Buffer.concat(parts).toString('utf8');
     const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
     requests.push(rec);
+    res.on('close', () => { if (!res.writableFinished) aborted.push(rec); });
     const id = randomUUID();
 
     if (req.url !== '/v2/chat' && req.url !== '/v2/embed') return sendJson(res, 404, { id, message: `Not Found: ${req.method} ${req.url}` });
@@ -178,6 +182,8 @@ export async function startCohereEmulator(options: { apiKey?: string } = {}): Pr
       const pieces = wordPieces(content);
       for (const [i, piece] of pieces.entries()) {
         send('content-delta', { index: 0, delta: { message: { content: { text: piece } } } });
+        if (model === 'slow-stream') await new Promise((r) => setTimeout(r, 50));
+        if (res.destroyed) return;
         if (i === 0 && (model === 'stream-error-midway' || model === 'stream-truncated')) {
           await new Promise((r) => setTimeout(r, 20));
           if (model === 'stream-truncated') return void res.socket?.destroy();
@@ -196,6 +202,7 @@ export async function startCohereEmulator(options: { apiKey?: string } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    aborted,
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
 }

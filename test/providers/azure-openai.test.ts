@@ -307,3 +307,35 @@ test('a slow upstream past timeoutMs is a 504', async () => {
   assert.equal(e.code, 'upstream_timeout');
   await g.close();
 });
+
+test('leaving a stream early closes the upstream connection', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'azure-openai/slow-stream', stream: true, messages: [{ role: 'user', content: 'echo: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12' }],
+  });
+  for await (const c of stream) {
+    if (c.choices[0]?.delta.content) break;
+  }
+  const rec = last();
+  const end = Date.now() + 2000;
+  while (!emu.aborted.includes(rec) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(emu.aborted.includes(rec), 'the emulator saw the connection close before it finished');
+});
+
+test('adapter: return() on the chunk iterator destroys the upstream body', async () => {
+  const { UpstreamClient } = await import('../../core/upstream.js');
+  const { AzureOpenAIAdapter } = await import('../../plugins/providers/azure-openai/adapter.js');
+  const http = new UpstreamClient();
+  const adapter = new AzureOpenAIAdapter({ name: 'azure-openai', endpoint: emu.url, apiKey: 'test-key', apiVersion: '2024-10-21', deployments: {}, useV1Api: false }, http);
+  const ctrl = new AbortController();
+  const call = { target: { provider: 'azure-openai', model: 'slow-stream' }, signal: ctrl.signal, ctx: { responseHeaders: {} } } as unknown as Parameters<typeof adapter.chatStream>[1];
+  const it = (await adapter.chatStream({ model: 'slow-stream', messages: [{ role: 'user', content: 'echo: a b c d e f g h' }] }, call))[Symbol.asyncIterator]();
+  const first = await it.next();
+  assert.equal(first.value?.choices[0].delta.role, 'assistant');
+  await it.return?.();
+  const rec = last();
+  const end = Date.now() + 2000;
+  while (!emu.aborted.includes(rec) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(emu.aborted.includes(rec));
+  assert.equal(ctrl.signal.aborted, false, 'closed by return(), not by an abort');
+  await http.close();
+});

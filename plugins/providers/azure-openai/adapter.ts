@@ -17,7 +17,7 @@
  *   the client sees a canonical stream (role first, then deltas, finish, usage).
  *   `finish_reason: "content_filter"` passes through unchanged (it is already OpenAI's value).
  */
-import { GatewayError, type ErrorType } from '../../../core/errors.js';
+import { GatewayError, errors, type ErrorType } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import type {
@@ -183,6 +183,8 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
         try {
           next = await it.next();
         } catch (e) {
+          // A connection that breaks after the stream began is an interrupted stream.
+          if (e instanceof GatewayError && e.code === 'upstream_unreachable') throw errors.streamInterrupted(this.name, 'the connection broke before [DONE]');
           throw this.#mapError(e);
         }
         if (next.done) return;

@@ -187,6 +187,8 @@ export class CohereAdapter implements ProviderAdapter {
       for await (const sse of parseSse(res.body)) {
         if (!sse.data) continue;
         if (sse.data === '[DONE]') break;
+        // After message-end, read what is left (a [DONE] or nothing) so the pooled connection can be reused.
+        if (ended) continue;
         let ev: CohereStreamEvent;
         try {
           ev = JSON.parse(sse.data);
@@ -248,9 +250,9 @@ export class CohereAdapter implements ProviderAdapter {
             // content-end, tool-plan-delta, tool-call-end, citation-start/end, debug: nothing to send.
             break;
         }
-        if (ended) break;
       }
     } catch (e) {
+      if (ended && !(e instanceof GatewayError)) return; // the answer was complete; a broken tail does not matter
       const err = transportError(this.name, e, this.#timeout, call.signal);
       // A connection that breaks after the stream began is an interrupted stream, not an unreachable host.
       if (err.code === 'upstream_unreachable') throw errors.streamInterrupted(this.name, `the connection broke (${err.message.match(/\(([^)]*)\)\.?$/)?.[1] ?? 'network error'})`);
