@@ -27,7 +27,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { readErrorBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { bodyError, readErrorBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import {
   fromCohereChat,
   fromCohereEmbed,
@@ -159,7 +159,7 @@ export class CohereAdapter implements ProviderAdapter {
     try {
       text = await res.body.text();
     } catch (e) {
-      throw transportError(this.name, e, this.#timeout, call.signal);
+      throw bodyError(this.name, e, this.#timeout, call.signal);
     }
     try {
       return JSON.parse(text);
@@ -253,10 +253,8 @@ export class CohereAdapter implements ProviderAdapter {
       }
     } catch (e) {
       if (ended && !(e instanceof GatewayError)) return; // the answer was complete; a broken tail does not matter
-      const err = transportError(this.name, e, this.#timeout, call.signal);
       // A connection that breaks after the stream began is an interrupted stream, not an unreachable host.
-      if (err.code === 'upstream_unreachable') throw errors.streamInterrupted(this.name, `the connection broke (${err.message.match(/\(([^)]*)\)\.?$/)?.[1] ?? 'network error'})`);
-      throw err;
+      throw bodyError(this.name, e, this.#timeout, call.signal);
     } finally {
       res.body.destroy();
     }
