@@ -21,6 +21,11 @@ export {
   openai, deepseek, groq, together, fireworks, mistral, xai, openrouter, perplexity, cerebras, ollama, vllm,
   openaiCompatible, type OpenAICompatibleOptions,
 } from './plugins/providers/openai-compatible/index.js';
+export { anthropic, type AnthropicOptions } from './plugins/providers/anthropic/index.js';
+export { gemini, vertex, type GeminiOptions, type VertexOptions } from './plugins/providers/gemini/index.js';
+export { azureOpenAI, type AzureOpenAIOptions } from './plugins/providers/azure-openai/index.js';
+export { cohere, type CohereOptions } from './plugins/providers/cohere/index.js';
+export { providersFromEnv } from './plugins/providers/from-env.js';
 export { staticKeys } from './plugins/auth/static-keys.js';
 export { modelRouter } from './plugins/router/model-router.js';
 export { retryFailover } from './plugins/failover/retry-failover.js';

@@ -19,7 +19,8 @@ export class ConfigError extends Error {
   }
 }
 
-const pluginList = { type: 'array', items: { type: 'object', required: ['name'] } };
+// Items are checked after schema validation, so that a forgotten call gets a precise message.
+const pluginList = { type: 'array' };
 const posInt = { type: 'integer', minimum: 1 };
 const nonNegInt = { type: 'integer', minimum: 0 };
 
@@ -141,7 +142,7 @@ export function validateConfig(config: unknown): asserts config is SwitchyardCon
   }
   for (const list of ['providers', 'plugins'] as const) {
     (config as SwitchyardConfig)[list]?.forEach((p, i) => {
-      if (typeof (p as { apply?: unknown }).apply !== 'function') {
+      if (!p || typeof p !== 'object' || typeof (p as { apply?: unknown }).apply !== 'function' || typeof p.name !== 'string') {
         throw new ConfigError(`${list}[${i}]`, 'is not a plugin', 'Call the plugin factory, e.g. `openai()` rather than `openai`.');
       }
     });

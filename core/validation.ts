@@ -68,6 +68,7 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
+  if (typeof v === 'function') return 'a function';
   if (typeof v === 'object') return 'an object';
   return String(v);
 }

@@ -14,7 +14,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { readErrorBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { bodyError, readErrorBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 
 export interface OpenAICompatibleSettings {
   name: string;
@@ -103,7 +103,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     try {
       text = await res.body.text();
     } catch (e) {
-      throw transportError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
+      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
     }
     try {
       return JSON.parse(text);
@@ -138,7 +138,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
         yield parsed;
       }
     } catch (e) {
-      throw transportError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
+      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
     } finally {
       if (!done) res.body.destroy();
     }
