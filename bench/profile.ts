@@ -15,6 +15,7 @@ interface CpuProfile { nodes: CpuNode[]; startTime: number; endTime: number; sam
 /** Where a frame lives: a package, a Switchyard source file, node internals, or V8 itself. */
 function locate(url: string, line: number): { where: string; area: string } {
   if (!url) return { where: '(native / V8)', area: 'V8 / native' };
+  if (url.startsWith('wasm:')) return { where: url, area: 'wasm (undici llhttp parser)' };
   let p = url.startsWith('file://') ? decodeURIComponent(url.slice(7)) : url;
   if (p.startsWith('node:')) return { where: `${p}:${line + 1}`, area: `node: ${p.replace(/^node:(internal\/)?/, '').split('/')[0]}` };
   const nm = p.lastIndexOf('node_modules/');
@@ -25,14 +26,24 @@ function locate(url: string, line: number): { where: string; area: string } {
   }
   if (p.startsWith(ROOT)) p = path.relative(ROOT, p);
   const top = p.split('/').slice(0, 2).join('/');
-  return { where: `${p}:${line + 1}`, area: `switchyard: ${top}` };
+  // Sources run through tsx report line 0 for most functions: the file alone is the honest answer.
+  return { where: line > 0 ? `${p}:${line + 1}` : p, area: `switchyard: ${top}` };
 }
 
-export function summariseProfile(file: string, scenario: string, requests: number, rps: number, top = 25): ProfileSummary {
+/**
+ * `windowMs`: only samples taken this many ms after the profile started (e.g. the measured load
+ * phase, leaving out start-up and module loading).
+ */
+export function summariseProfile(file: string, scenario: string, requests: number, rps: number, windowMs?: [number, number], top = 25): ProfileSummary {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  let t = prof.startTime;
+  const from = windowMs ? prof.startTime + windowMs[0] * 1000 : -Infinity;
+  const to = windowMs ? prof.startTime + windowMs[1] * 1000 : Infinity;
   for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    if (t < from || t > to) continue;
     // timeDeltas[i] is the time since the previous sample; attribute the next delta to this sample.
     const dt = prof.timeDeltas[i + 1] ?? 0;
     selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + Math.max(0, dt));
@@ -60,6 +71,6 @@ export function summariseProfile(file: string, scenario: string, requests: numbe
     .sort((a, b) => b.selfMs - a.selfMs).slice(0, 20);
   return {
     scenario, date: new Date().toISOString(), requests, rps,
-    totalMs: (prof.endTime - prof.startTime) / 1000, sampledMs, topFunctions, byArea,
+    totalMs: windowMs ? windowMs[1] - windowMs[0] : (prof.endTime - prof.startTime) / 1000, sampledMs, topFunctions, byArea,
   };
 }

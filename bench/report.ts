@@ -15,6 +15,9 @@ export interface PhaseResult {
   rssMaxMiB: number;
   /** How many rounds were merged (medians). */
   rounds?: number;
+  /** performance.now() in the orchestrator when measuring started / ended (not saved meaningfully). */
+  measureStartAt?: number;
+  measureEndAt?: number;
 }
 
 export interface ScenarioResult {
@@ -47,7 +50,7 @@ export interface BenchResults {
   command: string;
   quick: boolean;
   machine: { nproc: number; cpu: string; node: string; os: string; memGiB: number; bareRssMiB?: number; bareTsxRssMiB?: number };
-  settings: { warmupS: number; durationS: number; streamDurationS: number; concurrency: number; streamChunks: number; chunkDelayMs: number; rounds?: number };
+  settings: { prewarmS?: number; warmupS: number; durationS: number; streamDurationS: number; concurrency: number; streamChunks: number; chunkDelayMs: number; rounds?: number };
   /** 1-minute load average when measuring started and ended (other work on the machine shows here). */
   loadAverage?: { start: number; end: number };
   portkey: { version?: string; honoNodeServer?: string; skipped?: string };
@@ -171,7 +174,7 @@ export function renderTargets(r: BenchResults): string {
 
 export function renderProfile(p: ProfileSummary): string {
   const out: string[] = [];
-  out.push(`Scenario \`${p.scenario}\` under c=64 load (${p.requests} requests, ${p.rps.toFixed(0)} req/s), \`node --cpu-prof\` on the gateway process, ${p.date}. Self time excludes idle; shares are of the ${p.sampledMs.toFixed(0)} ms of sampled non-idle time.`);
+  out.push(`Scenario \`${p.scenario}\` under c=64 load (${p.requests} requests, ${p.rps.toFixed(0)} req/s), \`node --cpu-prof\` on the gateway process's main thread, samples from the measured ${(p.totalMs / 1000).toFixed(1)} s only (start-up and module loading left out), ${p.date}. Self time excludes idle; shares are of the ${p.sampledMs.toFixed(0)} ms of sampled non-idle time. "V8 / native" is mostly \`writev\`/\`writeString\` (socket and log-file writes, i.e. system-call time) and microtask running.`);
   out.push('');
   out.push('By area:');
   out.push('');
@@ -244,7 +247,7 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('npx tsx bench/print.ts             # print the last results\' ratios');
   out.push('```');
   out.push('');
-  out.push(`This run: \`${r.command}\`. Settings: ${s.rounds ?? 1} round(s), interleaved (every scenario runs a phase before the next phase or round starts); in each, a warm-up of ${s.warmupS} s then ${s.durationS} s measured per scenario and phase (streaming: ${s.streamDurationS} s); concurrency 1 and ${s.concurrency}; streams of ${s.streamChunks} chunks ${s.chunkDelayMs} ms apart. With several rounds every figure is the median over rounds (RSS under load: the highest). Other knobs: \`BENCH_ROUNDS\`, \`BENCH_WARMUP\`, \`BENCH_STREAM_DURATION\`, \`BENCH_CONCURRENCY\`, \`BENCH_CHUNKS\`, \`BENCH_CHUNK_DELAY_MS\`, \`BENCH_NO_PORTKEY=1\`.`);
+  out.push(`This run: \`${r.command}\`. Settings: a pre-warm of ${s.prewarmS ?? 0} s at concurrency ${s.concurrency} per server (not measured), then ${s.rounds ?? 1} round(s), interleaved (every scenario runs a phase before the next phase or round starts); in each, a warm-up of ${s.warmupS} s then ${s.durationS} s measured per scenario and phase (streaming: ${s.streamDurationS} s); concurrency 1 and ${s.concurrency}; streams of ${s.streamChunks} chunks ${s.chunkDelayMs} ms apart. With several rounds every figure is the median over rounds (RSS under load: the highest). Other knobs: \`BENCH_PREWARM\`, \`BENCH_ROUNDS\`, \`BENCH_WARMUP\`, \`BENCH_STREAM_DURATION\`, \`BENCH_CONCURRENCY\`, \`BENCH_CHUNKS\`, \`BENCH_CHUNK_DELAY_MS\`, \`BENCH_NO_PORTKEY=1\`.`);
   if (r.loadAverage) {
     out.push('');
     out.push(`1-minute load average at the start and end of measuring: ${r.loadAverage.start.toFixed(2)} and ${r.loadAverage.end.toFixed(2)} on ${r.machine.nproc} CPUs. The bench itself keeps about 3 processes busy at concurrency ${s.concurrency}; anything above that is other work on the machine, which makes the absolute numbers noisier (the side-by-side ratios hold up better).`);

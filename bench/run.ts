@@ -27,9 +27,10 @@ import {
 const argv = process.argv.slice(2);
 const quick = argValue(argv, 'quick') !== undefined;
 const envNum = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
-const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', quick ? 1 : 4));
-const warmupS = envNum('BENCH_WARMUP', quick ? 0.3 : 1);
-const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.6 : Math.max(1, durationS * 0.6))
+const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', quick ? 0.8 : 4));
+const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 1);
+const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5))
+const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 3);
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));;
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
@@ -70,14 +71,18 @@ async function runLoad(t: Target, spec: Omit<LoadSpec, 'url' | 'path' | 'headers
   let rssMax = NaN;
   let sampler: NodeJS.Timeout | undefined;
   let resultLine = '';
+  let measureStartAt: number | undefined;
+  let measureEndAt: number | undefined;
   const killer = setTimeout(() => child.kill('SIGKILL'), spec.warmupMs + spec.durationMs + 30_000);
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (line === 'MEASURE_START') {
+      measureStartAt = performance.now();
       cpu0 = cpuMs(pid);
       rssMax = rssMiB(pid);
       sampler = setInterval(() => { rssMax = Math.max(rssMax, rssMiB(pid)); }, 200);
     } else if (line === 'MEASURE_END') {
+      measureEndAt = performance.now();
       cpu1 = cpuMs(pid);
       rssMax = Math.max(rssMax, rssMiB(pid));
       clearInterval(sampler);
@@ -90,7 +95,7 @@ async function runLoad(t: Target, spec: Omit<LoadSpec, 'url' | 'path' | 'headers
   clearInterval(sampler);
   if (code !== 0 || !resultLine) throw new Error(`load generator for ${t.id} failed (exit ${code})`);
   const load = JSON.parse(resultLine) as LoadResult;
-  return { load, cpuMsPerReq: load.requests ? (cpu1 - cpu0) / load.requests : NaN, rssMaxMiB: rssMax };
+  return { load, cpuMsPerReq: load.requests ? (cpu1 - cpu0) / load.requests : NaN, rssMaxMiB: rssMax, measureStartAt, measureEndAt };
 }
 
 /** RSS of a bare node:http server with and without the tsx loader (every bench process uses tsx). */
@@ -98,7 +103,7 @@ async function tsxBaseline(): Promise<{ plainMiB: number; tsxMiB: number }> {
   const code = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1')";
   const measure = async (tsx: boolean) => {
     const c = spawnNode('-e', [code], { tsx });
-    await sleep(1500);
+    await sleep(quick ? 800 : 1500);
     const rss = rssMiB(c.pid!);
     await stopChild(c);
     return rss;
@@ -114,7 +119,7 @@ const median = (xs: number[]) => {
 
 /** Several rounds of one phase -> one result: the median of every figure (RSS: the highest). */
 function mergeRounds(rs: PhaseResult[]): PhaseResult {
-  if (rs.length === 1) return rs[0];
+  if (rs.length === 1) return { ...rs[0], measureStartAt: undefined, measureEndAt: undefined };
   const stat = (pick: (r: PhaseResult) => Stats | undefined): Stats | undefined => {
     const all = rs.map(pick).filter((x): x is Stats => x !== undefined);
     if (!all.length) return undefined;
@@ -252,6 +257,13 @@ async function main(): Promise<void> {
     { key: 'cN' as const, concurrency, stream: false, durationS },
     { key: 'stream' as const, concurrency: 1, stream: true, durationS: streamDurationS },
   ];
+  // Pre-warm: every server gets a few seconds at full concurrency before anything is measured, so
+  // that JIT warm-up (Portkey's in particular) does not land in the first round.
+  if (prewarmS > 0) log(`pre-warm: ${prewarmS} s at c=${concurrency} each (not measured)`);
+  for (const t of targets) {
+    if (t.skipped || prewarmS <= 0) continue;
+    await runLoad(t, { stream: false, concurrency, warmupMs: Math.round(prewarmS * 1000), durationMs: 100 });
+  }
   const loadAvgStart = os.loadavg()[0];
   const collected = new Map<string, PhaseResult[]>();
   for (let round = 1; round <= rounds; round++) {
@@ -282,7 +294,7 @@ async function main(): Promise<void> {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     quick,
     machine: { ...machine(), bareRssMiB: baseline.plainMiB, bareTsxRssMiB: baseline.tsxMiB },
-    settings: { warmupS, durationS, streamDurationS, concurrency, streamChunks, chunkDelayMs, rounds },
+    settings: { prewarmS, warmupS, durationS, streamDurationS, concurrency, streamChunks, chunkDelayMs, rounds },
     loadAverage: { start: loadAvgStart, end: loadAvgEnd },
     portkey: portkeyInfo,
     scenarios: targets.map((t) => results.get(t.id)!),
@@ -304,19 +316,28 @@ async function profile(scenario: string, upstreamBase: string, logDir: string): 
     headers: scenario === 'all' ? { authorization: `Bearer ${BENCH_CLIENT_KEY}` } : {},
   };
   const started = Date.now();
-  t.start = () => Promise.resolve(spawnNode(path.join(BENCH_DIR, 'gateway.ts'), [`--scenario=${scenario}`, `--port=${port}`, `--upstream=${upstreamBase}`], {
-    logFile: path.join(logDir, `profile-${scenario}.log`),
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'],
-  }));
+  let spawnedAt = 0;
+  t.start = () => {
+    spawnedAt = performance.now();
+    return Promise.resolve(spawnNode(path.join(BENCH_DIR, 'gateway.ts'), [`--scenario=${scenario}`, `--port=${port}`, `--upstream=${upstreamBase}`], {
+      logFile: path.join(logDir, `profile-${scenario}.log`),
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'],
+    }));
+  };
   await startTarget(t, port);
   log(`profiling ${t.label} at c=${concurrency} for ${durationS} s`);
   const r = await runLoad(t, { stream: false, concurrency, warmupMs: Math.round(warmupS * 1000), durationMs: Math.round(durationS * 1000) });
   log(`  ${short(r, false)}`);
+  // The measured window, relative to the gateway's spawn (the profiler starts a few ms later, so the
+  // window is shifted by that much: negligible against seconds of load).
+  const window: [number, number] = [r.measureStartAt! - spawnedAt, r.measureEndAt! - spawnedAt];
   await stopChild(t.child!, 10_000);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f))
-    .filter((f) => statSync(f).mtimeMs >= started).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!files.length) throw new Error(`no .cpuprofile written in ${dir}`);
-  const summary = summariseProfile(files[0], t.id, r.load.requests, r.load.rps);
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: tsx's module-loader thread writes one too; keep
+  // the main thread's (thread 0) of the gateway process.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[3] === String(t.pid) && f.split('.')[4] === '0')
+    .map((f) => path.join(dir, f)).filter((f) => statSync(f).mtimeMs >= started);
+  if (!files.length) throw new Error(`no main-thread .cpuprofile for pid ${t.pid} in ${dir}`);
+  const summary = summariseProfile(files[0], t.id, r.load.requests, r.load.rps, window);
   writeFileSync(PROFILE_FILE, JSON.stringify(summary, null, 2) + '\n');
   log(`profile: ${path.relative(process.cwd(), files[0])} (open in Chrome DevTools or speedscope); summary in bench/profile.json`);
   const results = readJson<BenchResults>(RESULTS_FILE);
