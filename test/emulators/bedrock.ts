@@ -302,7 +302,7 @@ function answer(model: string, body: any): Answer {
   const p = sim.usage!.prompt_tokens;
   const c = text ? countTokens(text) + (msg.tool_calls ? sim.usage!.completion_tokens : 0) : sim.usage!.completion_tokens;
   const usage: Answer['usage'] = model.includes('cache')
-    ? { inputTokens: Math.max(1, p - 12), outputTokens: c, totalTokens: Math.max(1, p - 12) + 12 + c, cacheReadInputTokens: 10, cacheWriteInputTokens: 2 }
+    ? { inputTokens: p - Math.floor(p / 2) - 1, outputTokens: c, totalTokens: p + c, cacheReadInputTokens: Math.floor(p / 2), cacheWriteInputTokens: 1 }
     : { inputTokens: p, outputTokens: c, totalTokens: p + c };
   return { content, stopReason, usage };
 }
