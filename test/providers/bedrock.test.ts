@@ -4,7 +4,9 @@ import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { createGateway } from '../../index.js';
 import { bedrock } from '../../plugins/providers/bedrock/index.js';
-import { EMULATOR_CREDENTIALS, EMULATOR_TEMP_CREDENTIALS, startBedrockEmulator } from '../emulators/bedrock.js';
+import { GatewayError } from '../../core/errors.js';
+import { converseChunks } from '../../plugins/providers/bedrock/stream.js';
+import { EMULATOR_CREDENTIALS, EMULATOR_TEMP_CREDENTIALS, encodeFrame, startBedrockEmulator } from '../emulators/bedrock.js';
 
 type Gw = Awaited<ReturnType<typeof createGateway>>;
 type Emu = Awaited<ReturnType<typeof startBedrockEmulator>>;
@@ -488,4 +490,101 @@ test('configuration: missing credentials and region are clear errors; the models
   } finally {
     process.env = saved;
   }
+});
+
+// Direct checks of the stream translator on hand-made event streams (statuses the SDK cannot see).
+
+function fakeBody(frames: Uint8Array[]) {
+  let destroyed = false;
+  const body = {
+    async *[Symbol.asyncIterator]() {
+      for (const f of frames) yield f;
+    },
+    destroy() { destroyed = true; },
+  };
+  return { body, destroyed: () => destroyed };
+}
+const ev = (type: string, payload: unknown) => encodeFrame({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, JSON.stringify(payload));
+const ctx = { provider: 'bedrock', id: 'chatcmpl-x', model: 'm', timeoutMs: 1000, signal: new AbortController().signal };
+
+async function drain(frames: Uint8Array[]) {
+  const { body, destroyed } = fakeBody(frames);
+  const out: OpenAI.ChatCompletionChunk[] = [];
+  let error: unknown;
+  try {
+    for await (const c of converseChunks(body, ctx)) out.push(c as OpenAI.ChatCompletionChunk);
+  } catch (e) {
+    error = e;
+  }
+  return { out, error, destroyed: destroyed() };
+}
+
+test('stream exceptions map to GatewayErrors with status and retryability', async () => {
+  const cases: Array<[string, number, string, boolean]> = [
+    ['throttlingException', 429, 'throttling_exception', true],
+    ['validationException', 400, 'validation_exception', false],
+    ['internalServerException', 500, 'internal_server_exception', true],
+    ['serviceUnavailableException', 503, 'service_unavailable_exception', true],
+    ['modelStreamErrorException', 502, 'model_stream_error_exception', true],
+  ];
+  for (const [name, status, code, retryable] of cases) {
+    const { out, error } = await drain([
+      ev('messageStart', { role: 'assistant' }),
+      ev('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+      encodeFrame({ ':exception-type': name, ':content-type': 'application/json', ':message-type': 'exception' }, JSON.stringify({ message: `boom ${name}` })),
+    ]);
+    assert.equal(out.length, 2);
+    assert.ok(error instanceof GatewayError, name);
+    assert.equal(error.status, status, name);
+    assert.equal(error.code, code, name);
+    assert.equal(error.retryable, retryable, name);
+    assert.equal(error.message, `boom ${name}`);
+  }
+  const generic = await drain([encodeFrame({ ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'broken' }, '')]);
+  assert.ok(generic.error instanceof GatewayError);
+  assert.equal(generic.error.status, 502);
+  assert.equal(generic.error.message, 'broken');
+});
+
+test('stream: corrupt frames, missing messageStop and early exit', async () => {
+  const bad = Uint8Array.from(ev('messageStart', { role: 'assistant' }));
+  bad[bad.length - 1] ^= 0xff;
+  const corrupt = await drain([bad]);
+  assert.ok(corrupt.error instanceof GatewayError);
+  assert.equal(corrupt.error.code, 'upstream_bad_response');
+  assert.match(corrupt.error.message, /message CRC mismatch/);
+  assert.equal(corrupt.destroyed, true);
+
+  const noStop = await drain([ev('messageStart', { role: 'assistant' }), ev('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } })]);
+  assert.ok(noStop.error instanceof GatewayError);
+  assert.equal(noStop.error.code, 'upstream_stream_interrupted');
+  assert.equal(noStop.error.status, 502);
+
+  const ok = await drain([
+    ev('messageStart', { role: 'assistant' }),
+    ev('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tu_1', name: 'f' } } }),
+    ev('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"a":' } } }),
+    ev('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '1}' } } }),
+    ev('contentBlockStop', { contentBlockIndex: 1 }),
+    ev('messageStop', { stopReason: 'tool_use' }),
+    ev('metadata', { usage: { inputTokens: 5, outputTokens: 3, totalTokens: 8, cacheReadInputTokens: 2 }, metrics: { latencyMs: 9 } }),
+  ]);
+  assert.equal(ok.error, undefined);
+  assert.deepEqual(ok.out.map((c) => c.choices[0]?.delta), [
+    { role: 'assistant', content: '' },
+    { tool_calls: [{ index: 0, id: 'tu_1', type: 'function', function: { name: 'f', arguments: '' } }] },
+    { tool_calls: [{ index: 0, function: { arguments: '{"a":' } }] },
+    { tool_calls: [{ index: 0, function: { arguments: '1}' } }] },
+    {},
+    undefined,
+  ]);
+  assert.equal(ok.out[4].choices[0].finish_reason, 'tool_calls');
+  assert.deepEqual(ok.out[5].usage, { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, prompt_tokens_details: { cached_tokens: 2 } });
+
+  const { body, destroyed } = fakeBody([ev('messageStart', { role: 'assistant' }), ev('messageStop', { stopReason: 'end_turn' })]);
+  for await (const c of converseChunks(body, ctx)) {
+    void c;
+    break; // the client went away
+  }
+  assert.equal(destroyed(), true);
 });
