@@ -25,6 +25,7 @@ export { anthropic, type AnthropicOptions } from './plugins/providers/anthropic/
 export { gemini, vertex, type GeminiOptions, type VertexOptions } from './plugins/providers/gemini/index.js';
 export { azureOpenAI, type AzureOpenAIOptions } from './plugins/providers/azure-openai/index.js';
 export { cohere, type CohereOptions } from './plugins/providers/cohere/index.js';
+export { bedrock, type BedrockOptions } from './plugins/providers/bedrock/index.js';
 export { providersFromEnv } from './plugins/providers/from-env.js';
 export { staticKeys } from './plugins/auth/static-keys.js';
 export { modelRouter } from './plugins/router/model-router.js';

@@ -35,7 +35,7 @@ export class ChunkAccumulator {
       if (d) {
         if (typeof d.content === 'string') {
           acc.content += d.content;
-          acc.hasContent = true;
+          if (d.content) acc.hasContent = true; // the empty role chunk does not make a tool-call answer textual
         }
         if (typeof d.refusal === 'string') acc.refusal = (acc.refusal ?? '') + d.refusal;
         if (d.tool_calls) {

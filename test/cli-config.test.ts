@@ -116,3 +116,15 @@ test('switchyard start serves requests, logs metadata only, and shuts down clean
     assert.ok(!logs.includes(secret), `${secret} must not appear in the logs`);
   }
 });
+
+test('zero-config enables the native providers from their own variables', async () => {
+  const r = await runCli(['check'], {
+    ANTHROPIC_API_KEY: 'sk-ant-zero-config-0000000000', GEMINI_API_KEY: 'AIza-zero-config-000000000000',
+    COHERE_API_KEY: 'co-zero-config-00000000000000', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIAZEROCONFIG0000',
+    AWS_SECRET_ACCESS_KEY: 'secret-zero-config-0000000000000', AZURE_OPENAI_API_KEY: 'az-zero-config-000000000000',
+    AZURE_OPENAI_ENDPOINT: 'https://example-resource.openai.azure.com',
+  });
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ['anthropic', 'gemini', 'cohere', 'bedrock', 'azure-openai']) assert.match(r.stdout, new RegExp(`- ${name}\\b`), name);
+  assert.ok(!/zero-config-0000/.test(r.stdout), 'no secret printed');
+});

@@ -6,6 +6,7 @@
 import type { Plugin } from '../../core/plugin.js';
 import { anthropic } from './anthropic/index.js';
 import { azureOpenAI } from './azure-openai/index.js';
+import { bedrock } from './bedrock/index.js';
 import { cohere } from './cohere/index.js';
 import { gemini, vertex } from './gemini/index.js';
 import * as compat from './openai-compatible/index.js';
@@ -21,6 +22,10 @@ const NATIVE: Array<{ enabled: (env: NodeJS.ProcessEnv) => boolean; plugin: () =
   },
   { enabled: (e) => Boolean(e.AZURE_OPENAI_API_KEY && e.AZURE_OPENAI_ENDPOINT), plugin: () => azureOpenAI() },
   { enabled: (e) => Boolean(e.COHERE_API_KEY), plugin: () => cohere() },
+  {
+    enabled: (e) => Boolean((e.AWS_REGION || e.AWS_DEFAULT_REGION) && (e.AWS_BEARER_TOKEN_BEDROCK || (e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY))),
+    plugin: () => bedrock(),
+  },
 ];
 
 export function providersFromEnv(env: NodeJS.ProcessEnv): Plugin[] {

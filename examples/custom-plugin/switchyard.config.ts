@@ -1,0 +1,8 @@
+/** The custom plugin in a config: `npx switchyard start --config examples/custom-plugin/switchyard.config.ts` */
+import { defineConfig, mock } from '../../index.js';
+import { piiRedactor } from './pii-redactor.js';
+
+export default defineConfig({
+  providers: [mock()],
+  plugins: [piiRedactor({ emailMask: '<redacted email>' })],
+});
