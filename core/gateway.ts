@@ -15,8 +15,8 @@ import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
 import { GatewayError } from './errors.js';
 import type { Gateway } from './gateway-types.js';
 import { createHooks } from './hooks.js';
-import { chatHandler, embeddingsHandler, modelsHandler } from './http/handlers.js';
-import { openaiDialect, openaiErrorBody } from './http/openai-dialect.js';
+import { mountIngresses } from './http/ingresses.js';
+import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger } from './logger.js';
 import { errorSummary } from './pipeline.js';
 import { validatePlugin, type Plugin } from './plugin.js';
@@ -78,9 +78,7 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
     kctx.status = ready ? 200 : 503;
     kctx.body = { status: draining ? 'draining' : ready ? 'ready' : 'no_providers', providers: names };
   });
-  router.get('/v1/models', modelsHandler(gateway));
-  router.post('/v1/chat/completions', chatHandler(gateway, openaiDialect));
-  router.post('/v1/embeddings', embeddingsHandler(gateway));
+  mountIngresses(gateway);
 
   const routes = router.routes();
   const allowed = router.allowedMethods({

@@ -1,0 +1,15 @@
+/**
+ * The client-facing APIs (ingress dialects) the gateway serves. Each entry mounts its routes on the
+ * gateway's router; the OpenAI Chat Completions dialect is the canonical one.
+ */
+import type { Gateway } from '../gateway-types.js';
+import { chatHandler, embeddingsHandler, modelsHandler } from './handlers.js';
+import { openaiDialect } from './openai-dialect.js';
+
+export function mountIngresses(gateway: Gateway): void {
+  const { router } = gateway;
+  router.get('/v1/models', modelsHandler(gateway));
+  router.post('/v1/chat/completions', chatHandler(gateway, openaiDialect));
+  router.post('/v1/embeddings', embeddingsHandler(gateway));
+  // Further dialects (Anthropic Messages, OpenAI Responses) mount here.
+}
