@@ -45,6 +45,17 @@ export interface ProfileSummary {
   byArea: Array<{ area: string; selfMs: number; selfPct: number }>;
 }
 
+export interface SoakResult {
+  date: string;
+  scenario: string;
+  seconds: number;
+  concurrency: number;
+  requests: number;
+  rps: number;
+  errors: number;
+  samples: Array<{ s: number; rssMiB: number }>;
+}
+
 export interface BenchResults {
   date: string;
   command: string;
@@ -59,6 +70,7 @@ export interface BenchResults {
 
 export const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
 export const PROFILE_FILE = path.join(BENCH_DIR, 'profile.json');
+export const SOAK_FILE = path.join(BENCH_DIR, 'soak.json');
 export const PROFILE_NOTES_FILE = path.join(BENCH_DIR, 'profile-notes.md');
 export const DOC_FILE = path.join(ROOT, 'docs', 'benchmarks.md');
 export const SVG_FILE = path.join(ROOT, 'docs', 'images', 'bench-throughput.svg');
@@ -173,6 +185,38 @@ export function renderTargets(r: BenchResults): string {
   return lines.join('\n');
 }
 
+export function renderSoak(k: SoakResult): string {
+  const out: string[] = [];
+  const first = k.samples[1] ?? k.samples[0];
+  const last = k.samples[k.samples.length - 1];
+  const peak = Math.max(...k.samples.map((x) => x.rssMiB));
+  // Least-squares slope of RSS over time, leaving out the first minute (warm-up, heap sizing).
+  const pts = k.samples.filter((x) => x.s >= Math.min(60, k.seconds / 5) && Number.isFinite(x.rssMiB));
+  let slope = NaN;
+  if (pts.length >= 3) {
+    const mx = pts.reduce((n, x) => n + x.s, 0) / pts.length;
+    const my = pts.reduce((n, x) => n + x.rssMiB, 0) / pts.length;
+    const num = pts.reduce((n, x) => n + (x.s - mx) * (x.rssMiB - my), 0);
+    const den = pts.reduce((n, x) => n + (x.s - mx) ** 2, 0);
+    slope = den ? (num / den) * 60 : NaN;
+  }
+  out.push(`Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ${peak.toFixed(1)} MiB; trend after the first minute ${Number.isFinite(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`);
+  out.push('');
+  const step = Math.max(1, Math.ceil(k.samples.length / 12));
+  const shown = k.samples.filter((_, i) => i % step === 0 || i === k.samples.length - 1);
+  out.push('| Time (s) | ' + shown.map((x) => x.s.toFixed(0)).join(' | ') + ' |');
+  out.push('|---|' + shown.map(() => '---:').join('|') + '|');
+  out.push('| RSS (MiB) | ' + shown.map((x) => x.rssMiB.toFixed(1)).join(' | ') + ' |');
+  out.push('');
+  const w = 24;
+  const lo = Math.min(...k.samples.map((x) => x.rssMiB));
+  const bars = shown.map((x) => `${x.s.toFixed(0).padStart(5)} s ${'#'.repeat(Math.max(1, Math.round(((x.rssMiB - lo * 0.9) / (peak - lo * 0.9 || 1)) * w)))} ${x.rssMiB.toFixed(1)}`);
+  out.push('```');
+  out.push(...bars);
+  out.push('```');
+  return out.join('\n');
+}
+
 export function renderProfile(p: ProfileSummary): string {
   const out: string[] = [];
   out.push(`Scenario \`${p.scenario}\` under c=64 load (${p.requests} requests, ${p.rps.toFixed(0)} req/s), \`node --cpu-prof\` on the gateway process's main thread, samples from the measured ${(p.totalMs / 1000).toFixed(1)} s only (start-up and module loading left out), ${p.date}. Self time excludes idle; shares are of the ${p.sampledMs.toFixed(0)} ms of sampled non-idle time. "V8 / native" is mostly \`writev\`/\`writeString\` (socket and log-file writes, i.e. system-call time) and microtask running.`);
@@ -220,7 +264,7 @@ export function renderSvg(r: BenchResults): string {
   return parts.join('\n') + '\n';
 }
 
-export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: string): string {
+export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: string, soak?: SoakResult): string {
   const s = r.settings;
   const out: string[] = [];
   out.push('# Benchmarks');
@@ -245,6 +289,7 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('BENCH_DURATION=10 BENCH_ROUNDS=3 npm run bench   # seconds per phase and round (default 4 s x 3 rounds)');
   out.push('npm run bench -- --only=direct,passthrough,sy-defaults   # a subset');
   out.push('npm run bench -- --profile         # --cpu-prof of Switchyard (default plugins) under c=64 load');
+  out.push('npm run bench -- --soak            # 10-minute memory soak of Switchyard (default plugins), RSS curve');
   out.push('npx tsx bench/print.ts             # print the last results\' ratios');
   out.push('```');
   out.push('');
@@ -274,8 +319,13 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('');
   out.push(renderTargets(r));
   out.push('');
-  out.push('Memory soak (no growth over 10 minutes) is not part of this run; RSS after the whole run, per process: ' +
+  out.push('RSS after the whole run, per process: ' +
     r.scenarios.filter((x) => !x.skipped).map((x) => `${x.label} ${f(x.idleRssAfterMiB, 1)} MiB`).join(', ') + '.');
+  out.push('');
+  out.push('## Memory soak');
+  out.push('');
+  if (soak) out.push(renderSoak(soak));
+  else out.push('Not run yet: `npm run bench -- --soak` (10 minutes; `--soak=SECONDS`, `--soak-scenario=all`) writes `bench/soak.json` and this section.');
   out.push('');
   if (profile) {
     out.push('## Profile');
@@ -302,5 +352,5 @@ export function writeDoc(r: BenchResults): void {
   const notes = existsSync(PROFILE_NOTES_FILE) ? readFileSync(PROFILE_NOTES_FILE, 'utf8') : undefined;
   mkdirSync(path.dirname(SVG_FILE), { recursive: true });
   writeFileSync(SVG_FILE, renderSvg(r));
-  writeFileSync(DOC_FILE, renderDoc(r, profile, notes));
+  writeFileSync(DOC_FILE, renderDoc(r, profile, notes, readJson<SoakResult>(SOAK_FILE)));
 }

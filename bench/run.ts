@@ -5,8 +5,10 @@
  * docs/benchmarks.md and docs/images/bench-throughput.svg, and print the tables.
  *
  *   npm run bench [-- --quick] [-- --only=direct,sy-defaults] [-- --profile[=defaults|all|provider]]
- *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are reported), BENCH_WARMUP, BENCH_STREAM_DURATION,
- *        BENCH_CONCURRENCY (64), BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1
+ *                 [-- --soak[=seconds] [--soak-scenario=defaults]]
+ *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are
+ *        reported), BENCH_PREWARM (3), BENCH_WARMUP (1), BENCH_STREAM_DURATION, BENCH_CONCURRENCY (64),
+ *        BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1, BENCH_SOAK_CONCURRENCY (16)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,8 +22,8 @@ import type { LoadResult, LoadSpec, Stats } from './load.js';
 import { ensurePortkey, portkeyHeaders } from './portkey.js';
 import { summariseProfile } from './profile.js';
 import {
-  PROFILE_FILE, readJson, RESULTS_FILE, renderTables, renderTargets, writeDoc,
-  type BenchResults, type PhaseResult, type ScenarioResult,
+  PROFILE_FILE, readJson, renderSoak, RESULTS_FILE, renderTables, renderTargets, SOAK_FILE, writeDoc,
+  type BenchResults, type SoakResult, type PhaseResult, type ScenarioResult,
 } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -29,14 +31,15 @@ const quick = argValue(argv, 'quick') !== undefined;
 const envNum = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', quick ? 0.8 : 4));
 const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 1);
-const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5))
+const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5));
 const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 3);
-const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));;
+const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
 const chunkDelayMs = envNum('BENCH_CHUNK_DELAY_MS', 2);
 const only = argValue(argv, 'only')?.split(',').map((s) => s.trim()).filter(Boolean);
 const profileArg = argValue(argv, 'profile');
+const soakArg = argValue(argv, 'soak');
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
 interface Target {
@@ -162,6 +165,10 @@ async function main(): Promise<void> {
   const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`, `--chunks=${streamChunks}`, `--chunk-delay=${chunkDelayMs}`], { logFile: path.join(logDir, 'upstream.log') });
   await waitForPort(upstreamPort, 30_000, upstream);
 
+  if (soakArg !== undefined) {
+    await soak(soakArg === 'true' ? 600 : Number(soakArg), argValue(argv, 'soak-scenario') ?? 'defaults', upstreamBase, logDir);
+    return;
+  }
   if (profileArg !== undefined) {
     await profile(profileArg === 'true' ? 'defaults' : profileArg, upstreamBase, logDir);
     return;
@@ -346,6 +353,39 @@ async function profile(scenario: string, upstreamBase: string, logDir: string): 
   for (const e of summary.topFunctions.slice(0, 15)) process.stdout.write(`${e.selfPct.toFixed(1).padStart(5)}%  ${e.name}  ${e.where}\n`);
   process.stdout.write('\n');
   for (const a of summary.byArea) process.stdout.write(`${a.selfPct.toFixed(1).padStart(5)}%  ${a.area}\n`);
+}
+
+/** --soak[=seconds]: one Switchyard scenario under steady load, RSS sampled over time (bench/soak.json). */
+async function soak(seconds: number, scenario: string, upstreamBase: string, logDir: string): Promise<void> {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--soak needs a positive number of seconds, got ${seconds}`);
+  const soakConcurrency = envNum('BENCH_SOAK_CONCURRENCY', 16);
+  const port = await freePort();
+  const t: Target = {
+    id: `sy-${scenario}`, label: `Switchyard: ${scenario}`, process: '', model: 'bench/bench-model',
+    headers: scenario === 'all' ? { authorization: `Bearer ${BENCH_CLIENT_KEY}` } : {},
+  };
+  t.start = () => Promise.resolve(spawnNode(path.join(BENCH_DIR, 'gateway.ts'), [`--scenario=${scenario}`, `--port=${port}`, `--upstream=${upstreamBase}`],
+    { logFile: path.join(logDir, `soak-${scenario}.log`) }));
+  await startTarget(t, port);
+  await sleep(1000);
+  const samples: Array<{ s: number; rssMiB: number }> = [{ s: 0, rssMiB: rssMiB(t.pid!) }];
+  log(`soak: ${t.label} at c=${soakConcurrency} for ${seconds} s, RSS every ${Math.min(10, seconds / 10)} s`);
+  const t0 = performance.now();
+  const every = Math.max(0.5, Math.min(10, seconds / 10)) * 1000;
+  const sampler = setInterval(() => {
+    const sample = { s: Math.round((performance.now() - t0) / 100) / 10, rssMiB: rssMiB(t.pid!) };
+    samples.push(sample);
+    if (samples.length % 6 === 0) log(`  ${sample.s} s: ${sample.rssMiB.toFixed(1)} MiB`);
+  }, every);
+  const r = await runLoad(t, { stream: false, concurrency: soakConcurrency, warmupMs: 0, durationMs: Math.round(seconds * 1000) });
+  clearInterval(sampler);
+  await sleep(2000);
+  samples.push({ s: Math.round((performance.now() - t0) / 100) / 10, rssMiB: rssMiB(t.pid!) });
+  const out: SoakResult = { date: new Date().toISOString(), scenario: t.id, seconds, concurrency: soakConcurrency, requests: r.load.requests, rps: r.load.rps, errors: r.load.errors, samples };
+  writeFileSync(SOAK_FILE, JSON.stringify(out, null, 2) + '\n');
+  const results = readJson<BenchResults>(RESULTS_FILE);
+  if (results) writeDoc(results);
+  process.stdout.write(renderSoak(out) + '\n');
 }
 
 main()
