@@ -284,7 +284,7 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('## Commands');
   out.push('');
   out.push('```sh');
-  out.push('npm run bench                      # full run, about 4.5 minutes');
+  out.push('npm run bench                      # full run, about 5 minutes');
   out.push('npm run bench -- --quick           # ~30 s smoke run');
   out.push('BENCH_DURATION=10 BENCH_ROUNDS=3 npm run bench   # seconds per phase and round (default 4 s x 3 rounds)');
   out.push('npm run bench -- --only=direct,passthrough,sy-defaults   # a subset');

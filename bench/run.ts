@@ -7,7 +7,7 @@
  *   npm run bench [-- --quick] [-- --only=direct,sy-defaults] [-- --profile[=defaults|all|provider]]
  *                 [-- --soak[=seconds] [--soak-scenario=defaults]]
  *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are
- *        reported), BENCH_PREWARM (3), BENCH_WARMUP (1), BENCH_STREAM_DURATION, BENCH_CONCURRENCY (64),
+ *        reported), BENCH_PREWARM (2), BENCH_WARMUP (0.75), BENCH_STREAM_DURATION, BENCH_CONCURRENCY (64),
  *        BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1, BENCH_SOAK_CONCURRENCY (16)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -30,9 +30,9 @@ const argv = process.argv.slice(2);
 const quick = argValue(argv, 'quick') !== undefined;
 const envNum = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', quick ? 0.8 : 4));
-const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 1);
+const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 0.75);
 const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5));
-const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 3);
+const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 2);
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
