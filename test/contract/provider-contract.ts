@@ -69,9 +69,9 @@ export interface Trigger {
 
 export type CaseId =
   | 'plain' | 'system' | 'multi-turn' | 'stream' | 'stream-usage' | 'stream-no-usage'
-  | 'tool' | 'tool-stream' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-result'
-  | 'image-data-url' | 'image-http-url' | 'json-object' | 'json-schema' | 'length' | 'length-stream'
-  | 'stop-sequence' | 'usage' | 'cached-tokens' | 'reasoning' | 'mid-stream-error' | 'stream-truncated' | 'slow'
+  | 'tool' | 'tool-stream' | 'tool-choice' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-result'
+  | 'image-data-url' | 'image-http-url' | 'json-object' | 'json-schema' | 'json-schema-stream' | 'length' | 'length-stream'
+  | 'stop-sequence' | 'usage' | 'cached-tokens' | 'cached-tokens-stream' | 'reasoning' | 'reasoning-stream' | 'mid-stream-error' | 'stream-truncated' | 'slow'
   | ErrorBehaviour;
 
 export interface ProviderContractSpec {
@@ -137,7 +137,11 @@ const HTTP_IMAGE_URL = 'https://example.com/images/cat.png';
 
 let markers = 0;
 /** A word unique to one request, so concurrent cases can find their own upstream request. */
-const marker = () => `mk${(++markers).toString(36)}q${Math.floor(Math.random() * 1e6).toString(36)}`;
+const marker = () => {
+  // Letters only: simulateChat's token count sees one word as one token.
+  const n = ++markers * 7919 + Math.floor(Math.random() * 1e6);
+  return 'mk' + n.toString(26).replace(/[0-9]/g, (d) => 'qrstuvwxyz'[Number(d)]);
+};
 
 async function collect(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<OpenAI.ChatCompletionChunk[]> {
   const out: OpenAI.ChatCompletionChunk[] = [];
@@ -220,7 +224,9 @@ export function runProviderContract(spec: ProviderContractSpec): void {
 
     kase('plain', 'plain echo', async () => {
       const mk = marker();
-      const r = await client.chat.completions.create(base(`echo: hello ${mk}`));
+      const { data: r, response } = await client.chat.completions.create(base(`echo: hello ${mk}`)).withResponse();
+      assert.equal(response.headers.get('x-switchyard-provider'), spec.name);
+      assert.equal(response.headers.get('x-switchyard-dropped-params'), null, 'nothing is dropped from a plain request');
       assert.equal(r.object, 'chat.completion');
       assert.equal(r.choices.length, 1);
       assert.equal(r.choices[0].message.role, 'assistant');
@@ -277,15 +283,17 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.ok(raw.trimEnd().endsWith('data: [DONE]'), `stream ends with [DONE]: ${raw.slice(-200)}`);
     });
 
-    kase('stream-usage', 'stream usage chunk with include_usage', async () => {
-      const chunks = await collect(await client.chat.completions.create({
-        ...base(`echo: counted words ${marker()}`), stream: true, stream_options: { include_usage: true },
-      }));
+    kase('stream-usage', 'stream usage chunk with include_usage (same numbers as unstreamed)', async () => {
+      const params = base(`echo: counted words ${marker()}`);
+      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
       const withUsage = chunks.filter((c) => c.usage);
       assert.equal(withUsage.length, 1, 'exactly one chunk carries usage');
       assert.equal(withUsage[0], chunks.at(-1), 'usage comes in the last chunk');
       assert.deepEqual(withUsage[0].choices, [], 'the usage chunk has no choices');
       assertUsage(withUsage[0].usage, 'stream usage');
+      const plain = await client.chat.completions.create(params);
+      assert.equal(withUsage[0].usage?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens streamed and not');
+      assert.equal(withUsage[0].usage?.completion_tokens, plain.usage?.completion_tokens, 'same completion_tokens streamed and not');
     }, skipOf(spec.caps.streamUsage));
 
     kase('stream-no-usage', 'no usage in the stream without include_usage', async () => {
@@ -321,6 +329,20 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.equal(finishOf(chunks), 'tool_calls');
     });
 
+    kase('tool-choice', 'tool_choice: named tool forced, none answers text', async () => {
+      const named = await client.chat.completions.create(base(`Use get_weather please ${marker()}`, {
+        tools: TOOLS, tool_choice: { type: 'function', function: { name: 'get_time' } },
+      }));
+      const calls = (named.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
+      assert.equal(calls.length, 1, 'exactly the named tool');
+      assertToolCall(calls[0], 'get_time');
+      const mk = marker();
+      const none = await client.chat.completions.create(base(`echo: no tools ${mk} get_weather`, { tools: TOOLS, tool_choice: 'none' }));
+      assert.equal(none.choices[0].finish_reason, 'stop');
+      assert.equal(none.choices[0].message.tool_calls ?? undefined, undefined);
+      assert.equal(none.choices[0].message.content, `no tools ${mk} get_weather`);
+    });
+
     kase('parallel-tools', 'parallel tool calls', async () => {
       const r = await client.chat.completions.create(base(`Call get_weather and get_time ${marker()}`, { tools: TOOLS }));
       const calls = (r.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
@@ -333,10 +355,20 @@ export function runProviderContract(spec: ProviderContractSpec): void {
 
     kase('parallel-tools-stream', 'parallel tool calls streamed: indexes 0 and 1, finalChatCompletion', async () => {
       const indexes = new Set<number>();
+      const firsts = new Map<number, OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall>();
       const runner = client.chat.completions.stream({ model: M, messages: [{ role: 'user', content: `Call get_weather and get_time ${marker()}` }], tools: TOOLS });
-      runner.on('chunk', (c) => { for (const d of c.choices[0]?.delta.tool_calls ?? []) indexes.add(d.index); });
+      runner.on('chunk', (c) => {
+        for (const d of c.choices[0]?.delta.tool_calls ?? []) {
+          indexes.add(d.index);
+          if (!firsts.has(d.index)) firsts.set(d.index, d);
+        }
+      });
       const final = await runner.finalChatCompletion();
       assert.deepEqual([...indexes].sort(), [0, 1]);
+      for (const [i, d] of firsts) {
+        assert.ok(d.id, `the first delta of call ${i} carries its id`);
+        assert.equal(d.function?.name, i === 0 ? 'get_weather' : 'get_time', `the first delta of call ${i} carries its name`);
+      }
       const calls = (final.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
       assert.equal(final.choices[0].finish_reason, 'tool_calls');
       assert.equal(calls.length, 2);
@@ -397,16 +429,25 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.equal(r.choices[0].finish_reason, 'stop');
     });
 
+    const jsonSchemaFormat: OpenAI.ResponseFormatJSONSchema = {
+      type: 'json_schema',
+      json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false } },
+    };
     kase('json-schema', 'structured output (json_schema)', async () => {
-      const r = await client.chat.completions.create(base(`Reply in JSON please ${marker()}`, {
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false } },
-        },
-      }));
+      const r = await client.chat.completions.create(base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }));
       const parsed = JSON.parse(r.choices[0].message.content ?? '');
       assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
       assert.equal(r.choices[0].finish_reason, 'stop');
+    }, skipOf(spec.caps.jsonSchema));
+
+    kase('json-schema-stream', 'structured output (json_schema) streamed: JSON text in content deltas', async () => {
+      const chunks = await collect(await client.chat.completions.create({
+        ...base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }), stream: true,
+      }));
+      const parsed = JSON.parse(textOf(chunks));
+      assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
+      assert.equal(chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).length, 0, 'no tool call deltas');
+      assert.equal(finishOf(chunks), 'stop');
     }, skipOf(spec.caps.jsonSchema));
 
     // ------------------------------------------------------------ stop reasons, usage
@@ -449,6 +490,17 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.ok(c <= r.usage!.prompt_tokens, 'cached tokens are part of prompt_tokens');
     }, skipOf(cached));
 
+    kase('cached-tokens-stream', 'cached prompt tokens in the stream usage chunk', async () => {
+      const params = (cached as Trigger).request(base(`echo: cached stream ${marker()}`));
+      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
+      const u = chunks.find((c) => c.usage)?.usage;
+      assertUsage(u, 'cached stream');
+      const plain = await client.chat.completions.create(params);
+      assert.ok((u?.prompt_tokens_details?.cached_tokens ?? 0) > 0, `cached_tokens > 0 (got ${u?.prompt_tokens_details?.cached_tokens})`);
+      assert.equal(u?.prompt_tokens_details?.cached_tokens, plain.usage?.prompt_tokens_details?.cached_tokens, 'same cached_tokens streamed and not');
+      assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens streamed and not');
+    }, skipOf(cached) || skipOf(spec.caps.streamUsage));
+
     const reasoning = spec.caps.reasoning;
     kase('reasoning', 'reasoning content (and reasoning tokens)', async () => {
       const rr = reasoning as Trigger & { tokens: boolean };
@@ -458,6 +510,22 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.match(msg.content ?? '', /^thought through /);
       assertUsage(r.usage, 'reasoning');
       if (rr.tokens) assert.ok((r.usage?.completion_tokens_details?.reasoning_tokens ?? 0) > 0, 'reasoning_tokens > 0');
+    }, skipOf(reasoning));
+
+    kase('reasoning-stream', 'reasoning streamed as reasoning_content deltas before the text', async () => {
+      const rr = reasoning as Trigger & { tokens: boolean };
+      const params = rr.request(base(`echo: thought through ${marker()}`));
+      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
+      type Delta = OpenAI.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
+      const deltas = chunks.map((c) => c.choices[0]?.delta as Delta | undefined);
+      const firstReasoning = deltas.findIndex((d) => d?.reasoning_content);
+      const firstText = deltas.findIndex((d) => d?.content);
+      assert.ok(firstReasoning !== -1, 'reasoning_content deltas');
+      assert.ok(firstText === -1 || firstReasoning < firstText, 'reasoning comes before the answer text');
+      assert.match(textOf(chunks), /^thought through /);
+      const u = chunks.find((c) => c.usage)?.usage;
+      if (skipOf(spec.caps.streamUsage) === false) assertUsage(u, 'reasoning stream');
+      if (rr.tokens && u) assert.ok((u.completion_tokens_details?.reasoning_tokens ?? 0) > 0, 'reasoning_tokens > 0 in the stream usage');
     }, skipOf(reasoning));
 
     // ------------------------------------------------------------ errors
@@ -477,6 +545,9 @@ export function runProviderContract(spec: ProviderContractSpec): void {
           if (exp.code) assert.equal(e.code, exp.code, `${where}: code`);
           if (exp.retryAfter) assert.equal(e.headers?.get('retry-after'), exp.retryAfter, `${where}: retry-after`);
           assert.ok(e.message.length > 0, `${where}: a message`);
+          const body = e.error as { message?: unknown; type?: unknown } | undefined;
+          assert.equal(typeof body?.message, 'string', `${where}: OpenAI-shaped error body with a message`);
+          assert.equal(typeof body?.type, 'string', `${where}: OpenAI-shaped error body with a type`);
         }
       }, typeof spec.errors === 'string' ? spec.errors : false);
     }
@@ -484,6 +555,19 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     // ------------------------------------------------------------ failures
 
     const failSkip = skipOf(spec.failures);
+    /** On the wire: a 200 stream whose last event is an OpenAI-shaped error, and no [DONE]. */
+    const assertSseErrorEnd = async (b: Behaviour) => {
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: spec.model(b), stream: true, messages: [{ role: 'user', content: 'echo: a b c d e f g h' }] }),
+      });
+      assert.equal(res.status, 200);
+      const raw = await res.text();
+      assert.ok(!raw.includes('[DONE]'), 'no [DONE] after a failure');
+      const last = raw.trim().split(/\n\n/).pop() ?? '';
+      const err = JSON.parse(last.replace(/^data: /, '')).error;
+      assert.ok(err && typeof err.message === 'string' && typeof err.type === 'string', `the last event is an error: ${last}`);
+    };
     kase('mid-stream-error', 'an upstream error mid-stream raises in the SDK stream', async () => {
       const stream = await client.chat.completions.create({
         model: spec.model('stream-error-midway'), stream: true, messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
@@ -494,6 +578,7 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       }, (e: unknown) => e instanceof Error && e.message.length > 0);
       assert.ok(text.length > 0, 'chunks before the failure were delivered');
       assert.notEqual(text, 'a b c d e f g h', 'the stream did not complete');
+      await assertSseErrorEnd('stream-error-midway');
     }, failSkip);
 
     kase('stream-truncated', 'a truncated upstream stream raises in the SDK stream', async () => {
@@ -502,6 +587,7 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       });
       await assert.rejects(async () => { for await (const _ of stream) { /* drain */ } },
         (e: unknown) => e instanceof Error && e.message.length > 0);
+      await assertSseErrorEnd('stream-truncated');
     }, failSkip);
 
     kase('slow', `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504`, async () => {
