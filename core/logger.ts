@@ -5,9 +5,13 @@
 import { pino, type Logger } from 'pino';
 import type { LoggingConfig } from './config-types.js';
 
+/**
+ * Exact paths only: wildcard paths make pino copy every logged object (measured at ~5% of the CPU of
+ * a request in bench/). Core and built-in plugins log metadata objects that have none of these fields.
+ */
 export const REDACT_PATHS = [
-  'authorization', '*.authorization', '*.headers.authorization', '*.headers["x-api-key"]',
-  'apiKey', '*.apiKey', 'key', '*.key', 'password', '*.password',
+  'authorization', 'apiKey', 'key', 'password',
+  'headers.authorization', 'headers["x-api-key"]', 'req.headers.authorization', 'req.headers["x-api-key"]',
 ];
 
 export function createLogger(config: LoggingConfig = {}): Logger {
