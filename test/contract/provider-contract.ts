@@ -69,8 +69,8 @@ export interface Trigger {
 
 export type CaseId =
   | 'plain' | 'system' | 'multi-turn' | 'stream' | 'stream-usage' | 'stream-no-usage'
-  | 'tool' | 'tool-stream' | 'tool-choice' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-result'
-  | 'image-data-url' | 'image-http-url' | 'json-object' | 'json-schema' | 'json-schema-stream' | 'length' | 'length-stream'
+  | 'tool' | 'tool-stream' | 'tool-choice' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-usage-stream' | 'tool-result' | 'tool-result-stream'
+  | 'image-data-url' | 'image-data-url-stream' | 'image-http-url' | 'json-object' | 'json-schema' | 'json-schema-stream' | 'length' | 'length-stream'
   | 'stop-sequence' | 'usage' | 'cached-tokens' | 'cached-tokens-stream' | 'reasoning' | 'reasoning-stream' | 'mid-stream-error' | 'stream-truncated' | 'slow'
   | ErrorBehaviour;
 
@@ -376,22 +376,42 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assertToolCall(calls[1], 'get_time');
     }, skipOf(spec.caps.parallelTools));
 
-    kase('tool-result', 'tool result follow-up', async () => {
-      const mk = marker();
+    kase('tool-usage-stream', 'streamed tool call usage equals the unstreamed one', async () => {
+      const params = base(`Use get_weather please ${marker()}`, { tools: TOOLS });
+      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
+      const u = chunks.find((c) => c.usage)?.usage;
+      assertUsage(u, 'tool stream');
+      const plain = await client.chat.completions.create(params);
+      assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens');
+      assert.equal(u?.completion_tokens, plain.usage?.completion_tokens, 'same completion_tokens');
+    }, skipOf(spec.caps.streamUsage));
+
+    /** A tool call, then the conversation continued with its result. */
+    const toolResultParams = async (mk: string): Promise<CreateParams> => {
       const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: `Use get_weather for me ${mk}` };
       const first = await client.chat.completions.create({ model: M, messages: [question], tools: TOOLS });
       const call = first.choices[0].message.tool_calls?.[0] as OpenAI.ChatCompletionMessageFunctionToolCall;
       assert.ok(call, 'a tool call to answer');
-      const result = JSON.stringify({ temperature: 21, sky: `clear ${mk}` });
-      const r = await client.chat.completions.create({
+      return {
         model: M,
         tools: TOOLS,
         messages: [
           question,
           { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } }] },
-          { role: 'tool', tool_call_id: call.id, content: result },
+          { role: 'tool', tool_call_id: call.id, content: JSON.stringify({ temperature: 21, sky: `clear ${mk}` }) },
         ],
-      });
+      };
+    };
+
+    kase('tool-result-stream', 'tool result follow-up streamed', async () => {
+      const chunks = await collect(await client.chat.completions.create({ ...(await toolResultParams(marker())), stream: true }));
+      assert.match(textOf(chunks), /^Based on the tool result \(\d+ tokens\), here is the answer\.$/);
+      assert.equal(finishOf(chunks), 'stop');
+    });
+
+    kase('tool-result', 'tool result follow-up', async () => {
+      const mk = marker();
+      const r = await client.chat.completions.create(await toolResultParams(mk));
       assert.equal(r.choices[0].finish_reason, 'stop');
       assert.match(r.choices[0].message.content ?? '', /^Based on the tool result \(\d+ tokens\), here is the answer\.$/);
       const body = upstreamWith(`clear ${mk}`);
@@ -408,6 +428,15 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     kase('image-data-url', 'image input (data URL)', async () => {
       const r = await imageCase(PNG_DATA_URL);
       assert.match(r.choices[0].message.content ?? '', /^I see 1 image\./);
+    }, skipOf(spec.caps.imageDataUrl));
+
+    kase('image-data-url-stream', 'image input (data URL) streamed', async () => {
+      const chunks = await collect(await client.chat.completions.create({
+        model: M, stream: true,
+        messages: [{ role: 'user', content: [{ type: 'text', text: `Describe this ${marker()}` }, { type: 'image_url', image_url: { url: PNG_DATA_URL } }] }],
+      }));
+      assert.match(textOf(chunks), /^I see 1 image\./);
+      assert.equal(finishOf(chunks), 'stop');
     }, skipOf(spec.caps.imageDataUrl));
 
     const httpImage = spec.caps.imageHttpUrl;
@@ -590,10 +619,12 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       await assertSseErrorEnd('stream-truncated');
     }, failSkip);
 
-    kase('slow', `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504`, async () => {
-      const e = await apiError(client.chat.completions.create({ model: spec.model('slow'), messages: [{ role: 'user', content: 'hi' }] }));
-      assert.equal(e.status, 504);
-      assert.equal(e.code, 'upstream_timeout');
+    kase('slow', `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504 (plain and stream request)`, async () => {
+      for (const stream of [false, true]) {
+        const e = await apiError(client.chat.completions.create({ model: spec.model('slow'), messages: [{ role: 'user', content: 'hi' }], stream }));
+        assert.ok(e instanceof OpenAI.APIError && e.status === 504, `stream=${stream}: 504, got ${e.status}`);
+        assert.equal(e.code, 'upstream_timeout');
+      }
     }, failSkip);
   });
 }
