@@ -11,6 +11,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from './types.js';
+import type { SseEvent } from './sse.js';
 
 export interface UpstreamCall {
   target: Target;
@@ -35,11 +36,23 @@ export interface ProviderAdapter {
    */
   chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>>;
   embeddings?(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse>;
+  /**
+   * Optional native OpenAI Responses API (POST {base}/responses), used by the /v1/responses ingress
+   * instead of translating to chat. `body` is the client's Responses body (model set to the target's,
+   * `stream` as asked). Throw GatewayError for error statuses; resolve with the JSON answer, or (for
+   * streams) once the upstream accepted the request, with its raw typed SSE events.
+   */
+  responses?(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer>;
   /** Settings to show in `switchyard check` (secrets masked). */
   describe?(): Record<string, string>;
   /** Release pooled connections. */
   close?(): Promise<void>;
 }
+
+/** What a native `responses` call returns: the Responses object, or the upstream's SSE events. */
+export type NativeResponsesAnswer =
+  | { kind: 'json'; body: Record<string, unknown> }
+  | { kind: 'stream'; events: AsyncIterable<SseEvent> };
 
 export class ProviderRegistry {
   readonly #adapters = new Map<string, ProviderAdapter>();

@@ -5,11 +5,13 @@
 import type { Gateway } from '../gateway-types.js';
 import { chatHandler, embeddingsHandler, modelsHandler } from './handlers.js';
 import { openaiDialect } from './openai-dialect.js';
+import { responsesHandler } from './responses-handler.js';
 
 export function mountIngresses(gateway: Gateway): void {
   const { router } = gateway;
   router.get('/v1/models', modelsHandler(gateway));
   router.post('/v1/chat/completions', chatHandler(gateway, openaiDialect));
   router.post('/v1/embeddings', embeddingsHandler(gateway));
+  router.post('/v1/responses', responsesHandler(gateway));
   // Further dialects (Anthropic Messages, OpenAI Responses) mount here.
 }

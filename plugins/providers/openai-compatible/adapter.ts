@@ -3,9 +3,9 @@
  * upstream's format: we set the model, ask for streamed usage, and forward every other field as is.
  */
 import { GatewayError, errors, isRetryableStatus } from '../../../core/errors.js';
-import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
+import type { NativeResponsesAnswer, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import { maskSecret } from '../../../core/mask.js';
-import { parseSse } from '../../../core/sse.js';
+import { parseSse, type SseEvent } from '../../../core/sse.js';
 import type {
   ChatCompletionChunk,
   ChatCompletionRequest,
@@ -29,6 +29,8 @@ export interface OpenAICompatibleSettings {
   /** Add stream_options.include_usage to streamed requests. */
   streamUsage: boolean;
   timeoutMs?: number;
+  /** The upstream serves the OpenAI Responses API at {baseURL}/responses (used natively by /v1/responses). */
+  responsesApi?: boolean;
 }
 
 /** Upstream response headers worth passing back with an error. */
@@ -40,6 +42,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly #http: UpstreamClient;
   readonly #headers: Record<string, string>;
   readonly #models: ModelInfo[];
+  /** Present only when the upstream speaks the Responses API (settings.responsesApi). */
+  readonly responses?: (body: Record<string, unknown>, call: UpstreamCall) => Promise<NativeResponsesAnswer>;
 
   constructor(settings: OpenAICompatibleSettings, http: UpstreamClient) {
     this.name = settings.name;
@@ -52,6 +56,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
       ...settings.headers,
     };
     this.#models = settings.models.map((id) => ({ id, kind: /embed/i.test(id) ? 'embeddings' : 'chat' }));
+    if (settings.responsesApi) this.responses = (body, call) => this.#responses(body, call);
   }
 
   models(): ModelInfo[] {
@@ -83,6 +88,26 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse> {
     const res = await this.#post('/embeddings', request, call);
     return (await this.#json(res, call)) as EmbeddingsResponse;
+  }
+
+  /** POST {baseURL}/responses with the client's body: the JSON answer, or the raw typed SSE events. */
+  async #responses(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer> {
+    if (body.stream !== true) {
+      const res = await this.#post('/responses', body, call);
+      return { kind: 'json', body: (await this.#json(res, call)) as Record<string, unknown> };
+    }
+    const res = await this.#post('/responses', body, call, 'text/event-stream');
+    return { kind: 'stream', events: this.#events(res, call) };
+  }
+
+  async *#events(res: UpstreamResponse, call: UpstreamCall): AsyncGenerator<SseEvent> {
+    try {
+      yield* parseSse(res.body);
+    } catch (e) {
+      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
+    } finally {
+      res.body.destroy();
+    }
   }
 
   async #post(path: string, body: unknown, call: UpstreamCall, accept?: string): Promise<UpstreamResponse> {

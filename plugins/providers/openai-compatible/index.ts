@@ -21,6 +21,11 @@ export interface OpenAICompatibleOptions {
   streamUsage?: boolean;
   /** Per-provider upstream timeout (ms). */
   timeoutMs?: number;
+  /**
+   * Send /v1/responses requests natively to {baseURL}/responses instead of translating them to chat
+   * completions. Default: true for the `openai` preset, false for the others.
+   */
+  responsesApi?: boolean;
 }
 
 const schema = {
@@ -34,6 +39,7 @@ const schema = {
     models: { type: 'array', items: { type: 'string', minLength: 1 } },
     streamUsage: { type: 'boolean' },
     timeoutMs: { type: 'integer', minimum: 1 },
+    responsesApi: { type: 'boolean' },
   },
 };
 
@@ -60,6 +66,7 @@ function fromPreset(preset: Preset) {
         claims: o.name && o.name !== preset.name ? undefined : preset.claims,
         streamUsage: o.streamUsage ?? preset.streamUsage,
         timeoutMs: o.timeoutMs,
+        responsesApi: o.responsesApi ?? preset.responsesApi ?? false,
       }, gateway.upstream));
     },
   });

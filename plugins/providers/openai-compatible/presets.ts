@@ -16,6 +16,8 @@ export interface Preset {
   claims?: RegExp;
   /** Whether the API accepts stream_options.include_usage (others report usage unasked or not at all). */
   streamUsage: boolean;
+  /** The API also serves the OpenAI Responses API (POST /responses), used natively by /v1/responses. */
+  responsesApi?: boolean;
 }
 
 const preset = (p: Preset) => p;
@@ -27,6 +29,7 @@ export const PRESETS = {
       'text-embedding-3-small', 'text-embedding-3-large'],
     claims: /^(gpt-|o[1-9](-|$)|chatgpt-|text-embedding-|omni-moderation)/,
     streamUsage: true,
+    responsesApi: true,
   }),
   deepseek: preset({
     name: 'deepseek', baseURL: 'https://api.deepseek.com/v1', keyEnv: 'DEEPSEEK_API_KEY', baseURLEnv: 'DEEPSEEK_BASE_URL',
