@@ -68,7 +68,7 @@ export interface Trigger {
 }
 
 export type CaseId =
-  | 'plain' | 'system' | 'multi-turn' | 'stream' | 'stream-usage' | 'stream-no-usage'
+  | 'plain' | 'dropped-params' | 'system' | 'multi-turn' | 'stream' | 'stream-usage' | 'stream-no-usage'
   | 'tool' | 'tool-stream' | 'tool-choice' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-usage-stream' | 'tool-result' | 'tool-result-stream'
   | 'image-data-url' | 'image-data-url-stream' | 'image-http-url' | 'json-object' | 'json-schema' | 'json-schema-stream' | 'length' | 'length-stream'
   | 'stop-sequence' | 'usage' | 'cached-tokens' | 'cached-tokens-stream' | 'reasoning' | 'reasoning-stream' | 'mid-stream-error' | 'stream-truncated' | 'slow'
@@ -233,6 +233,19 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.equal(r.choices[0].message.content, `hello ${mk}`);
       assert.equal(r.choices[0].finish_reason, 'stop');
       assert.ok(typeof r.id === 'string' && r.id.length > 0);
+    });
+
+    kase('dropped-params', 'a parameter the upstream cannot take is forwarded or reported, never dropped silently', async () => {
+      const mk = marker();
+      const { data: r, response } = await client.chat.completions.create(base(`echo: biased ${mk}`, { logit_bias: { '1234': -100 }, seed: 7 })).withResponse();
+      assert.equal(r.choices[0].message.content, `biased ${mk}`);
+      const reported = (response.headers.get('x-switchyard-dropped-params') ?? '').split(',').map((x) => x.trim());
+      const body = upstreamWith(mk);
+      // An in-process provider receives the canonical request itself: nothing is lost on the way.
+      const sent = body === undefined ? ['logit_bias', 'seed'] : ['logit_bias', 'seed'].filter((k) => JSON.stringify(body).includes(`"${k}"`));
+      for (const k of ['logit_bias', 'seed']) {
+        assert.ok(sent.includes(k) || reported.includes(k), `${k} is forwarded or listed in x-switchyard-dropped-params (header: ${response.headers.get('x-switchyard-dropped-params')})`);
+      }
     });
 
     kase('system', 'system prompt reaches the upstream', async () => {
