@@ -1,5 +1,5 @@
 /**
- * An ingress dialect: how one client API (OpenAI today; Anthropic and Responses later) parses its
+ * An ingress dialect: how one client API (OpenAI Chat Completions, Anthropic Messages, ...) parses its
  * requests into the canonical format and renders answers, stream events and errors in its own shape.
  */
 import type { ChatContext } from '../context.js';
@@ -21,6 +21,6 @@ export interface Dialect {
   parseChat(body: unknown): ChatCompletionRequest;
   renderChat(response: ChatCompletionResponse, ctx: ChatContext): unknown;
   streamEncoder(ctx: ChatContext): StreamEncoder;
-  /** The error body in this dialect's shape. */
-  errorBody(err: GatewayError): unknown;
+  /** The error body in this dialect's shape (`requestId`: the gateway's id for the request, when known). */
+  errorBody(err: GatewayError, requestId?: string): unknown;
 }

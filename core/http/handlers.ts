@@ -116,7 +116,7 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
       finishRequest(gw, ctx, error ? error.status : 200, error);
     } catch (e) {
       const err = base.signal.aborted ? clientClosed() : asGatewayError(e, ctx ?? { id: base.id, log: gw.log });
-      sendError(kctx, err, dialect.errorBody(err), ctx);
+      sendError(kctx, err, dialect.errorBody(err, base.id), ctx);
       if (ctx) finishRequest(gw, ctx, err.status, err);
     }
   };

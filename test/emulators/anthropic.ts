@@ -1,6 +1,7 @@
 /**
  * An emulated Anthropic Messages API on 127.0.0.1 reproducing the documented wire format:
- * POST /v1/messages with `x-api-key` and `anthropic-version` headers; JSON Message answers; SSE
+ * POST /v1/messages (and /v1/messages/count_tokens, answering `{input_tokens}`) with `x-api-key` and
+ * `anthropic-version` headers; JSON Message answers; SSE
  * streams with named events (message_start, content_block_start, ping, content_block_delta with
  * text_delta / input_json_delta / thinking_delta / signature_delta, content_block_stop,
  * message_delta with stop_reason and usage, message_stop); error bodies
@@ -292,6 +293,15 @@ export async function startAnthropicEmulator(options: { apiKey?: string } = {}):
     requests.push(rec);
     res.on('close', () => { if (!res.writableFinished) aborted.push(rec); });
 
+    if (req.method === 'POST' && req.url === '/v1/messages/count_tokens') {
+      if (req.headers['x-api-key'] !== apiKey) return sendError(res, ERRORS['error-401']);
+      if (typeof body?.model !== 'string' || !Array.isArray(body?.messages)) return sendError(res, invalid('messages: Field required'));
+      for (const extra of ['max_tokens', 'stream', 'temperature']) {
+        if (body[extra] !== undefined) return sendError(res, invalid(`${extra}: Extra inputs are not permitted`));
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId() });
+      return void res.end(JSON.stringify({ input_tokens: promptTokens(toSimRequest({ ...body, max_tokens: 1 })) }));
+    }
     if (req.method !== 'POST' || req.url !== '/v1/messages') return sendError(res, { status: 404, type: 'not_found_error', message: 'Not Found' });
     if (req.headers['x-api-key'] !== apiKey) return sendError(res, ERRORS['error-401']);
     if (!req.headers['anthropic-version']) return sendError(res, invalid('anthropic-version: header is required'));

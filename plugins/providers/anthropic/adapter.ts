@@ -2,11 +2,17 @@
  * The Anthropic adapter: POST {baseURL}/v1/messages with x-api-key and anthropic-version, translating
  * the canonical request out (request.ts) and the answer back (response.ts, stream.ts, errors.ts).
  * Embeddings are not offered (Anthropic has no embeddings endpoint).
+ *
+ * Native passthrough (`native`, used by the Anthropic Messages ingress): the client's Messages or
+ * count_tokens body is posted as-is and the upstream answer relayed, with its canonical translation
+ * alongside for metering and caching. The client's `anthropic-beta` header is forwarded (merged with
+ * configured `headers`), since beta body fields only work with it; `anthropic-version` and the key
+ * are always the provider's own.
  */
 import { GatewayError, errors } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
-import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
-import { parseSse } from '../../../core/sse.js';
+import type { NativeAnswer, NativeCapabilities, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
+import { parseSse, type SseEvent } from '../../../core/sse.js';
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ModelInfo } from '../../../core/types.js';
 import { transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import { errorFromResponse } from './errors.js';
@@ -51,6 +57,11 @@ export class AnthropicAdapter implements ProviderAdapter {
     };
     this.#models = settings.models.map((id) => ({ id, kind: 'chat' as const }));
   }
+
+  readonly native: NativeCapabilities = {
+    anthropicMessages: (body, call) => this.#nativeMessages(body, call),
+    anthropicCountTokens: (body, call) => this.#nativeCountTokens(body, call),
+  };
 
   models(): ModelInfo[] {
     return this.#models;
@@ -110,10 +121,91 @@ export class AnthropicAdapter implements ProviderAdapter {
     return t;
   }
 
-  async #post(body: unknown, call: UpstreamCall, accept?: string): Promise<UpstreamResponse> {
+  async #nativeMessages(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeAnswer> {
+    const headers = this.#nativeHeaders(call);
+    if (body.stream === true) {
+      const res = await this.#post(body, call, 'text/event-stream', '/v1/messages', headers);
+      return { kind: 'stream', events: this.#nativeEvents(res, call) };
+    }
+    const msg = await this.#readMessage(await this.#post(body, call, undefined, '/v1/messages', headers), call);
+    return { kind: 'json', raw: msg, response: fromAnthropicMessage(msg) };
+  }
+
+  async #nativeCountTokens(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>> {
+    const res = await this.#post(body, call, undefined, '/v1/messages/count_tokens', this.#nativeHeaders(call));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await res.body.text());
+    } catch (e) {
+      if (e instanceof SyntaxError) throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
+      throw transportError(this.name, e, this.#timeout, call.signal);
+    }
+    if (!parsed || typeof parsed !== 'object' || typeof (parsed as { input_tokens?: unknown }).input_tokens !== 'number') {
+      throw errors.upstreamBadResponse(this.name, 'the answer has no input_tokens');
+    }
+    return parsed as Record<string, unknown>;
+  }
+
+  /** Configured headers plus the client's anthropic-beta values. */
+  #nativeHeaders(call: UpstreamCall): Record<string, string> {
+    const given = call.ctx.headers['anthropic-beta'];
+    const client = (Array.isArray(given) ? given.join(',') : given ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!client.length) return this.#headers;
+    const own = (this.#headers['anthropic-beta'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    return { ...this.#headers, 'anthropic-beta': [...new Set([...own, ...client])].join(',') };
+  }
+
+  async #readMessage(res: UpstreamResponse, call: UpstreamCall): Promise<AnthropicMessage> {
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw transportError(this.name, e, this.#timeout, call.signal);
+    }
+    let msg: AnthropicMessage;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
+    }
+    if (!msg || typeof msg !== 'object' || !Array.isArray(msg.content)) {
+      throw errors.upstreamBadResponse(this.name, 'the body is not a Message');
+    }
+    return msg;
+  }
+
+  /** Upstream events as (raw SSE text, canonical chunk) pairs; the raw text of events that made no chunk rides on the next one. */
+  async *#nativeEvents(res: UpstreamResponse, call: UpstreamCall): AsyncGenerator<{ raw: string; chunk: ChatCompletionChunk }> {
+    let pending = '';
+    async function* tee(events: AsyncIterable<SseEvent>): AsyncGenerator<SseEvent> {
+      for await (const ev of events) {
+        pending += (ev.event ? `event: ${ev.event}\n` : '') + ev.data.split('\n').map((l) => `data: ${l}\n`).join('') + '\n';
+        yield ev;
+      }
+    }
+    let complete = false;
+    try {
+      for await (const chunk of anthropicEventsToChunks(tee(parseSse(res.body)), { provider: this.name })) {
+        if (chunk.usage) complete = true;
+        const raw = pending;
+        pending = '';
+        yield { raw, chunk };
+      }
+    } catch (e) {
+      const err = transportError(this.name, e, this.#timeout, call.signal);
+      if (err.code === 'upstream_unreachable' && !(e instanceof GatewayError)) {
+        throw errors.streamInterrupted(this.name, `the connection was lost before message_stop`);
+      }
+      throw err;
+    } finally {
+      if (!complete || !res.body.readableEnded) res.body.destroy();
+    }
+  }
+
+  async #post(body: unknown, call: UpstreamCall, accept?: string, path = '/v1/messages', base = this.#headers): Promise<UpstreamResponse> {
     const res = await this.#http.send(this.name, {
-      url: `${this.#s.baseURL}/v1/messages`,
-      headers: accept ? { ...this.#headers, accept } : this.#headers,
+      url: `${this.#s.baseURL}${path}`,
+      headers: accept ? { ...base, accept } : base,
       body: JSON.stringify(body),
       signal: call.signal,
       timeoutMs: this.#s.timeoutMs,
