@@ -36,6 +36,8 @@ export interface ProviderAdapter {
    */
   chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>>;
   embeddings?(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse>;
+  /** Optional native passthrough for ingresses that speak this provider's own API (see NativeCapabilities). */
+  native?: NativeCapabilities;
   /**
    * Optional native OpenAI Responses API (POST {base}/responses), used by the /v1/responses ingress
    * instead of translating to chat. `body` is the client's Responses body (model set to the target's,
@@ -53,6 +55,29 @@ export interface ProviderAdapter {
 export type NativeResponsesAnswer =
   | { kind: 'json'; body: Record<string, unknown> }
   | { kind: 'stream'; events: AsyncIterable<SseEvent> };
+
+/**
+ * Native passthrough. When a client speaks the provider's own API (today: the Anthropic Messages
+ * ingress in front of the `anthropic` provider), the ingress may send the client's body upstream
+ * as-is (only `model` replaced by the target's model) and relay the upstream's answer, instead of a
+ * lossy round trip through the canonical format. The adapter still returns the canonical translation
+ * next to the raw answer, so the pipeline meters usage, stores cache entries and fails over (before
+ * the first chunk) exactly as for canonical calls. Errors are thrown as GatewayErrors, as in chat().
+ */
+export interface NativeCapabilities {
+  /**
+   * POST an Anthropic Messages body. `body.stream === true`: resolves once the upstream accepted the
+   * request, with the events as `{ raw, chunk }` pairs (`raw` is the SSE text of the upstream events
+   * consumed to produce `chunk`, possibly ''); otherwise the parsed Message and its translation.
+   */
+  anthropicMessages?(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeAnswer>;
+  /** POST an Anthropic count_tokens body; resolves with the upstream's JSON answer. */
+  anthropicCountTokens?(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>>;
+}
+
+export type NativeAnswer =
+  | { kind: 'json'; raw: unknown; response: ChatCompletionResponse }
+  | { kind: 'stream'; events: AsyncIterable<{ raw: string; chunk: ChatCompletionChunk }> };
 
 export class ProviderRegistry {
   readonly #adapters = new Map<string, ProviderAdapter>();
