@@ -14,6 +14,17 @@
  *  - `errors` overrides the expected mapping of an error behaviour, citing the plugin's rule;
  *  - `todo` marks a case that reveals a bug in a plugin or an emulator (node:test `todo`: it runs,
  *    its failure is reported but does not fail the run).
+ *
+ * Cases (all through the gateway over HTTP, with the SDK): plain echo (provider header, nothing
+ * dropped), unsupported params forwarded or reported, system prompt and multi-turn history received
+ * upstream, streamed echo (role first, text, finish stop, [DONE] on the wire), stream usage with and
+ * without include_usage (same numbers as unstreamed), single tool call plain and streamed (argument
+ * deltas, index 0), tool_choice named/none, parallel tool calls plain and streamed (indexes 0 and 1,
+ * finalChatCompletion), streamed tool usage, tool-result follow-up plain and streamed, images (data
+ * URL plain and streamed, http URL), JSON mode, json_schema plain and streamed, max_tokens -> length
+ * plain and streamed, stop sequences, usage consistency, cached and reasoning tokens plain and
+ * streamed, each error class (plain and stream request), mid-stream error and truncation (SDK raises;
+ * the wire ends with an error event and no [DONE]), 'slow' past the upstream timeout -> 504.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
