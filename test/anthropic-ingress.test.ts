@@ -483,3 +483,45 @@ test('count_tokens: answered by Anthropic natively, estimated (and marked) for o
   const bad = await apiError(client.messages.countTokens({ model: 'openai/gpt-4o' } as unknown as Anthropic.MessageCountTokensParams));
   assert.ok(bad instanceof Anthropic.BadRequestError);
 });
+
+// ---------------------------------------------------------------------------------------------
+// When passthrough steps aside
+
+test('a transform.request rewrite is honoured (canonical route to Anthropic); cache hits render as Messages', async () => {
+  const emu = await startAnthropicEmulator();
+  const gw = await startGateway({
+    providers: [anthropic({ apiKey: 'test-key', baseURL: emu.url })],
+    cache: { ttlSeconds: 60 },
+    plugins: [definePlugin({
+      name: 'cooler',
+      apply(g) { g.hooks.transformRequest.tap('cooler', (req) => ({ ...req, temperature: 0.25 })); },
+    })()],
+  });
+  try {
+    const c = new Anthropic({ baseURL: gw.url, apiKey: 'unused', maxRetries: 0 });
+    const params: Anthropic.MessageCreateParamsNonStreaming = {
+      model: 'anthropic/claude-sonnet-4-5', max_tokens: 100,
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: 'echo: rewritten' }],
+    };
+    const first = await c.messages.create(params).withResponse();
+    const up = last(emu).body;
+    assert.equal(up.temperature, 0.25, 'the rewrite reached the upstream');
+    assert.deepEqual(up.system, [{ type: 'text', text: 'Be brief.' }], 'translated from the canonical request');
+    assert.deepEqual(first.data.content, [{ type: 'text', text: 'rewritten' }]);
+    assert.equal(first.response.headers.get('x-switchyard-cache'), 'miss');
+
+    await new Promise((r) => setTimeout(r, 50));
+    const count = emu.requests.length;
+    const second = await c.messages.create(params).withResponse();
+    assert.equal(second.response.headers.get('x-switchyard-cache'), 'hit');
+    assert.equal(emu.requests.length, count);
+    assert.equal(second.data.type, 'message');
+    assert.deepEqual(second.data.content, [{ type: 'text', text: 'rewritten' }]);
+    const streamed = await c.messages.stream(params).finalMessage();
+    assert.deepEqual(streamed.content, [{ type: 'text', text: 'rewritten' }]);
+  } finally {
+    await gw.close();
+    await emu.close();
+  }
+});

@@ -6,7 +6,8 @@
  * - content: reasoning_content -> a `thinking` block (signature from reasoning_signature, else ''),
  *   text -> a `text` block, tool_calls -> `tool_use` blocks (arguments parsed; invalid JSON -> {}).
  * - stop_reason: stop -> end_turn, length -> max_tokens, tool_calls/function_call -> tool_use,
- *   content_filter -> refusal.
+ *   content_filter -> refusal; stop_sequence is null (the canonical format does not say which
+ *   sequence matched).
  * - usage: input_tokens = prompt - cached - cache creation, cache_read_input_tokens = cached,
  *   cache_creation_input_tokens, output_tokens = completion.
  * - streams: message_start (usage known at the end is sent in message_delta, as Anthropic does for

@@ -124,7 +124,8 @@ const toolChoiceSchema = {
 const thinkingSchema = {
   type: 'object',
   required: ['type'],
-  properties: { type: { enum: ['enabled', 'disabled'] }, budget_tokens: { type: 'integer', minimum: 1024 } },
+  // enabled / disabled today; other types (newer API modes) are relayed to Anthropic and ignored elsewhere.
+  properties: { type: { type: 'string', minLength: 1 }, budget_tokens: { type: 'integer', minimum: 1024 } },
   if: { properties: { type: { const: 'enabled' } } },
   then: { required: ['budget_tokens'] },
 };
