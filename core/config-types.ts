@@ -53,12 +53,8 @@ export interface FailoverConfig {
   maxBackoffMs?: number;
 }
 
-export interface CacheConfig {
-  /** How long an answer is kept. Default 300 s. */
-  ttlSeconds?: number;
-  /** Do not cache requests whose temperature is above this. Default: no limit. */
-  maxTemperature?: number;
-}
+/** Options of the cache plugin (plugins/cache): exact and semantic tiers. See docs/caching.md. */
+export type CacheConfig = import('../plugins/cache/index.js').CacheOptions;
 
 export interface MeterConfig {
   /** Write one metadata-only log line per request. Default true. */
@@ -78,7 +74,7 @@ export interface SwitchyardConfig {
   routing?: RoutingConfig;
   /** Retry then next target. Default on; false turns it off. */
   failover?: FailoverConfig | false;
-  /** Exact-match response cache. Default off. */
+  /** Response cache (exact tier, optional semantic tier). Default off. */
   cache?: CacheConfig | false;
   /** Usage metering and the per-request log line. Default on. */
   meter?: MeterConfig | false;

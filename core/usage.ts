@@ -26,4 +26,8 @@ export interface UsageRecord {
   totalTokens: number;
   cachedTokens: number;
   reasoningTokens: number;
+  /** Cache hits (plugins/cache): the tokens the replayed answer cost when it was first produced. */
+  cacheSavedPromptTokens?: number;
+  cacheSavedCompletionTokens?: number;
+  cacheSavedTokens?: number;
 }

@@ -2,7 +2,7 @@
 import type { ResolvedConfig } from '../core/config-types.js';
 import type { Plugin } from '../core/plugin.js';
 import { staticKeys } from './auth/static-keys.js';
-import { exactCache } from './cache/exact-cache.js';
+import { cache } from './cache/index.js';
 import { retryFailover } from './failover/retry-failover.js';
 import { usageMeter } from './meter/usage-meter.js';
 import { modelRouter } from './router/model-router.js';
@@ -21,7 +21,7 @@ export function builtinPlugins(config: ResolvedConfig): Plugin[] {
   }
   list.push(modelRouter(config.routing ?? {}));
   if (config.failover !== false) list.push(retryFailover(config.failover ?? {}));
-  if (config.cache) list.push(exactCache(config.cache));
+  if (config.cache) list.push(cache(config.cache));
   if (config.meter !== false) list.push(usageMeter(config.meter ?? {}));
   return list;
 }

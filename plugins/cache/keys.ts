@@ -1,0 +1,78 @@
+/**
+ * The cache's keys. The exact key hashes the normalised request; the context key hashes everything
+ * a semantic match must share except the last user turn. Both start with the tenant, the namespace
+ * and the resolved target, so entries never cross tenants, namespaces or models.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { ChatContext } from '../../core/context.js';
+import type { ChatCompletionRequest, ChatMessage } from '../../core/types.js';
+
+export type TenantScope = 'project' | 'key' | 'global';
+
+/** Fields that do not change the answer and so stay out of both keys. */
+const IGNORED = new Set(['stream', 'stream_options', 'user', 'model', 'metadata', 'store', 'messages']);
+
+/** The tenant an entry belongs to: the project (else the key id), the key id, or nobody. */
+export function tenantOf(ctx: ChatContext, scope: TenantScope): string {
+  if (scope === 'global') return '*';
+  const p = ctx.principal;
+  if (!p) return '-';
+  return scope === 'key' ? `k:${p.id}` : p.project !== undefined ? `p:${p.project}` : `k:${p.id}`;
+}
+
+/** JSON with object keys sorted, so {a,b} and {b,a} hash the same. */
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+}
+
+/** A message with a single text part is the same as one with that string as content. */
+function normaliseMessage(m: ChatMessage): unknown {
+  const c = m.content;
+  if (Array.isArray(c) && c.length === 1 && c[0].type === 'text') return { ...m, content: (c[0] as { text: string }).text };
+  return m;
+}
+
+function scope(h: Hash, ctx: ChatContext, tenant: string, namespace: string): void {
+  const t = ctx.targets[0];
+  h.update(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${t.params ? stableStringify(t.params) : ''}\0`);
+  const req = ctx.request;
+  for (const k of Object.keys(req).sort()) {
+    if (IGNORED.has(k) || req[k] === undefined) continue;
+    h.update(k).update('\0').update(stableStringify(req[k])).update('\0');
+  }
+}
+
+/** Key of the exact tier: scope + every answer-changing field + all messages. */
+export function exactKey(ctx: ChatContext, tenant: string, namespace: string): string {
+  const h = createHash('sha256');
+  scope(h, ctx, tenant, namespace);
+  for (const m of ctx.request.messages) h.update(stableStringify(normaliseMessage(m))).update('\0');
+  return `cache:v2:${h.digest('base64url')}`;
+}
+
+/**
+ * Key of the semantic partition: scope + embedder + every message before the last one (system
+ * prompt and conversation history). Only the last user turn is left to similarity.
+ */
+export function contextKey(ctx: ChatContext, tenant: string, namespace: string, embedderId: string): string {
+  const h = createHash('sha256');
+  scope(h, ctx, tenant, namespace);
+  h.update(`embedder\0${embedderId}\0`);
+  const msgs = ctx.request.messages;
+  for (let i = 0; i < msgs.length - 1; i++) h.update(stableStringify(normaliseMessage(msgs[i]))).update('\0');
+  return h.digest('base64url');
+}
+
+/** The text of the last message when it is a text-only user turn (else the semantic tier skips). */
+export function lastUserText(req: ChatCompletionRequest): string | undefined {
+  const last = req.messages[req.messages.length - 1];
+  if (!last || last.role !== 'user') return undefined;
+  const c = last.content;
+  if (typeof c === 'string') return c;
+  if (!Array.isArray(c) || !c.every((p) => p.type === 'text')) return undefined;
+  return c.map((p) => (p as { text: string }).text).join('\n');
+}
