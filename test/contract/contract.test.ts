@@ -42,10 +42,6 @@ const specs: ProviderContractSpec[] = [
     },
     errors: {},
     failures: true,
-    todo: {
-      overloaded: "emulator gap (test/emulators/openai.ts): model 'overloaded' is not an error behaviour there (only 'error-<status>'), so the upstream answers 200 and the SDK sees a success instead of a 503",
-      'context-too-long': "emulator gap (test/emulators/openai.ts): model 'context-too-long' is not implemented (OpenAI answers 400 code context_length_exceeded), so the upstream answers 200",
-    },
   },
   {
     name: 'anthropic',

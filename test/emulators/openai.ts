@@ -4,7 +4,8 @@
  * error bodies `{ error: { message, type, param, code } }` with their statuses and headers.
  *
  * Behaviour by requested model id: normal ids answer (content from simulateChat); 'error-<status>'
- * answers that error; 'stream-error-midway' sends two chunks then an error event; 'stream-truncated'
+ * answers that error ('overloaded' a 503, 'context-too-long' OpenAI's context_length_exceeded 400);
+ * 'stream-error-midway' sends two chunks then an error event; 'stream-truncated'
  * sends two chunks then drops the connection; 'slow' waits 2 s; 'hang' never answers.
  */
 import http from 'node:http';
@@ -68,6 +69,14 @@ export async function startOpenAIEmulator(options: { apiKey?: string } = {}): Pr
     const model: string = body.model ?? '';
     const m = /^error-(\d{3})$/.exec(model);
     if (m) return sendError(res, Number(m[1]));
+    if (model === 'overloaded') return sendError(res, 503);
+    if (model === 'context-too-long') {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ error: {
+        message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+        type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
+      } }));
+    }
     if (model === 'hang') return; // never answers
     if (model === 'slow') await new Promise((r) => setTimeout(r, 2000));
     if (res.destroyed) return;
