@@ -280,6 +280,34 @@ test('anthropic: image input as a base64 data URL', async () => {
   assert.deepEqual(block.source, { type: 'base64', media_type: 'image/png', data: png });
 });
 
+test('anthropic: reasoning.effort -> thinking; reasoning items (plain and streamed) replay with their signature', async () => {
+  const r = await t.client.responses.create({ model: 'anthropic/claude-sonnet-4-5', input: 'echo: thought', reasoning: { effort: 'low' }, max_output_tokens: 4000 });
+  assert.equal(last(anth.requests).body.thinking.type, 'enabled');
+  const rs = r.output[0];
+  assert.equal(rs.type, 'reasoning');
+  assert.ok(rs.type === 'reasoning' && rs.content?.[0].type === 'reasoning_text' && rs.content[0].text.length > 0);
+  assert.match((rs as { encrypted_content?: string }).encrypted_content ?? '', /^sig_/);
+  assert.equal(r.output_text, 'thought');
+  assert.ok((r.usage?.output_tokens_details.reasoning_tokens ?? 0) > 0);
+
+  const stream = t.client.responses.stream({ model: 'anthropic/claude-sonnet-4-5', input: 'echo: streamed thought', reasoning: { effort: 'low' }, max_output_tokens: 4000 });
+  const types: string[] = [];
+  for await (const ev of stream) types.push(ev.type);
+  const final = await stream.finalResponse();
+  assert.ok(types.includes('response.reasoning_text.delta'));
+  assert.ok(types.indexOf('response.reasoning_text.done') < types.indexOf('response.output_text.delta'));
+  assert.equal(final.output[0].type, 'reasoning');
+  assert.match((final.output[0] as { encrypted_content?: string }).encrypted_content ?? '', /^sig_/);
+  assert.equal(final.output_text, 'streamed thought');
+
+  // Replayed as history: the thinking block goes back with its signature.
+  await t.client.responses.create({ model: 'anthropic/claude-sonnet-4-5', input: 'echo: next', previous_response_id: final.id, reasoning: { effort: 'low' }, max_output_tokens: 4000 });
+  const assistant = last(anth.requests).body.messages[1];
+  assert.equal(assistant.role, 'assistant');
+  assert.equal(assistant.content[0].type, 'thinking');
+  assert.match(assistant.content[0].signature, /^sig_/);
+});
+
 // ---- (d) Gemini ----
 
 test('gemini: plain and instructions', async () => {
@@ -416,4 +444,47 @@ test('usage is metered with the responses dialect (plain and streamed, native an
   assert.equal(b.completionTokens, 2);
   assert.equal(b.totalTokens, b.promptTokens + 2);
   assert.equal(b.status, 200);
+});
+
+test('failover before the first byte: a native 429 moves on to a translated target (plain and streamed)', async () => {
+  const f = await startGateway({
+    providers: [openai({ apiKey: 'test-key', baseURL: native.url }), openaiCompatible({ name: 'chatonly', apiKey: 'test-key', baseURL: chatOnly.url })],
+    routing: { aliases: { smart: ['openai/error-429', 'chatonly/m'] } },
+    failover: { retries: 0, backoffMs: 1 },
+  });
+  try {
+    const { data, response } = await f.client.responses.create({ model: 'smart', input: 'echo: rescued' }).withResponse();
+    assert.equal(data.output_text, 'rescued');
+    assert.equal(response.headers.get('x-switchyard-provider'), 'chatonly');
+    assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+    const stream = f.client.responses.stream({ model: 'smart', input: 'echo: rescued stream' });
+    const types: string[] = [];
+    for await (const ev of stream) types.push(ev.type);
+    assert.equal((await stream.finalResponse()).output_text, 'rescued stream');
+    assert.equal(types[0], 'response.created');
+    assert.equal(types.filter((x) => x === 'response.created').length, 1);
+  } finally {
+    await f.close();
+  }
+});
+
+test('the response cache serves /v1/responses (native and translated answers), each with a fresh id', async () => {
+  const c = await startGateway({
+    providers: [openai({ apiKey: 'test-key', baseURL: native.url }), openaiCompatible({ name: 'chatonly', apiKey: 'test-key', baseURL: chatOnly.url })],
+    failover: false,
+    cache: { ttlSeconds: 60 },
+  });
+  try {
+    for (const model of ['gpt-4o', 'chatonly/m']) {
+      const a = await c.client.responses.create({ model, input: 'echo: cache me', temperature: 0 }).withResponse();
+      const b = await c.client.responses.create({ model, input: 'echo: cache me', temperature: 0 }).withResponse();
+      assert.equal(b.response.headers.get('x-switchyard-cache'), 'hit', model);
+      assert.equal(b.data.output_text, 'cache me');
+      assert.notEqual(b.data.id, a.data.id);
+      const s = c.client.responses.stream({ model, input: 'echo: cache me', temperature: 0 });
+      assert.equal((await s.finalResponse()).output_text, 'cache me');
+    }
+  } finally {
+    await c.close();
+  }
 });

@@ -103,7 +103,9 @@ export function responsesHandler(gw: Gateway): Koa.Middleware {
 
       const outcome = await runChat({ ...gw, providers: new ResponsesRegistry(gw.providers, { body: nativeBody, builtinTools }) }, ctx);
       if (outcome.kind === 'response') {
-        const native = ctx.cache ? undefined : nativeAnswerOf(outcome.response);
+        // A cached answer is rendered afresh (new id), even when it first came from a native upstream.
+        const cached = ctx.cache === 'hit' || ctx.cache === 'semantic-hit';
+        const native = cached ? undefined : nativeAnswerOf(outcome.response);
         const answer = native ?? toResponsesObject(outcome.response, meta);
         await save(answer);
         kctx.set(responseHeaders(ctx));
