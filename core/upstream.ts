@@ -108,6 +108,21 @@ export function bodyError(provider: string, err: unknown, timeoutMs: number, sig
   return errors.streamInterrupted(provider, e.code ?? e.cause?.code ?? 'connection lost');
 }
 
+/** Read a whole JSON answer: a broken body is an interrupted answer, unparseable text a bad response. */
+export async function readJsonBody(provider: string, res: UpstreamResponse, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch (e) {
+    throw bodyError(provider, e, timeoutMs, signal);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw errors.upstreamBadResponse(provider, 'the body is not JSON');
+  }
+}
+
 /** Read at most `limit` bytes of an error body as text (never throws). */
 export async function readErrorBody(res: UpstreamResponse, limit = 64 * 1024): Promise<string> {
   let out = '';

@@ -254,7 +254,7 @@ test('error classes: status, type and code as the SDK sees them', async () => {
     ['error-404', 404, 'invalid_request_error', 'model_not_found'],
     ['error-422', 400, 'invalid_request_error', 'unprocessable_entity'],
     ['error-498', 401, 'authentication_error', 'invalid_api_key'],
-    ['error-499', 499, 'invalid_request_error', 'client_closed_request'],
+    ['error-499', 502, 'api_error', 'upstream_request_cancelled'],
     ['error-500', 500, 'api_error', null],
     ['error-503', 503, 'api_error', null],
     ['overloaded', 503, 'api_error', null],

@@ -14,7 +14,7 @@ import { maskSecret } from '../../../core/mask.js';
 import type { NativeAnswer, NativeCapabilities, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import { parseSse, type SseEvent } from '../../../core/sse.js';
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, ModelInfo } from '../../../core/types.js';
-import { transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { bodyError, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import { errorFromResponse } from './errors.js';
 import { toAnthropicRequest, type TranslatedRequest } from './request.js';
 import { fromAnthropicMessage } from './response.js';
@@ -87,7 +87,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     try {
       text = await res.body.text();
     } catch (e) {
-      throw transportError(this.name, e, this.#timeout, call.signal);
+      throw bodyError(this.name, e, this.#timeout, call.signal);
     }
     let msg: AnthropicMessage;
     try {
@@ -138,7 +138,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       parsed = JSON.parse(await res.body.text());
     } catch (e) {
       if (e instanceof SyntaxError) throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
-      throw transportError(this.name, e, this.#timeout, call.signal);
+      throw bodyError(this.name, e, this.#timeout, call.signal);
     }
     if (!parsed || typeof parsed !== 'object' || typeof (parsed as { input_tokens?: unknown }).input_tokens !== 'number') {
       throw errors.upstreamBadResponse(this.name, 'the answer has no input_tokens');
@@ -160,7 +160,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     try {
       text = await res.body.text();
     } catch (e) {
-      throw transportError(this.name, e, this.#timeout, call.signal);
+      throw bodyError(this.name, e, this.#timeout, call.signal);
     }
     let msg: AnthropicMessage;
     try {

@@ -28,7 +28,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { readErrorBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { readErrorBody, readJsonBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import { bedrockError, errorName, parseErrorBody } from './errors.js';
 import { toConverse } from './request.js';
 import { fromConverse, type ConverseResponse } from './response.js';
@@ -228,18 +228,8 @@ export class BedrockAdapter implements ProviderAdapter {
     return res;
   }
 
-  async #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw transportError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
-    }
+  #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
+    return readJsonBody(this.name, res, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
   }
 
   async #error(res: UpstreamResponse): Promise<GatewayError> {

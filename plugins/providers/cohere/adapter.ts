@@ -12,7 +12,7 @@
  *
  * Errors ({message} or {id, message}) map by status: 400 / 422 -> 400 (context too long -> code
  * context_length_exceeded), 401 and 498 (invalid token) -> 401, 402 -> 402 insufficient_quota,
- * 403, 404 (model not found -> model_not_found), 429 (retryable, Retry-After kept), 499 -> 499
+ * 403, 404 (model not found -> model_not_found), 429 (retryable, Retry-After kept), 499 -> 502 upstream_request_cancelled
  * client_closed_request, 5xx retryable (500, 503 ...).
  */
 import { GatewayError, errors, isRetryableStatus, type ErrorType } from '../../../core/errors.js';
@@ -27,7 +27,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { bodyError, readErrorBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { bodyError, readErrorBody, readJsonBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import {
   fromCohereChat,
   fromCohereEmbed,
@@ -154,18 +154,8 @@ export class CohereAdapter implements ProviderAdapter {
     return res;
   }
 
-  async #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw bodyError(this.name, e, this.#timeout, call.signal);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
-    }
+  #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
+    return readJsonBody(this.name, res, this.#timeout, call.signal);
   }
 
   async *#chunks(res: UpstreamResponse, call: UpstreamCall, model: string): AsyncGenerator<ChatCompletionChunk> {
@@ -319,7 +309,11 @@ export class CohereAdapter implements ProviderAdapter {
         code = 'rate_limit_exceeded';
         break;
       case 499:
-        code = 'client_closed_request';
+        // Cohere's 499 means *it* saw the request cancelled; our client is still here, so this is an
+        // upstream failure (502), never our own 499 "client went away".
+        status = 502;
+        type = 'api_error';
+        code = 'upstream_request_cancelled';
         break;
       default:
         if (upstreamStatus >= 500) type = upstreamStatus === 504 ? 'timeout_error' : 'api_error';

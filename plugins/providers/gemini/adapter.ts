@@ -13,7 +13,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { readJsonBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 import { errorFromResponse } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { embeddingsResponse, fromGeminiResponse, type GeminiResponse } from './response.js';
@@ -158,17 +158,7 @@ export class GeminiAdapter implements ProviderAdapter {
     return res;
   }
 
-  async #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw transportError(this.name, e, this.#timeout(), call.signal);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
-    }
+  #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
+    return readJsonBody(this.name, res, this.#timeout(), call.signal);
   }
 }

@@ -14,7 +14,7 @@ import type {
   EmbeddingsResponse,
   ModelInfo,
 } from '../../../core/types.js';
-import { bodyError, readErrorBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { bodyError, readErrorBody, readJsonBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
 
 export interface OpenAICompatibleSettings {
   name: string;
@@ -123,18 +123,8 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     return res;
   }
 
-  async #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw errors.upstreamBadResponse(this.name, 'the body is not JSON');
-    }
+  #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
+    return readJsonBody(this.name, res, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
   }
 
   async *#chunks(res: UpstreamResponse, call: UpstreamCall): AsyncGenerator<ChatCompletionChunk> {
