@@ -98,6 +98,15 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         return raw === undefined ? undefined : (JSON.parse(raw) as StoredEntry);
       };
       const embeddingTokens = () => (semantic && 'tokens' in semantic.embedder ? (semantic.embedder as { tokens: number }).tokens : 0);
+      /** Embed the state's prompt once per request, counting a provider embedder's tokens. */
+      const vectorOf = async (s: State, ctx: ChatContext): Promise<Float32Array> => {
+        if (s.vector) return s.vector;
+        const before = embeddingTokens();
+        s.vector = await semantic!.embed(s.prompt!, ctx);
+        const spent = embeddingTokens() - before;
+        if (spent) stats.add(s.tenant, (t) => t.embeddingTokens += spent);
+        return s.vector;
+      };
 
       gateway.hooks.cacheLookup.tapPromise(stage, async (ctx) => {
         if ((ctx as { isShadow?: boolean }).isShadow) return undefined; // mirrored traffic neither reads nor writes
@@ -135,8 +144,7 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         }
         if (semantic && s.partition) {
           try {
-            s.vector = await semantic.embed(s.prompt!, ctx);
-            const found = await semantic.find(s.partition, s.vector, s.prompt!, load);
+            const found = await semantic.find(s.partition, await vectorOf(s, ctx), s.prompt!, load);
             if (found.kind === 'hit') {
               stats.add(tenant, (t) => t.semanticHits++);
               return { kind: 'semantic-hit', response: found.entry.response, headers: { 'x-switchyard-cache-similarity': found.score.toFixed(4) } };
@@ -162,11 +170,7 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         stats.add(s.tenant, (t) => t.stores++);
         if (semantic && s.partition) {
           try {
-            const before = embeddingTokens();
-            s.vector ??= await semantic.embed(s.prompt!, ctx);
-            const spent = embeddingTokens() - before;
-            if (spent) stats.add(s.tenant, (t) => t.embeddingTokens += spent);
-            semantic.add(s.partition, s.vector, s.key, s.ttlMs);
+            semantic.add(s.partition, await vectorOf(s, ctx), s.key, s.ttlMs);
           } catch (err) {
             stats.add(s.tenant, (t) => t.embeddingErrors++);
             ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: embedding for store failed');

@@ -10,7 +10,7 @@ import type { Embedder } from './embedders/types.js';
 import { VectorIndex } from './vector-index.js';
 
 export interface SemanticTierOptions {
-  /** Least cosine similarity for a candidate. Default 0.9 (tuned for the n-gram embedder). */
+  /** Least cosine similarity for a candidate. Default 0.85 (tuned for the n-gram embedder). */
   threshold?: number;
   /** Candidates above the threshold tried through the guard, best first. Default 3. */
   topK?: number;
@@ -45,7 +45,7 @@ export class SemanticTier {
   readonly #guard: GuardOptions;
 
   constructor(readonly embedder: Embedder, o: SemanticTierOptions, ttlMs: number) {
-    this.threshold = o.threshold ?? 0.9;
+    this.threshold = o.threshold ?? 0.85;
     this.#topK = o.topK ?? 3;
     this.maxPromptChars = o.maxPromptChars ?? 2000;
     this.#guard = o.guard ?? {};

@@ -2,7 +2,7 @@
  * The offline embedder: no network, no model file. Feature hashing of
  *   - character n-grams (3 to 5) of each word padded with boundary marks ("#cancel#"),
  *   - the words themselves and adjacent word pairs,
- * into `dimensions` signed buckets, with sublinear term frequency and an IDF-like weight that
+ * into `dimensions` signed buckets, with sublinear term frequency (log(1 + weight)) and an IDF-like weight that
  * discounts function words (a fixed list, weight 0.25) so content words dominate.
  *
  * What it is good at: the same request written differently in surface form (case, punctuation,
@@ -15,7 +15,7 @@ import { normalise, type Embedder } from './types.js';
 
 const FUNCTION_WORDS = new Set(('a an the is are was were be been am do does did can could would should will ' +
   'i me my you your we our it its this that these those there here what which of in on at to for from by ' +
-  'with about as and or but if so please tell how s t').split(' '));
+  'with about as and or but if so please tell how not').split(' '));
 
 /** FNV-1a, 32-bit. */
 function fnv(s: string): number {
@@ -27,6 +27,13 @@ function fnv(s: string): number {
   return h >>> 0;
 }
 
+/** Expand contractions so "what's" and "what is", "don't" and "do not" share their words. */
+function expand(t: string): string {
+  return t.replace(/\bcan't\b/g, 'can not').replace(/\bwon't\b/g, 'will not').replace(/n't\b/g, ' not')
+    .replace(/'re\b/g, ' are').replace(/'m\b/g, ' am').replace(/'ll\b/g, ' will').replace(/'ve\b/g, ' have')
+    .replace(/'d\b/g, ' would').replace(/\b(what|where|who|how|when|why|that|there|it|he|she)'s\b/g, '$1 is');
+}
+
 export interface NgramEmbedderOptions {
   /** Vector size. Default 256. */
   dimensions?: number;
@@ -36,7 +43,7 @@ export function embedNgrams(text: string, dims: number): Float32Array {
   const v = new Float32Array(dims);
   const counts = new Map<string, number>();
   const add = (f: string, w: number) => counts.set(f, (counts.get(f) ?? 0) + w);
-  const words = text.toLowerCase().replace(/[’‘]/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu) ?? [];
+  const words = expand(text.toLowerCase().replace(/[’‘]/g, "'")).match(/[\p{L}\p{N}]+/gu) ?? [];
   let prev = '';
   for (const word of words) {
     const w = FUNCTION_WORDS.has(word) ? 0.25 : 1;
@@ -50,7 +57,7 @@ export function embedNgrams(text: string, dims: number): Float32Array {
   }
   for (const [f, c] of counts) {
     const h = fnv(f);
-    v[h % dims] += (h & 0x80000000 ? -1 : 1) * (1 + Math.log(c));
+    v[h % dims] += (h & 0x80000000 ? -1 : 1) * Math.log1p(c);
   }
   return normalise(v);
 }
