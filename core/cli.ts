@@ -113,6 +113,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   }
 
   if (command === 'check') {
+    gw.log.level = 'warn'; // the report is the output; no JSON log lines after it
     process.stdout.write(describe(gw, source) + '\nconfig OK\n');
     await gw.close();
     return 0;

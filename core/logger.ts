@@ -14,10 +14,16 @@ export const REDACT_PATHS = [
   'headers.authorization', 'headers["x-api-key"]', 'req.headers.authorization', 'req.headers["x-api-key"]',
 ];
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export function createLogger(config: LoggingConfig = {}): Logger {
+  const fromEnv = process.env.SWITCHYARD_LOG_LEVEL;
+  if (!config.level && fromEnv && !LEVELS.includes(fromEnv)) {
+    throw new Error(`SWITCHYARD_LOG_LEVEL is "${fromEnv}"; use one of ${LEVELS.join(', ')}.`);
+  }
   return pino(
     {
-      level: config.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info',
+      level: config.level ?? fromEnv ?? 'info',
       base: { service: 'switchyard' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -53,7 +53,7 @@ test('switchyard check: a good config prints the resolved setup with keys masked
   assert.match(r.stdout, /providers:\n  - mock/);
   assert.match(r.stdout, /smart -> mock\/mock-large \| mock\/mock-small/);
   assert.match(r.stdout, /auth:\s+static-keys/);
-  assert.match(r.stdout, /config OK/);
+  assert.match(r.stdout, /config OK\n$/, 'the report ends the output: no log lines after it');
   assert.ok(!r.stdout.includes('sk-secret-client-key-987654321'));
 });
 
@@ -64,6 +64,12 @@ test('switchyard check with no config file: zero-config from the environment, ke
   assert.match(r.stdout, /- groq\s+baseURL=https:\/\/api\.groq\.com\/openai\/v1\s+apiKey=gsk…3456/);
   assert.match(r.stdout, /- ollama\s+baseURL=http:\/\/127\.0\.0\.1:11434\/v1/);
   assert.ok(!r.stdout.includes('gsk_abcdefghijklmnopqrstuvwxyz123456'));
+});
+
+test('a bad SWITCHYARD_LOG_LEVEL is a clear boot error', async () => {
+  const r = await runCli(['check'], { SWITCHYARD_LOG_LEVEL: 'loud' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /SWITCHYARD_LOG_LEVEL is "loud"; use one of fatal, error/);
 });
 
 test('switchyard --help, unknown commands and bad flags', async () => {
