@@ -17,9 +17,9 @@
  *   stop -> stopSequences.
  * - response_format json_object -> a system block asking for one JSON object only; json_schema ->
  *   the same plus the schema. (Converse has no portable JSON mode.)
- * - dropped (listed in x-switchyard-dropped-params when set): frequency_penalty, presence_penalty,
- *   seed, logit_bias, logprobs, top_logprobs, user, parallel_tool_calls, n (> 1), service_tier,
- *   store, metadata, modalities, audio, prediction, reasoning_effort, web_search_options.
+ * - dropped and listed in x-switchyard-dropped-params: every other field that is set (e.g.
+ *   frequency_penalty, presence_penalty, seed, logit_bias, logprobs, user, parallel_tool_calls,
+ *   reasoning_effort, top_k, unknown vendor fields), and n when above 1.
  */
 import { GatewayError } from '../../../core/errors.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../../core/types.js';
@@ -40,11 +40,11 @@ export interface ConverseRequest {
   };
 }
 
-const DROPPABLE = [
-  'frequency_penalty', 'presence_penalty', 'seed', 'logit_bias', 'logprobs', 'top_logprobs', 'user',
-  'parallel_tool_calls', 'service_tier', 'store', 'metadata', 'modalities', 'audio', 'prediction',
-  'reasoning_effort', 'web_search_options',
-] as const;
+/** Request fields the translation uses; any other field that is set is dropped and reported. */
+const TRANSLATED = new Set([
+  'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p',
+  'stop', 'tools', 'tool_choice', 'response_format', 'n',
+]);
 
 const IMAGE_FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpeg', jpg: 'jpeg', gif: 'gif', webp: 'webp' };
 
@@ -209,9 +209,8 @@ export function toConverse(req: ChatCompletionRequest): Translated {
   }
 
   const dropped: string[] = [];
-  for (const k of DROPPABLE) {
-    const v = req[k];
-    if (v !== undefined && v !== null) dropped.push(k);
+  for (const k of Object.keys(req)) {
+    if (!TRANSLATED.has(k) && req[k] !== undefined && req[k] !== null) dropped.push(k);
   }
   if (typeof req.n === 'number' && req.n > 1) dropped.push('n');
 
