@@ -15,7 +15,10 @@
  *   "please", "tell me", "explain", lightly stemmed, a few conservative synonyms folded) must be
  *   the same set, allowing a word to match another it is a prefix of (cancel / cancellation). This
  *   catches swaps the other checks cannot see in lower-case text ("capital of france" vs "capital of
- *   germany"), at the price of recall on paraphrases that use different content words.
+ *   germany"), at the price of recall on paraphrases that use different content words;
+ * - relations: for each directional word both prompts use (to, from, into, than, vs, before, after
+ *   ...), the content word that follows it must be the same, so "convert miles to km" does not
+ *   answer "convert km to miles" although both hold the same words.
  */
 
 export interface GuardOptions {
@@ -24,9 +27,10 @@ export interface GuardOptions {
   negation?: boolean;
   entities?: boolean;
   lexical?: boolean;
+  relations?: boolean;
 }
 
-export type GuardReason = 'numbers' | 'identifiers' | 'negation' | 'entities' | 'lexical';
+export type GuardReason = 'numbers' | 'identifiers' | 'negation' | 'entities' | 'lexical' | 'relations';
 
 export interface PromptFeatures {
   numbers: string[];
@@ -34,6 +38,8 @@ export interface PromptFeatures {
   negations: number;
   entities: string[];
   content: string[];
+  /** "marker>word" for each directional word and the content word after it, sorted. */
+  relations: string[];
   /** Lower-cased words of the prompt, to look entities up in. */
   lower: string;
 }
@@ -70,6 +76,8 @@ for (const group of ['buy purchase', 'price cost', 'big large', 'small little', 
   const [head, ...rest] = group.split(' ');
   for (const w of rest) SYNONYMS[w] = head;
 }
+
+const DIRECTIONAL = new Set('to from into onto than vs versus before after over under above below'.split(' '));
 
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
 const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
@@ -110,11 +118,13 @@ export function features(text: string): PromptFeatures {
 
   const numbers: string[] = [];
   const content = new Set<string>();
+  const relations: string[] = [];
+  let pendingMarker = '';
   let negations = 0;
   let sentenceStart = true;
   const tokens = rest.match(new RegExp(`${TOKEN.source}|[.!?:;\\n]`, 'gu')) ?? [];
   for (const raw of tokens) {
-    if (/^[.!?:;\n]$/.test(raw)) { sentenceStart = true; continue; }
+    if (/^[.!?:;\n]$/.test(raw)) { sentenceStart = true; pendingMarker = ''; continue; }
     const tok = raw.replace(/[.:/-]+$/, '');
     if (!tok) continue;
     if (isIdentifier(tok)) identifiers.add(tok);
@@ -131,14 +141,18 @@ export function features(text: string): PromptFeatures {
     sentenceStart = false;
     // content words (a negated auxiliary such as "don't" counts as a negation only)
     if (lower.endsWith("n't")) continue;
+    if (/\d/.test(tok) && pendingMarker) { relations.push(`${pendingMarker}>${tok}`); pendingMarker = ''; }
     for (const part of lower.split(/'/)) {
       if (!/^\p{L}+$/u.test(part) || FILLERS.has(part) || NEGATIONS.has(part) || NUMBER_WORDS.has(part) || part === 'nt') continue;
       const s = stem(part);
-      content.add(SYNONYMS[s] ?? SYNONYMS[part] ?? s);
+      const word = SYNONYMS[s] ?? SYNONYMS[part] ?? s;
+      content.add(word);
+      if (pendingMarker) { relations.push(`${pendingMarker}>${word}`); pendingMarker = ''; }
     }
+    if (DIRECTIONAL.has(lower)) pendingMarker = lower;
   }
   const lowerText = ` ${text.toLowerCase().replace(/[’‘]/g, "'").replace(/[^\p{L}\p{N}'_@.#-]+/gu, ' ')} `;
-  return { numbers, identifiers: [...identifiers].sort(), negations, entities: [...entities].sort(), content: [...content].sort(), lower: lowerText };
+  return { numbers, identifiers: [...identifiers].sort(), negations, entities: [...entities].sort(), content: [...content].sort(), relations: relations.sort(), lower: lowerText };
 }
 
 function sameList(a: string[], b: string[]): boolean {
@@ -165,6 +179,18 @@ function contentMatches(a: string[], b: string[]): boolean {
   return onlyA.every((x) => match(x, onlyB)) && onlyB.every((y) => match(y, onlyA));
 }
 
+/** For every directional word both prompts use, the words after it must agree. */
+function sameRelations(a: string[], b: string[]): boolean {
+  const markers = (xs: string[]) => new Set(xs.map((x) => x.slice(0, x.indexOf('>'))));
+  const mb = markers(b);
+  for (const m of markers(a)) {
+    if (!mb.has(m)) continue;
+    const pa = a.filter((x) => x.startsWith(`${m}>`)), pb = b.filter((x) => x.startsWith(`${m}>`));
+    if (!sameList(pa, pb)) return false;
+  }
+  return true;
+}
+
 /** Compare two prompts' features; the first failing check's name, or undefined when they agree. */
 export function compare(a: PromptFeatures, b: PromptFeatures, o: GuardOptions = {}): GuardReason | undefined {
   if (o.numbers !== false && !sameList(a.numbers, b.numbers)) return 'numbers';
@@ -172,6 +198,7 @@ export function compare(a: PromptFeatures, b: PromptFeatures, o: GuardOptions = 
   if (o.negation !== false && a.negations !== b.negations) return 'negation';
   if (o.entities !== false && !(entitiesCovered(a.entities, b) && entitiesCovered(b.entities, a))) return 'entities';
   if (o.lexical !== false && !contentMatches(a.content, b.content)) return 'lexical';
+  if (o.relations !== false && !sameRelations(a.relations, b.relations)) return 'relations';
   return undefined;
 }
 

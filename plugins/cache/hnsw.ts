@@ -14,9 +14,9 @@ export interface HnswOptions {
   dim: number;
   /** Links per node on upper levels (2M on level 0). Default 16. */
   M?: number;
-  /** Beam width while inserting. Default 100. */
+  /** Beam width while inserting. Default 64. */
   efConstruction?: number;
-  /** Beam width while searching (at least k). Default 64. */
+  /** Beam width while searching (at least k). Default 48. */
   efSearch?: number;
   /** Initial capacity in nodes. Default 1024. */
   capacity?: number;
@@ -27,6 +27,20 @@ export interface HnswOptions {
 export interface Neighbour {
   label: number;
   score: number;
+}
+
+/** Inner product of a[ao..ao+d) and b[bo..bo+d), unrolled by 4. */
+export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < d; i += 4) {
+    s0 += a[ao + i] * b[bo + i];
+    s1 += a[ao + i + 1] * b[bo + i + 1];
+    s2 += a[ao + i + 2] * b[bo + i + 2];
+    s3 += a[ao + i + 3] * b[bo + i + 3];
+  }
+  for (; i < d; i++) s0 += a[ao + i] * b[bo + i];
+  return s0 + s1 + s2 + s3;
 }
 
 /** A binary heap over (id, score) pairs in parallel typed arrays. `max` = highest score on top. */
@@ -104,8 +118,8 @@ export class Hnsw {
     this.dim = o.dim;
     this.M = o.M ?? 16;
     this.M0 = this.M * 2;
-    this.efConstruction = o.efConstruction ?? 100;
-    this.efSearch = o.efSearch ?? 64;
+    this.efConstruction = o.efConstruction ?? 64;
+    this.efSearch = o.efSearch ?? 48;
     this.#cap = Math.max(16, o.capacity ?? 1024);
     this.#vectors = new Float32Array(this.#cap * this.dim);
     this.#links0 = new Int32Array(this.#cap * (this.M0 + 1));
@@ -149,17 +163,11 @@ export class Hnsw {
   }
 
   #dotQ(q: Float32Array, node: number): number {
-    const v = this.#vectors;
-    let s = 0;
-    for (let i = 0, o = node * this.dim; i < this.dim; i++, o++) s += q[i] * v[o];
-    return s;
+    return dot(q, 0, this.#vectors, node * this.dim, this.dim);
   }
 
   #dotN(a: number, b: number): number {
-    const v = this.#vectors, d = this.dim;
-    let s = 0;
-    for (let i = 0, x = a * d, y = b * d; i < d; i++) s += v[x + i] * v[y + i];
-    return s;
+    return dot(this.#vectors, a * this.dim, this.#vectors, b * this.dim, this.dim);
   }
 
   /** Links of `node` at `level`: [count, ids...]. */
@@ -246,16 +254,19 @@ export class Hnsw {
     for (let i = 0; i < ids.length; i++) arr[off + 1 + i] = ids[i];
   }
 
+  /** Link `other` back to `node`; when full, the new link replaces the weakest one if stronger. */
   #connect(node: number, other: number, level: number): void {
     const max = level === 0 ? this.M0 : this.M;
-    const { arr, off } = this.#links(other, level);
+    const arr = level === 0 ? this.#links0 : this.#upper[other]![level - 1];
+    const off = level === 0 ? other * (this.M0 + 1) : 0;
     const n = arr[off];
     if (n < max) { arr[off + 1 + n] = node; arr[off] = n + 1; return; }
-    const all: number[] = [node];
-    for (let i = 1; i <= n; i++) all.push(arr[off + i]);
-    const sc = all.map((x) => this.#dotN(other, x));
-    const order = all.map((_, i) => i).sort((a, b) => sc[b] - sc[a]);
-    this.#setLinks(other, level, this.#select(order.map((i) => all[i]), order.map((i) => sc[i]), max));
+    let weakest = -1, weakestScore = this.#dotN(other, node);
+    for (let i = 1; i <= n; i++) {
+      const s = this.#dotN(other, arr[off + i]);
+      if (s < weakestScore) { weakestScore = s; weakest = i; }
+    }
+    if (weakest > 0) arr[off + weakest] = node;
   }
 
   /** Insert a vector (length dim, L2-normalised); returns its node number. */

@@ -40,7 +40,7 @@ export const cacheOptionsSchema = {
               type: 'object', additionalProperties: false,
               properties: {
                 numbers: { type: 'boolean' }, identifiers: { type: 'boolean' }, negation: { type: 'boolean' },
-                entities: { type: 'boolean' }, lexical: { type: 'boolean' },
+                entities: { type: 'boolean' }, lexical: { type: 'boolean' }, relations: { type: 'boolean' },
               },
             },
           },

@@ -18,7 +18,7 @@ export interface SemanticTierOptions {
   maxEntries?: number;
   /** A partition larger than this is searched with HNSW instead of an exact scan. Default 2 048. */
   hnswThreshold?: number;
-  /** HNSW search beam. Default 64. */
+  /** HNSW search beam. Default 48. */
   efSearch?: number;
   /** Last user turns longer than this skip the semantic tier. Default 2 000 characters. */
   maxPromptChars?: number;
@@ -51,7 +51,7 @@ export class SemanticTier {
     this.#guard = o.guard ?? {};
     this.index = new VectorIndex({
       maxEntries: o.maxEntries ?? 100_000, ttlMs, hnswThreshold: o.hnswThreshold ?? 2048,
-      hnsw: { efSearch: o.efSearch ?? 64 },
+      hnsw: { efSearch: o.efSearch ?? 48 },
     });
   }
 

@@ -28,7 +28,7 @@ export interface CacheTotalsView extends CacheTotals {
 const empty = (): CacheTotals => ({
   lookups: 0, hits: 0, semanticHits: 0, misses: 0, bypasses: 0, refreshes: 0, stores: 0,
   savedPromptTokens: 0, savedCompletionTokens: 0, savedTokens: 0,
-  guardRejections: { numbers: 0, identifiers: 0, negation: 0, entities: 0, lexical: 0 },
+  guardRejections: { numbers: 0, identifiers: 0, negation: 0, entities: 0, lexical: 0, relations: 0 },
   embeddingTokens: 0, embeddingErrors: 0,
 });
 

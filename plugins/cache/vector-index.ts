@@ -10,7 +10,7 @@
  * the prompts the guard compares live in the gateway Store.
  */
 import { LRUCache } from 'lru-cache';
-import { Hnsw, type HnswOptions, type Neighbour } from './hnsw.js';
+import { Hnsw, dot, type HnswOptions, type Neighbour } from './hnsw.js';
 
 /** Exact search over a contiguous array of vectors; deletion moves the last vector into the hole. */
 export class FlatIndex {
@@ -55,12 +55,11 @@ export class FlatIndex {
     const d = this.dim, v = this.#vectors;
     const best: Neighbour[] = [];
     for (let s = 0; s < this.#size; s++) {
-      let dot = 0;
-      for (let i = 0, o = s * d; i < d; i++) dot += q[i] * v[o + i];
-      if (best.length < k || dot > best[best.length - 1].score) {
+      const score = dot(q, 0, v, s * d, d);
+      if (best.length < k || score > best[best.length - 1].score) {
         let i = best.length < k ? best.length : k - 1;
-        while (i > 0 && best[i - 1].score < dot) { if (i < k) best[i] = best[i - 1]; i--; }
-        best[i] = { label: this.#labels[s], score: dot };
+        while (i > 0 && best[i - 1].score < score) { if (i < k) best[i] = best[i - 1]; i--; }
+        best[i] = { label: this.#labels[s], score };
       }
     }
     return best;

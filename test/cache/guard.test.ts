@@ -48,6 +48,13 @@ test('lexical: a swapped content word refuses even in lower case; fillers and in
   assert.equal(refused('What is the cost of shipping?', 'shipping price'), undefined);
 });
 
+test('relations: the word after a directional word must agree when both prompts use it', () => {
+  assert.equal(refused('Convert 5 miles to kilometers', 'Convert 5 kilometers to miles'), 'relations');
+  assert.equal(refused('Is Rust faster than Go?', 'Is Go faster than Rust?'), 'relations');
+  assert.equal(refused('Convert 5 miles to kilometers', 'please convert 5 miles to kilometers'), undefined);
+  assert.equal(refused('Send the invoice to ops@example.com', 'Send ops@example.com the invoice'), undefined);
+});
+
 test('each check can be switched off', () => {
   assert.equal(guard('Track order 48213', 'track order 48231', { numbers: false, identifiers: false }), undefined);
   assert.equal(guard('what is the capital of france', 'what is the capital of germany', { lexical: false }), undefined);

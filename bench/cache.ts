@@ -1,0 +1,189 @@
+/**
+ * Cache benchmark: `tsx bench/cache.ts [--quick] [--json=path]`.
+ *
+ * 1. Lookup latency (p50/p99) of the semantic tier's vector search at 1k, 10k, 100k and 1M entries
+ *    in ONE partition (the worst case: every entry shares the context key), and of a whole semantic
+ *    lookup (n-gram embedding + search + store read + guard) up to 100k. Vectors: 256 dimensions
+ *    (the n-gram embedder's size); at 1M, 64 dimensions and random unit vectors (a 256-d HNSW
+ *    build of 1M vectors takes too long for a benchmark run on 2 cores), said in the report.
+ * 2. Memory per entry (vector + graph + bookkeeping; the answer in the store is extra).
+ * 3. Precision/recall of the semantic tier on the synthetic paraphrase and near-miss sets of
+ *    bench/cache-sets.ts, at several thresholds, with and without the guard.
+ */
+import { writeFileSync } from 'node:fs';
+import { MemoryStore } from '../core/store.js';
+import { embedNgrams } from '../plugins/cache/embedders/ngram.js';
+import { compare, features } from '../plugins/cache/guard.js';
+import { VectorIndex } from '../plugins/cache/vector-index.js';
+import { buildSets, type EvalPair } from './cache-sets.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function randomUnit(dim: number, r: () => number): Float32Array {
+  const v = new Float32Array(dim);
+  let n = 0;
+  for (let i = 0; i < dim; i++) { v[i] = r() * 2 - 1; n += v[i] * v[i]; }
+  const inv = 1 / Math.sqrt(n);
+  for (let i = 0; i < dim; i++) v[i] *= inv;
+  return v;
+}
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const us = (ms: number) => Math.round(ms * 1000);
+const mem = () => { global.gc?.(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+
+// Prompts for the latency runs: template prompts with random slots, embedded with the n-gram embedder.
+const WORDS = 'order invoice refund shipping password account plan weather capital recipe translate summary error code city store hours price ticket delivery'.split(' ');
+function prompt(r: () => number): string {
+  const w = () => WORDS[Math.floor(r() * WORDS.length)];
+  return `Please help with my ${w()} ${w()} number ${Math.floor(r() * 1e6)} and the ${w()} for ${w()} ${Math.floor(r() * 1e4)}`;
+}
+
+interface LatencyRow { entries: number; dim: number; kind: string; buildS: number; searchP50us: number; searchP99us: number; lookupP50us?: number; lookupP99us?: number; bytesPerEntry: number; recallAt1?: number }
+
+async function latency(n: number, dim: number, textual: boolean): Promise<LatencyRow> {
+  const r = rng(n);
+  const m0 = mem();
+  const idx = new VectorIndex({ maxEntries: n + 10, ttlMs: 3_600_000, hnswThreshold: 2048 });
+  const store = new MemoryStore({ maxEntries: n + 10 });
+  const t0 = performance.now();
+  const sample: Float32Array[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = textual ? prompt(r) : '';
+    const v = textual ? embedNgrams(text, dim) : randomUnit(dim, r);
+    idx.add('p', v, `k${i}`);
+    if (textual) await store.set(`k${i}`, JSON.stringify({ v: 2, prompt: text, response: { id: 'x', choices: [] } }));
+    if (i % Math.max(1, Math.floor(n / 200)) === 0) { sample.push(v); texts.push(text); }
+  }
+  const buildS = (performance.now() - t0) / 1000;
+  const bytesPerEntry = Math.round((mem() - m0 - (textual ? 0 : 0)) / n);
+  const indexBytes = Math.round(idx.bytes / n);
+  const queries = quick ? 300 : 2000;
+  const search: number[] = [];
+  const lookup: number[] = [];
+  let exactFound = 0;
+  for (let q = 0; q < queries; q++) {
+    // half the queries are stored vectors (hits), half fresh ones (misses)
+    const own = q % 2 === 0;
+    const text = textual ? (own ? texts[q % texts.length] : prompt(r)) : '';
+    const v = own ? sample[q % sample.length] : textual ? embedNgrams(text, dim) : randomUnit(dim, r);
+    let t = performance.now();
+    const found = idx.search('p', v, 3, 0.85);
+    search.push(performance.now() - t);
+    if (own && found.length && found[0].score > 0.9999) exactFound++;
+    if (textual) {
+      t = performance.now();
+      const qv = embedNgrams(text, dim);
+      const mine = features(text);
+      for (const c of idx.search('p', qv, 3, 0.85)) {
+        const raw = await store.get<string>(c.ref);
+        if (raw && !compare(features(JSON.parse(raw).prompt), mine)) break;
+      }
+      lookup.push(performance.now() - t);
+    }
+  }
+  return {
+    entries: n, dim, kind: n > 2048 ? 'HNSW' : 'exact scan', buildS: Math.round(buildS * 10) / 10,
+    searchP50us: us(pct(search, 0.5)), searchP99us: us(pct(search, 0.99)),
+    ...(textual ? { lookupP50us: us(pct(lookup, 0.5)), lookupP99us: us(pct(lookup, 0.99)) } : {}),
+    bytesPerEntry: textual ? indexBytes : Math.max(indexBytes, bytesPerEntry), recallAt1: Math.round((exactFound / Math.ceil(queries / 2)) * 1000) / 1000,
+  };
+}
+
+interface QualityRow { threshold: number; guard: boolean; paraphraseRecall: number; wrongOnParaphrases: number; crowdedPrecision: number; crowdedRecall: number; nearMissWrong: number; crowdedNearMissWrong: number }
+
+function quality(paraphrases: EvalPair[], nearMisses: EvalPair[], threshold: number, useGuard: boolean, dim = 256): QualityRow {
+  const emb = new Map<string, Float32Array>();
+  const vec = (t: string) => { let v = emb.get(t); if (!v) emb.set(t, (v = embedNgrams(t, dim))); return v; };
+  const accept = (stored: string, query: string) => !useGuard || !compare(features(stored), features(query));
+  // pair mode: the partition holds only the pair's stored prompt
+  const pairHit = (p: EvalPair) => {
+    let dot = 0;
+    const a = vec(p.stored), b = vec(p.query);
+    for (let i = 0; i < dim; i++) dot += a[i] * b[i];
+    return dot >= threshold && accept(p.stored, p.query);
+  };
+  const paraphraseHits = paraphrases.filter(pairHit).length;
+  const nearMissWrong = nearMisses.filter(pairHit).length;
+  // crowded mode: one partition with every distinct stored prompt of both sets
+  const idx = new VectorIndex({ maxEntries: 1e6, ttlMs: 3_600_000 });
+  const stored = [...new Set([...paraphrases, ...nearMisses].map((p) => p.stored))];
+  for (const s of stored) idx.add('p', vec(s), s);
+  const serve = (q: string): string | undefined => {
+    for (const c of idx.search('p', vec(q), 3, threshold)) if (accept(c.ref, q)) return c.ref;
+    return undefined;
+  };
+  let right = 0, wrong = 0;
+  for (const p of paraphrases) {
+    const got = serve(p.query);
+    if (got === p.stored) right++;
+    else if (got !== undefined) wrong++;
+  }
+  // a near miss served the answer of the prompt it was derived from is a wrong answer
+  const crowdedNearMissWrong = nearMisses.filter((p) => serve(p.query) === p.stored).length;
+  return {
+    threshold, guard: useGuard,
+    paraphraseRecall: Math.round((paraphraseHits / paraphrases.length) * 1000) / 1000,
+    wrongOnParaphrases: wrong,
+    crowdedPrecision: right + wrong ? Math.round((right / (right + wrong)) * 1000) / 1000 : 1,
+    crowdedRecall: Math.round((right / paraphrases.length) * 1000) / 1000,
+    nearMissWrong, crowdedNearMissWrong,
+  };
+}
+
+async function main() {
+  const out: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), quick };
+  const { paraphrases, nearMisses } = buildSets(600);
+  const rows: QualityRow[] = [];
+  for (const th of [0.7, 0.8, 0.85, 0.9, 0.95]) for (const g of [true, false]) rows.push(quality(paraphrases, nearMisses, th, g));
+  console.log(`\nQuality: ${paraphrases.length} paraphrase pairs, ${nearMisses.length} near-miss pairs (synthetic, bench/cache-sets.ts), n-gram embedder 256-d`);
+  console.table(rows);
+  // per kind, at the default threshold with the guard
+  const byKind = (set: EvalPair[]) => {
+    const m = new Map<string, { n: number; hit: number }>();
+    for (const p of set) {
+      const k = `${p.intent}: ${p.kind}`;
+      const e = m.get(k) ?? { n: 0, hit: 0 };
+      m.set(k, e);
+      e.n++;
+      let dot = 0;
+      const a = embedNgrams(p.stored, 256), b = embedNgrams(p.query, 256);
+      for (let i = 0; i < 256; i++) dot += a[i] * b[i];
+      if (dot >= 0.85 && !compare(features(p.stored), features(p.query))) e.hit++;
+    }
+    return Object.fromEntries([...m].map(([k, v]) => [k, `${v.hit}/${v.n}`]));
+  };
+  out.quality = rows;
+  out.paraphraseByKind = byKind(paraphrases);
+  out.nearMissByKind = byKind(nearMisses);
+  console.log('paraphrase hits by kind at 0.85 + guard:', out.paraphraseByKind);
+  console.log('near-miss hits (wrong answers) by kind at 0.85 + guard:', out.nearMissByKind);
+
+  const lat: LatencyRow[] = [];
+  const sizes: Array<[number, number, boolean]> = quick
+    ? [[1000, 256, true], [10_000, 256, true]]
+    : [[1000, 256, true], [10_000, 256, true], [100_000, 256, true], [1_000_000, 64, false]];
+  for (const [n, dim, textual] of sizes) {
+    const row = await latency(n, dim, textual);
+    lat.push(row);
+    console.log(JSON.stringify(row));
+  }
+  console.log('\nLatency (one partition holding every entry)');
+  console.table(lat);
+  out.latency = lat;
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2));
+}
+
+await main();
