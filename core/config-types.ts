@@ -1,5 +1,7 @@
 /** The typed shape of switchyard.config.ts. See docs/configuration.md for every option. */
 import type { Logger } from 'pino';
+import type { CatalogConfig } from '../plugins/catalog/catalog.js';
+import type { RequestContext } from './context.js';
 import type { Plugin } from './plugin.js';
 import type { Store } from './store.js';
 import type { UpstreamOptions } from './upstream.js';
@@ -42,6 +44,115 @@ export interface RoutingConfig {
   aliases?: Record<string, string | string[]>;
   /** Provider for bare model names that no provider claims. */
   defaultProvider?: string;
+  /** Virtual models: a name clients use -> targets and a strategy (see docs/routing.md). */
+  models?: Record<string, VirtualModelConfig>;
+  /** Tags of targets, keyed by "provider" or "provider/model" (e.g. { 'azure-eu': ['eu', 'zdr'] }). */
+  tags?: Record<string, string[]>;
+  /** Tags that a key's or a project's traffic requires; routing and failover never go elsewhere. */
+  policies?: { keys?: Record<string, TagPolicy>; projects?: Record<string, TagPolicy> };
+  /** Accept an ordered `models` list in the request body (OpenRouter-style). Default true. */
+  allowModelsList?: boolean;
+  /** Accept the `x-switchyard-target: provider/model` header forcing one target. Default true. */
+  allowTargetHeader?: boolean;
+}
+
+export interface TagPolicy {
+  /** Every tag listed must be on a target for this traffic to go there. */
+  requireTags: string[];
+}
+
+/** A target in a virtual model: "provider/model" or an object with per-target settings. */
+export type TargetRef = string | TargetSpec;
+
+export interface TargetSpec {
+  /** "provider/model". */
+  target: string;
+  /** Share of traffic for the `weighted` strategy (relative; percentages by convention). */
+  weight?: number;
+  /** Request fields merged over the client's for this target. */
+  params?: Record<string, unknown>;
+  /** Policy tags of this target (added to routing.tags). */
+  tags?: string[];
+  /** Per-attempt timeout for this target (ms). */
+  timeoutMs?: number;
+}
+
+export type Strategy = 'fallback' | 'weighted' | 'cheapest' | 'fastest' | 'auto' | 'rules';
+
+/** What the router knows about a chat request before sending it (for cheapest/auto/rules). */
+export interface RequestFeatures {
+  /** Estimated prompt tokens (tokenizer o200k_base; images at a fixed estimate). */
+  promptTokens: number;
+  /** max_tokens / max_completion_tokens, if set. */
+  maxTokens?: number;
+  tools: boolean;
+  images: boolean;
+  json: boolean;
+  /** The last user message looks like code (fences, common keywords). */
+  code: boolean;
+  stream: boolean;
+}
+
+export type Tier = 'strong' | 'cheap';
+export type TierClassifier = (features: RequestFeatures, ctx: RequestContext) => Tier | undefined;
+
+export interface RoutingRule {
+  /** All given conditions must hold. */
+  when: {
+    /** Header name (lower-case) -> accepted value(s); "*" accepts any present value. */
+    headers?: Record<string, string | string[]>;
+    /** Principal ids. */
+    keys?: string[];
+    projects?: string[];
+    /** Request fields -> required value (strict equality), e.g. { stream: true }. */
+    params?: Record<string, unknown>;
+  };
+  /** Route as this model name (virtual model, alias or "provider/model")... */
+  use?: string;
+  /** ...or to these targets. */
+  targets?: TargetRef[];
+}
+
+export interface VirtualModelConfig {
+  /** Default 'fallback'. */
+  strategy?: Strategy;
+  targets?: TargetRef[];
+  /** weighted: keep an end-user ('user' field, else key) or a key on the same target. */
+  sticky?: 'user' | 'key';
+  /** fastest: share of requests sent to a random other target to re-measure it. Default 0.1. */
+  explore?: number;
+  /** auto: the two tiers. */
+  tiers?: { strong: TargetRef[]; cheap: TargetRef[] };
+  /** auto: a classifier function, or settings of the default heuristic. */
+  classifier?: TierClassifier | { longPromptTokens?: number };
+  /** rules: first matching rule wins; no match uses `targets`. */
+  rules?: RoutingRule[];
+  /** cheapest: output tokens assumed when the request sets no max_tokens. Default 256. */
+  expectedOutputTokens?: number;
+  /** Tags required for any traffic of this model. */
+  requireTags?: string[];
+  /** Hedge: start the next target when the first has not answered within this delay (ms). */
+  hedgeDelayMs?: number;
+  attemptTimeoutMs?: number;
+  firstChunkTimeoutMs?: number;
+  deadlineMs?: number;
+  /** Mirror a share of requests to a candidate target (answers discarded, metered with shadow: true). */
+  shadow?: { target: TargetRef; percent: number };
+}
+
+export interface BreakerConfig {
+  /** Consecutive failures that open the breaker. Default 5. */
+  failureThreshold?: number;
+  /** Failure rate (0..1) in the window that opens it, once minRequests were seen. Default 0.5. */
+  failureRate?: number;
+  /** Requests in the window before the rate counts. Default 10. */
+  minRequests?: number;
+  /** Window of the failure rate (ms). Default 30 000. */
+  windowMs?: number;
+  /** How long an open breaker refuses traffic before a half-open probe (ms). Default 30 000. */
+  cooldownMs?: number;
+  /** Open at once on connection refused / DNS failure (the host is down). Default true. */
+  tripOnUnreachable?: boolean;
 }
 
 export interface FailoverConfig {
@@ -51,6 +162,20 @@ export interface FailoverConfig {
   backoffMs?: number;
   /** Cap on one backoff delay, and on a honoured Retry-After. Default 2 000 ms. */
   maxBackoffMs?: number;
+  /** Per-attempt timeout (ms); for streams, until the first chunk unless firstChunkTimeoutMs is set. */
+  attemptTimeoutMs?: number;
+  /** Streams: fail over when no first chunk arrived within this time (ms). */
+  firstChunkTimeoutMs?: number;
+  /** Overall budget of a request, all attempts and backoffs included (ms). */
+  deadlineMs?: number;
+  /** Hedge every multi-target request after this delay (ms). Default off; usually set per virtual model. */
+  hedgeDelayMs?: number;
+  /** Circuit breaker per target; false turns it off. */
+  breaker?: BreakerConfig | false;
+  /** A context-too-long error (400) goes to a larger-context target: 'larger' picks one from the catalog. */
+  onContextTooLong?: 'larger' | string | false;
+  /** A content-policy refusal (400) goes to this "provider/model". Default: fail. */
+  onContentPolicy?: string | false;
 }
 
 /** Options of the cache plugin (plugins/cache): exact and semantic tiers. See docs/caching.md. */
@@ -76,6 +201,8 @@ export interface SwitchyardConfig {
   failover?: FailoverConfig | false;
   /** Response cache (exact tier, optional semantic tier). Default off. */
   cache?: CacheConfig | false;
+  /** Model catalog overrides, negotiated prices and discounts (cost in metering). Default on. */
+  catalog?: CatalogConfig | false;
   /** Usage metering and the per-request log line. Default on. */
   meter?: MeterConfig | false;
   upstream?: UpstreamOptions;

@@ -3,6 +3,7 @@
  * path, what was expected and how to fix it; the CLI prints it and exits 1 before listening.
  */
 import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
+import { catalogSchema, checkRouting, failoverSchema, routingSchema } from './config-routing.js';
 import { bestError, compile, formatAjvError } from './validation.js';
 
 export type * from './config-types.js';
@@ -74,30 +75,9 @@ const schema = {
         },
       ],
     },
-    routing: {
-      type: 'object', additionalProperties: false,
-      properties: {
-        aliases: {
-          type: 'object',
-          additionalProperties: {
-            anyOf: [
-              { type: 'string', pattern: '^[^/]+/.+$' },
-              { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^/]+/.+$' } },
-            ],
-          },
-        },
-        defaultProvider: { type: 'string', minLength: 1 },
-      },
-    },
-    failover: {
-      anyOf: [
-        { const: false },
-        {
-          type: 'object', additionalProperties: false,
-          properties: { retries: nonNegInt, backoffMs: nonNegInt, maxBackoffMs: nonNegInt },
-        },
-      ],
-    },
+    routing: routingSchema,
+    failover: failoverSchema,
+    catalog: catalogSchema,
     // the cache plugin validates its own options (errors name plugin "cache" and the option)
     cache: { anyOf: [{ const: false }, { type: 'object' }] },
     meter: { anyOf: [{ const: false }, { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } }] },
@@ -133,6 +113,8 @@ export function validateConfig(config: unknown): asserts config is SwitchyardCon
     const fixKey = Object.keys(FIXES).find((k) => f.path === k || f.path.startsWith(k + '.') || f.path.startsWith(k + '['));
     throw new ConfigError(f.path, f.message, fixKey ? FIXES[fixKey] : undefined);
   }
+  const problem = checkRouting(config as SwitchyardConfig);
+  if (problem) throw new ConfigError(problem.path, problem.detail, problem.fix);
   for (const list of ['providers', 'plugins'] as const) {
     (config as SwitchyardConfig)[list]?.forEach((p, i) => {
       if (!p || typeof p !== 'object' || typeof (p as { apply?: unknown }).apply !== 'function' || typeof p.name !== 'string') {

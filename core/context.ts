@@ -23,6 +23,22 @@ export interface Target {
   model: string;
   /** Request fields merged over the client's for this target (e.g. a lower temperature). */
   params?: Record<string, unknown>;
+  /** Policy tags (region, zero-data-retention, ...) a key or project may require. */
+  tags?: string[];
+  /** Per-attempt timeout for this target (ms), over the request's policy. */
+  timeoutMs?: number;
+}
+
+/** Timing rules for the attempt loop, set by routing/failover plugins (all optional). */
+export interface AttemptPolicy {
+  /** Longest one attempt may take (non-streams: the whole answer; streams: until the first chunk). */
+  attemptTimeoutMs?: number;
+  /** Streams: longest wait for the first chunk before failing over (overrides attemptTimeoutMs). */
+  firstChunkTimeoutMs?: number;
+  /** Overall budget for all attempts and backoffs, from the request's start (ms). */
+  deadlineMs?: number;
+  /** Hedging: start the next target when an attempt has not answered within this delay (ms). */
+  hedgeDelayMs?: number;
 }
 
 export interface AttemptRecord {
@@ -32,6 +48,10 @@ export interface AttemptRecord {
   status: number;
   code?: string | null;
   latencyMs: number;
+  /** Started as a hedge while an earlier attempt was still running. */
+  hedge?: boolean;
+  /** Cancelled because a concurrent (hedged) attempt answered first. */
+  cancelled?: boolean;
 }
 
 export type CacheStatus = 'hit' | 'semantic-hit' | 'miss' | 'bypass' | 'refresh';
@@ -65,6 +85,12 @@ interface BaseContext {
   ttftMs?: number;
   /** Scratch space for plugins, keyed by plugin name. */
   state: Record<string, unknown>;
+  /** Timeouts, deadline and hedging for the attempt loop (set by routing/failover plugins). */
+  policy?: AttemptPolicy;
+  /** Targets to mirror this request to (answers discarded, metered with shadow: true). */
+  shadow?: Target[];
+  /** True for the context of a shadow (mirrored) request. */
+  readonly isShadow?: boolean;
 }
 
 export interface ChatContext extends BaseContext {

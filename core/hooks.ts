@@ -7,6 +7,7 @@ import {
   AsyncSeriesBailHook,
   AsyncSeriesHook,
   AsyncSeriesWaterfallHook,
+  SyncHook,
   SyncWaterfallHook,
 } from 'tapable';
 import type { ChatContext, Principal, RequestContext, Target } from './context.js';
@@ -34,12 +35,41 @@ export interface FailoverInfo {
   targetAttempts: number;
   /** Whether a further target exists after this one. */
   hasNext: boolean;
+  /** Milliseconds left before the request's overall deadline (Infinity without one). */
+  remainingMs: number;
 }
 
+/**
+ * retry: the same target again; next: the following target; switch: insert `target` right after the
+ * current one and go there (e.g. a larger-context model); fail: give up with this error.
+ */
 export type FailoverDecision =
   | { action: 'retry'; delayMs?: number }
   | { action: 'next'; delayMs?: number }
+  | { action: 'switch'; target: Target; delayMs?: number }
   | { action: 'fail' };
+
+/** Told after every attempt ends: success, failure, or cancellation (a hedge that lost). */
+export interface AttemptEnd {
+  ctx: RequestContext;
+  target: Target;
+  ok: boolean;
+  error?: GatewayError;
+  /** Cancelled by the gateway (a losing hedge): neither a success nor a failure of the target. */
+  cancelled?: boolean;
+  /** Until the answer (non-streams) or the first chunk (streams). */
+  latencyMs: number;
+  stream: boolean;
+}
+
+/** One model as listed by GET /v1/models; plugins may add fields. */
+export interface ModelListing {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  [k: string]: unknown;
+}
 
 export function createHooks() {
   return Object.freeze({
@@ -61,6 +91,10 @@ export function createHooks() {
     cacheStore: new AsyncParallelHook<[ChatContext, ChatCompletionResponse]>(['ctx', 'response']),
     /** Decide what to do after a failed attempt. Bail: the first decision wins; none means fail. */
     failover: new AsyncSeriesBailHook<[FailoverInfo], FailoverDecision | null | undefined>(['info']),
+    /** After each attempt (sync, on the hot path: keep taps cheap, do I/O in the background). */
+    attemptEnd: new SyncHook<[AttemptEnd]>(['info']),
+    /** Decorate a GET /v1/models entry (e.g. catalog prices and limits). */
+    modelListing: new SyncWaterfallHook<[ModelListing, { provider?: string; model: string }]>(['entry', 'ref']),
     /** One record per request after it ended, aborted or not. Never awaited by the request. */
     meter: new AsyncParallelHook<[UsageRecord, RequestContext]>(['record', 'ctx']),
     /** After every plugin applied, before the server listens. */

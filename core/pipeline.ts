@@ -3,14 +3,13 @@
  * -> transform out -> cache store, and the meter record once the request has ended. Ingress
  * dialects call runChat/runEmbeddings with a context and render the outcome in their own format.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { attempt } from './attempt.js';
 import { ChunkAccumulator, responseToChunks } from './chunks.js';
 import type { ChatContext, EmbeddingsContext, RequestContext, Target } from './context.js';
+import { dispatchShadow } from './shadow.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
-import type { ProviderAdapter } from './provider.js';
 import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } from './types.js';
-import { clientClosed } from './upstream.js';
 import type { UsageRecord } from './usage.js';
 
 export type ChatOutcome =
@@ -39,6 +38,7 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
   const { hooks } = gw;
   await admitRequest(gw, ctx);
   if (hooks.transformRequest.isUsed()) ctx.request = await hooks.transformRequest.promise(ctx.request, ctx);
+  if (ctx.shadow?.length) dispatchShadow(gw, ctx);
 
   if (hooks.cacheLookup.isUsed()) {
     const hit = await hooks.cacheLookup.promise(ctx);
@@ -69,7 +69,7 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
     const first = await iterator.next();
     if (first.done) throw errors.streamInterrupted(target.provider, 'the stream ended before its first chunk');
     return { iterator, first };
-  });
+  }, (lost) => { lost.iterator.return?.(undefined)?.catch(() => undefined); });
   return { kind: 'stream', chunks: deliver(gw, ctx, iterator, first.value, true) };
 }
 
@@ -84,52 +84,10 @@ export async function runEmbeddings(gw: GatewayInternals, ctx: EmbeddingsContext
   return response;
 }
 
-function requestFor(ctx: ChatContext, target: Target) {
+export function requestFor(ctx: ChatContext, target: Target) {
   const req = target.params ? { ...ctx.request, ...target.params } : { ...ctx.request };
   req.model = target.model;
   return req;
-}
-
-/** Try targets in order, asking the failover hook after each failure. */
-async function attempt<T>(
-  gw: GatewayInternals,
-  ctx: RequestContext,
-  call: (adapter: ProviderAdapter, target: Target, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const { targets } = ctx;
-  let index = 0;
-  let targetAttempts = 0;
-  for (;;) {
-    const target = targets[index];
-    const adapter = gw.providers.get(target.provider);
-    ctx.target = target;
-    const t0 = performance.now();
-    try {
-      if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
-      const result = await call(adapter, target, ctx.signal);
-      ctx.attempts.push({ provider: target.provider, model: target.model, status: 200, latencyMs: performance.now() - t0 });
-      return result;
-    } catch (e) {
-      if (ctx.signal.aborted) throw clientClosed();
-      const err = asGatewayError(e, ctx);
-      ctx.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, latencyMs: performance.now() - t0 });
-      targetAttempts++;
-      const hasNext = index + 1 < targets.length;
-      const decision = gw.hooks.failover.isUsed()
-        ? await gw.hooks.failover.promise({ ctx, error: err, target, targetIndex: index, targetAttempts, hasNext })
-        : undefined;
-      if (!decision || decision.action === 'fail') throw err;
-      if (decision.action === 'next') {
-        if (!hasNext) throw err;
-        index++;
-        targetAttempts = 0;
-      }
-      ctx.log.debug({ provider: target.provider, status: err.status, code: err.code, action: decision.action }, 'attempt failed');
-      if (decision.delayMs && decision.delayMs > 0) {
-        await sleep(decision.delayMs, undefined, { signal: ctx.signal }).catch(() => { throw clientClosed(); });
-      }
-    }
-  }
 }
 
 /** Wrap the upstream iterator: time to first token, usage capture, chunk transforms, cache store. */
@@ -198,8 +156,14 @@ export function errorSummary(e: unknown): Record<string, unknown> {
 /** Emit the meter record for an ended request. Never awaited; never throws. */
 export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status: number, error?: GatewayError): void {
   if (!gw.hooks.meter.isUsed()) return;
+  const record = usageRecord(ctx, status, error);
+  gw.hooks.meter.promise(record, ctx).catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed'));
+}
+
+/** The metadata-only meter record of an ended request. */
+export function usageRecord(ctx: RequestContext, status: number, error?: GatewayError): UsageRecord {
   const u = ctx.usage;
-  const record: UsageRecord = {
+  return {
     requestId: ctx.id,
     time: ctx.time,
     operation: ctx.operation,
@@ -221,7 +185,14 @@ export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status:
     completionTokens: u?.completion_tokens ?? 0,
     totalTokens: u?.total_tokens ?? 0,
     cachedTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: num(u?.prompt_tokens_details?.cache_creation_tokens),
     reasoningTokens: u?.completion_tokens_details?.reasoning_tokens ?? 0,
+    ...(ctx.isShadow ? { shadow: true } : {}),
+    attemptLog: ctx.attempts.map((a) => ({
+      target: `${a.provider}/${a.model}`, status: a.status, code: a.code, latencyMs: Math.round(a.latencyMs * 1000) / 1000,
+      ...(a.hedge ? { hedge: true } : {}), ...(a.cancelled ? { cancelled: true } : {}),
+    })),
   };
-  gw.hooks.meter.promise(record, ctx).catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed'));
 }
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

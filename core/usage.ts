@@ -25,9 +25,19 @@ export interface UsageRecord {
   completionTokens: number;
   totalTokens: number;
   cachedTokens: number;
+  /** Prompt tokens written to a provider-side prompt cache (billed at the cache-write price). */
+  cacheWriteTokens: number;
   reasoningTokens: number;
   /** Cache hits (plugins/cache): the tokens the replayed answer cost when it was first produced. */
   cacheSavedPromptTokens?: number;
   cacheSavedCompletionTokens?: number;
   cacheSavedTokens?: number;
+  /** Effective cost in USD (negotiated prices / discount / credit fee applied); set by the catalog plugin. */
+  costUsd?: number;
+  /** The same usage at the catalog's list prices. */
+  listCostUsd?: number;
+  /** A mirrored request whose answer was discarded (shadow traffic). */
+  shadow?: boolean;
+  /** Per-attempt detail: target, status, latency (no content). */
+  attemptLog?: Array<{ target: string; status: number; code?: string | null; latencyMs: number; hedge?: boolean; cancelled?: boolean }>;
 }

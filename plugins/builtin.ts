@@ -2,9 +2,12 @@
 import type { ResolvedConfig } from '../core/config-types.js';
 import type { Plugin } from '../core/plugin.js';
 import { staticKeys } from './auth/static-keys.js';
-import { cache } from './cache/index.js';
+import { exactCache } from './cache/exact-cache.js';
+import { Catalog } from './catalog/catalog.js';
+import { modelCatalog } from './catalog/index.js';
 import { retryFailover } from './failover/retry-failover.js';
 import { usageMeter } from './meter/usage-meter.js';
+import { LatencyTracker } from './router/latency.js';
 import { modelRouter } from './router/model-router.js';
 
 /** Client keys from SWITCHYARD_API_KEYS (comma-separated) when the config has no `auth` section. */
@@ -19,9 +22,13 @@ export function builtinPlugins(config: ResolvedConfig): Plugin[] {
     const keys = keysFromEnv(process.env);
     if (keys.length) list.push(staticKeys({ keys }));
   }
-  list.push(modelRouter(config.routing ?? {}));
-  if (config.failover !== false) list.push(retryFailover(config.failover ?? {}));
-  if (config.cache) list.push(cache(config.cache));
+  // One catalog and one latency tracker shared by routing (cheapest/fastest), failover and metering.
+  const catalog = new Catalog(config.catalog || {});
+  const latency = new LatencyTracker();
+  if (config.catalog !== false) list.push(modelCatalog(catalog));
+  list.push(modelRouter(config.routing ?? {}, { catalog, latency }));
+  if (config.failover !== false) list.push(retryFailover(config.failover ?? {}, { catalog, latency }));
+  if (config.cache) list.push(exactCache(config.cache));
   if (config.meter !== false) list.push(usageMeter(config.meter ?? {}));
   return list;
 }

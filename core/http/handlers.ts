@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { ChatContext, EmbeddingsContext, ModelsContext, RequestContext } from '../context.js';
 import type { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway-types.js';
+import type { ModelListing } from '../hooks.js';
 import { asGatewayError, finishRequest, runAuth, runChat, runEmbeddings } from '../pipeline.js';
 import { clientClosed } from '../upstream.js';
 import { readJson } from './body.js';
@@ -159,12 +160,17 @@ export function modelsHandler(gw: Gateway): Koa.Middleware {
         await runAuth(gw, ctx);
       }
       const created = Math.floor(Date.now() / 1000);
-      const data: Array<{ id: string; object: 'model'; created: number; owned_by: string }> = [];
+      const data: ModelListing[] = [];
+      const decorate = gw.hooks.modelListing.isUsed();
       for (const p of gw.providers.list()) {
-        for (const m of p.models()) data.push({ id: `${p.name}/${m.id}`, object: 'model', created: m.created ?? created, owned_by: p.name });
+        for (const m of p.models()) {
+          const entry: ModelListing = { id: `${p.name}/${m.id}`, object: 'model', created: m.created ?? created, owned_by: p.name };
+          data.push(decorate ? gw.hooks.modelListing.call(entry, { provider: p.name, model: m.id }) : entry);
+        }
       }
-      for (const alias of Object.keys(gw.config.routing?.aliases ?? {})) {
-        data.push({ id: alias, object: 'model', created, owned_by: 'switchyard' });
+      for (const alias of [...Object.keys(gw.config.routing?.aliases ?? {}), ...Object.keys(gw.config.routing?.models ?? {})]) {
+        const entry: ModelListing = { id: alias, object: 'model', created, owned_by: 'switchyard' };
+        data.push(decorate ? gw.hooks.modelListing.call(entry, { model: alias }) : entry);
       }
       kctx.body = { object: 'list', data };
     } catch (e) {

@@ -1,76 +1,196 @@
 /**
- * The default router. Resolves, in order:
- *  1. a configured alias -> its targets, in order;
- *  2. "provider/model" where provider is enabled -> that provider, model as given;
- *  3. a bare model name -> every provider that lists or claims it (the first is primary, the rest
- *     are fallbacks);
- *  4. routing.defaultProvider, when set.
- * An earlier tap that already chose targets is left alone.
+ * The default router. For each request, in order:
+ *  0. `x-switchyard-target: provider/model` (header) forces one target;
+ *  1. the model name, then each name of the body's `models` list (OpenRouter-style), resolved as
+ *     a virtual model (routing.models: a strategy over targets, see strategies/), an alias,
+ *     "provider/model" for an enabled provider, a bare name listed or claimed by providers (the
+ *     first is primary, the rest fallbacks), else routing.defaultProvider; concatenated in order;
+ *  2. tag policy: targets lacking a tag the key/project/virtual model requires are removed (403
+ *     when none is left, and nothing is sent);
+ *  3. the virtual model's attempt policy (timeouts, deadline, hedging) and shadow traffic.
+ * An earlier tap that already chose targets keeps its choice (tag policy still applies).
  */
-import type { Target } from '../../core/context.js';
+import type { RoutingConfig, TargetRef } from '../../core/config-types.js';
+import { routingSchema } from '../../core/config-routing.js';
+import type { RequestContext, Target } from '../../core/context.js';
+import { errors } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
+import { Catalog } from '../catalog/catalog.js';
+import { requestFeatures } from './features.js';
+import { LatencyTracker } from './latency.js';
+import { auto } from './strategies/auto.js';
+import { cheapest } from './strategies/cheapest.js';
+import { fastest } from './strategies/fastest.js';
+import { rules } from './strategies/rules.js';
+import type { CompiledModel, StrategyEnv, StrategyFn, WeightedTarget } from './strategies/types.js';
+import { weighted } from './strategies/weighted.js';
+import { noTargetForPolicy, principalTags, REQUIRED_TAGS, satisfies, targetKey } from './tags.js';
 
-export interface ModelRouterOptions {
-  aliases?: Record<string, string | string[]>;
-  defaultProvider?: string;
+export type ModelRouterOptions = RoutingConfig;
+
+export interface RouterDeps {
+  catalog?: Catalog;
+  latency?: LatencyTracker;
+  /** Random source for weighted/fastest/shadow draws (tests pass a seeded one). */
+  random?: () => number;
 }
+
+export const TARGET_HEADER = 'x-switchyard-target';
+const MAX_DEPTH = 4;
+const MAX_MODELS_LIST = 10;
+
+const STRATEGIES: Record<string, StrategyFn> = {
+  fallback: (m) => m.targets,
+  weighted,
+  cheapest,
+  fastest,
+  auto,
+  rules,
+};
 
 export function parseTarget(spec: string): Target {
   const slash = spec.indexOf('/');
   return { provider: spec.slice(0, slash), model: spec.slice(slash + 1) };
 }
 
-export const modelRouter = definePlugin<ModelRouterOptions>({
-  name: 'model-router',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { aliases: { type: 'object' }, defaultProvider: { type: 'string' } },
-  },
-  apply(gateway, options) {
-    const aliases = new Map<string, Target[]>();
-    for (const [name, spec] of Object.entries(options.aliases ?? {})) {
-      aliases.set(name, (Array.isArray(spec) ? spec : [spec]).map(parseTarget));
-    }
-    // model id -> providers listing it; built once every provider has registered.
-    const listed = new Map<string, string[]>();
-    gateway.hooks.ready.tap('model-router', () => {
-      for (const [name, targets] of aliases) {
-        for (const t of targets) {
-          if (!gateway.providers.has(t.provider)) {
-            throw new Error(`Invalid configuration: routing.aliases.${name} names provider "${t.provider}", which is not enabled. Enabled: ${gateway.providers.list().map((p) => p.name).join(', ') || 'none'}.`);
+export function toTarget(ref: TargetRef): WeightedTarget {
+  if (typeof ref === 'string') return parseTarget(ref);
+  const t: WeightedTarget = parseTarget(ref.target);
+  if (ref.weight !== undefined) t.weight = ref.weight;
+  if (ref.params) t.params = ref.params;
+  if (ref.tags) t.tags = ref.tags;
+  if (ref.timeoutMs) t.timeoutMs = ref.timeoutMs;
+  return t;
+}
+
+function compile(name: string, config: NonNullable<RoutingConfig['models']>[string]): CompiledModel {
+  return {
+    name,
+    config,
+    targets: (config.targets ?? []).map(toTarget),
+    tiers: config.tiers ? { strong: config.tiers.strong.map(toTarget), cheap: config.tiers.cheap.map(toTarget) } : undefined,
+    rules: config.rules?.map((rule) => ({ rule, targets: rule.targets?.map(toTarget) })),
+  };
+}
+
+export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps = {}) {
+  return definePlugin<ModelRouterOptions>({
+    name: 'model-router',
+    schema: routingSchema,
+    apply(gateway, o) {
+      const catalog = deps.catalog ?? new Catalog();
+      const latency = deps.latency ?? new LatencyTracker();
+      const random = deps.random ?? Math.random;
+      const aliases = new Map<string, Target[]>();
+      for (const [name, spec] of Object.entries(o.aliases ?? {})) aliases.set(name, (Array.isArray(spec) ? spec : [spec]).map(parseTarget));
+      const models = new Map(Object.entries(o.models ?? {}).map(([name, c]) => [name, compile(name, c)]));
+      const listed = new Map<string, string[]>(); // model id -> providers listing it, built at ready
+
+      const enabled = (where: string, t: Target) => {
+        if (!gateway.providers.has(t.provider)) {
+          throw new Error(`Invalid configuration: ${where} names provider "${t.provider}", which is not enabled. Enabled: ${gateway.providers.list().map((p) => p.name).join(', ') || 'none'}.`);
+        }
+      };
+      gateway.hooks.ready.tap('model-router', () => {
+        for (const [name, targets] of aliases) for (const t of targets) enabled(`routing.aliases.${name}`, t);
+        for (const [name, m] of models) {
+          const all = [...m.targets, ...(m.tiers?.strong ?? []), ...(m.tiers?.cheap ?? []), ...(m.rules ?? []).flatMap((r) => r.targets ?? [])];
+          for (const t of all) enabled(`routing.models.${name}`, t);
+          if (m.config.shadow) enabled(`routing.models.${name}.shadow`, toTarget(m.config.shadow.target));
+        }
+        if (o.defaultProvider && !gateway.providers.has(o.defaultProvider)) {
+          throw new Error(`Invalid configuration: routing.defaultProvider "${o.defaultProvider}" is not an enabled provider.`);
+        }
+        for (const p of gateway.providers.list()) {
+          for (const m of p.models()) listed.set(m.id, [...(listed.get(m.id) ?? []), p.name]);
+        }
+      });
+
+      const env: StrategyEnv = { catalog, latency, features: requestFeatures, resolve, random };
+
+      async function resolve(name: string, ctx: RequestContext, depth: number): Promise<Target[]> {
+        if (depth > MAX_DEPTH) throw errors.invalidRequest(`Routing of \`${ctx.requestedModel}\` nests too deeply (rules refer to each other).`, 'model');
+        const vm = models.get(name);
+        if (vm) return STRATEGIES[vm.config.strategy ?? 'fallback'](vm, ctx, env, depth);
+        const alias = aliases.get(name);
+        if (alias) return alias;
+        const slash = name.indexOf('/');
+        if (slash > 0) {
+          const provider = name.slice(0, slash);
+          if (gateway.providers.has(provider)) return [{ provider, model: name.slice(slash + 1) }];
+        }
+        const names = listed.get(name);
+        const out: Target[] = names ? names.map((provider) => ({ provider, model: name })) : [];
+        for (const p of gateway.providers.list()) {
+          if (!names?.includes(p.name) && p.claims?.(name)) out.push({ provider: p.name, model: name });
+        }
+        if (out.length === 0 && o.defaultProvider) out.push({ provider: o.defaultProvider, model: name });
+        return out;
+      }
+
+      /** The `models` body field, removed from the request so that upstreams never see it. */
+      function takeModelsList(ctx: RequestContext): string[] {
+        const req = ctx.request as Record<string, unknown>;
+        if (!req || !('models' in req)) return [];
+        const { models: list, ...rest } = req;
+        ctx.request = rest as typeof ctx.request;
+        if (o.allowModelsList === false) return [];
+        if (!Array.isArray(list) || list.length > MAX_MODELS_LIST || !list.every((m) => typeof m === 'string' && m.length > 0)) {
+          throw errors.invalidRequest(`\`models\` must be an array of at most ${MAX_MODELS_LIST} model names.`, 'models');
+        }
+        return list as string[];
+      }
+
+      gateway.hooks.route.tapPromise({ name: 'model-router', stage: gateway.Stage.NORMAL }, async (chosen, ctx) => {
+        const extra = takeModelsList(ctx);
+        let targets = chosen;
+        if (targets.length === 0) {
+          const forced = o.allowTargetHeader === false ? undefined : ctx.headers[TARGET_HEADER];
+          if (typeof forced === 'string' && forced) {
+            const t = parseTarget(forced);
+            if (forced.indexOf('/') <= 0 || !gateway.providers.has(t.provider)) throw errors.modelNotFound(forced);
+            targets = [t];
+            ctx.responseHeaders['x-switchyard-forced'] = 'true';
+          } else {
+            const seen = new Set<string>();
+            targets = [];
+            for (const name of [ctx.requestedModel, ...extra]) {
+              for (const t of await resolve(name, ctx, 0)) {
+                const k = targetKey(t);
+                if (!seen.has(k)) { seen.add(k); targets.push(t); }
+              }
+            }
           }
         }
-      }
-      if (options.defaultProvider && !gateway.providers.has(options.defaultProvider)) {
-        throw new Error(`Invalid configuration: routing.defaultProvider "${options.defaultProvider}" is not an enabled provider.`);
-      }
-      for (const p of gateway.providers.list()) {
-        for (const m of p.models()) {
-          const names = listed.get(m.id) ?? [];
-          names.push(p.name);
-          listed.set(m.id, names);
+        const vm = models.get(ctx.requestedModel);
+        const required = [...new Set([...principalTags(ctx, o.policies), ...(vm?.config.requireTags ?? [])])];
+        ctx.state[REQUIRED_TAGS] = required;
+        if (required.length && targets.length) {
+          targets = targets.filter((t) => satisfies(t, required, o.tags));
+          if (targets.length === 0) throw noTargetForPolicy(ctx.requestedModel, required);
+        }
+        if (vm) applyModelPolicy(vm, ctx, required);
+        return targets;
+      });
+
+      function applyModelPolicy(vm: CompiledModel, ctx: RequestContext, required: string[]): void {
+        const c = vm.config;
+        ctx.responseHeaders['x-switchyard-strategy'] = c.strategy ?? 'fallback';
+        const p = (ctx.policy ??= {});
+        p.attemptTimeoutMs ??= c.attemptTimeoutMs;
+        p.firstChunkTimeoutMs ??= c.firstChunkTimeoutMs;
+        p.deadlineMs ??= c.deadlineMs;
+        p.hedgeDelayMs ??= c.hedgeDelayMs;
+        if (c.shadow && ctx.operation === 'chat' && !ctx.isShadow && random() * 100 < c.shadow.percent) {
+          const t = toTarget(c.shadow.target);
+          delete (t as WeightedTarget).weight;
+          if (satisfies(t, required, o.tags)) ctx.shadow = [t];
         }
       }
-    });
 
-    gateway.hooks.route.tapPromise({ name: 'model-router', stage: gateway.Stage.NORMAL }, async (targets, ctx) => {
-      if (targets.length) return targets;
-      const model = ctx.requestedModel;
-      const alias = aliases.get(model);
-      if (alias) return alias;
-      const slash = model.indexOf('/');
-      if (slash > 0) {
-        const provider = model.slice(0, slash);
-        if (gateway.providers.has(provider)) return [{ provider, model: model.slice(slash + 1) }];
-      }
-      const names = listed.get(model);
-      const out: Target[] = names ? names.map((provider) => ({ provider, model })) : [];
-      for (const p of gateway.providers.list()) {
-        if (!names?.includes(p.name) && p.claims?.(model)) out.push({ provider: p.name, model });
-      }
-      if (out.length === 0 && options.defaultProvider) out.push({ provider: options.defaultProvider, model });
-      return out;
-    });
-  },
-});
+      gateway.hooks.attemptEnd.tap('model-router', (info) => {
+        if (info.ok && !info.cancelled) latency.observe(targetKey(info.target), info.latencyMs, info.stream);
+      });
+    },
+  })(options);
+}

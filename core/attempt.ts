@@ -1,0 +1,192 @@
+/**
+ * The attempt loop: try ctx.targets in order, each attempt under its own AbortController (per-attempt
+ * timeout, first-chunk timeout for streams, the request's overall deadline, client disconnect), ask
+ * the `failover` hook after each failure, and optionally hedge: when an attempt has not answered
+ * within policy.hedgeDelayMs, start the next target too, keep the first answer, cancel the other.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestContext, Target } from './context.js';
+import { GatewayError, errors } from './errors.js';
+import type { GatewayInternals } from './gateway-types.js';
+import type { ProviderAdapter } from './provider.js';
+import { clientClosed } from './upstream.js';
+
+export type AttemptCall<T> = (adapter: ProviderAdapter, target: Target, signal: AbortSignal) => Promise<T>;
+
+/** Release a result that lost a hedge race after it resolved (e.g. close its stream). */
+export type Release<T> = (result: T) => void;
+
+interface Settled<T> {
+  ok: boolean;
+  value?: T;
+  error?: GatewayError;
+  target: Target;
+  controller: AbortController;
+  hedge: boolean;
+  cancelled?: boolean;
+}
+
+export const deadlineExceeded = (ms: number) =>
+  new GatewayError(504, `The request did not complete within its deadline of ${ms} ms.`, {
+    type: 'timeout_error', code: 'deadline_exceeded',
+  });
+
+export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, release?: Release<T>): Promise<T> {
+  const { targets } = ctx;
+  const policy = ctx.policy ?? {};
+  const deadline = policy.deadlineMs ? ctx.startedAt + policy.deadlineMs : Infinity;
+  let index = 0;
+  let targetAttempts = 0;
+  for (;;) {
+    if (performance.now() >= deadline) throw deadlineExceeded(policy.deadlineMs!);
+    const target = targets[index];
+    ctx.target = target;
+    let outcome: Settled<T>;
+    const canHedge = policy.hedgeDelayMs !== undefined && index + 1 < targets.length && targetAttempts === 0;
+    if (canHedge) {
+      const r = await hedged(gw, ctx, call, release, targets[index], targets[index + 1], policy.hedgeDelayMs!, deadline);
+      if (r.ok) return r.value as T;
+      outcome = r;
+      index++; // both failed: continue after the hedge target
+    } else {
+      outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false));
+      if (outcome.ok) return outcome.value as T;
+    }
+    const err = outcome.error!;
+    targetAttempts++;
+    const hasNext = index + 1 < targets.length;
+    const decision = gw.hooks.failover.isUsed()
+      ? await gw.hooks.failover.promise({
+        ctx, error: err, target: targets[index], targetIndex: index, targetAttempts, hasNext,
+        remainingMs: deadline - performance.now(),
+      })
+      : undefined;
+    if (!decision || decision.action === 'fail') throw err;
+    if (decision.action === 'next') {
+      if (!hasNext) throw err;
+      index++;
+      targetAttempts = 0;
+    } else if (decision.action === 'switch') {
+      targets.splice(index + 1, 0, decision.target);
+      index++;
+      targetAttempts = 0;
+    }
+    ctx.log.debug({ provider: outcome.target.provider, status: err.status, code: err.code, action: decision.action }, 'attempt failed');
+    const delay = Math.min(decision.delayMs ?? 0, deadline - performance.now());
+    if (delay > 0) await sleep(delay, undefined, { signal: ctx.signal }).catch(() => { throw clientClosed(); });
+  }
+}
+
+interface Running<T> {
+  promise: Promise<Settled<T>>;
+  controller: AbortController;
+  target: Target;
+  t0: number;
+}
+
+/** Start one attempt under its own controller; never rejects. */
+function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, target: Target, deadline: number, hedge: boolean): Running<T> {
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort();
+  if (ctx.signal.aborted) controller.abort();
+  else ctx.signal.addEventListener('abort', onClientAbort, { once: true });
+  const policy = ctx.policy ?? {};
+  const stream = ctx.operation === 'chat' && ctx.stream;
+  const perAttempt = target.timeoutMs ?? (stream ? policy.firstChunkTimeoutMs ?? policy.attemptTimeoutMs : policy.attemptTimeoutMs);
+  const budget = Math.min(perAttempt ?? Infinity, deadline - performance.now());
+  let timedOut = false;
+  const timer = Number.isFinite(budget)
+    ? setTimeout(() => { timedOut = true; controller.abort(); }, Math.max(0, budget))
+    : undefined;
+  const t0 = performance.now();
+  const adapter = gw.providers.get(target.provider);
+  const promise = (async (): Promise<Settled<T>> => {
+    try {
+      if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
+      const value = await call(adapter, target, controller.signal);
+      return { ok: true, value, target, controller, hedge };
+    } catch (e) {
+      let error: GatewayError;
+      if (ctx.signal.aborted) error = clientClosed();
+      else if (timedOut) {
+        error = perAttempt !== undefined && perAttempt <= budget + 1
+          ? errors.upstreamTimeout(target.provider, Math.round(perAttempt))
+          : deadlineExceeded(policy.deadlineMs ?? 0);
+      } else error = asError(e, ctx);
+      return { ok: false, error, target, controller, hedge };
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
+  return { promise, controller, target, t0 };
+}
+
+/** Wait for a running attempt and record it. */
+async function settle<T>(gw: GatewayInternals, ctx: RequestContext, _call: AttemptCall<T>, run: Running<T>): Promise<Settled<T>> {
+  const r = await run.promise;
+  record(gw, ctx, r, performance.now() - run.t0);
+  if (!r.ok && r.error!.code === 'client_closed_request') throw r.error;
+  return r;
+}
+
+function record<T>(gw: GatewayInternals, ctx: RequestContext, r: Settled<T>, latencyMs: number): void {
+  const { target } = r;
+  const status = r.ok ? 200 : r.cancelled ? 499 : r.error!.status;
+  ctx.attempts.push({
+    provider: target.provider, model: target.model, status, code: r.ok ? undefined : r.cancelled ? 'hedge_cancelled' : r.error!.code,
+    latencyMs, ...(r.hedge ? { hedge: true } : {}), ...(r.cancelled ? { cancelled: true } : {}),
+  });
+  if (gw.hooks.attemptEnd.isUsed()) {
+    gw.hooks.attemptEnd.call({
+      ctx, target, ok: r.ok, error: r.ok ? undefined : r.error, cancelled: r.cancelled, latencyMs,
+      stream: ctx.operation === 'chat' && ctx.stream,
+    });
+  }
+}
+
+/** Run `first`; if it has not settled after `delayMs`, run `second` too; the first success wins. */
+async function hedged<T>(
+  gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, release: Release<T> | undefined,
+  first: Target, second: Target, delayMs: number, deadline: number,
+): Promise<Settled<T>> {
+  const a = start(gw, ctx, call, first, deadline, false);
+  let timer: NodeJS.Timeout | undefined;
+  const early = await Promise.race([a.promise, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), delayMs); })]);
+  clearTimeout(timer);
+  if (early) return settle(gw, ctx, call, a); // answered (or failed) before the hedge delay
+  if (ctx.signal.aborted) return settle(gw, ctx, call, a);
+  const b = start(gw, ctx, call, second, deadline, true);
+  const runs = [a, b];
+  const pending = new Set(runs);
+  let winner: Settled<T> | undefined;
+  const failed = new Map<Running<T>, Settled<T>>();
+  while (pending.size && !winner) {
+    const r = await Promise.race([...pending].map((run) => run.promise.then((s) => ({ run, s }))));
+    pending.delete(r.run);
+    record(gw, ctx, r.s, performance.now() - r.run.t0);
+    if (r.s.ok) winner = r.s;
+    else {
+      if (r.s.error!.code === 'client_closed_request') throw r.s.error;
+      failed.set(r.run, r.s);
+    }
+  }
+  for (const loser of pending) {
+    loser.controller.abort();
+    const t = performance.now() - loser.t0;
+    void loser.promise.then((s) => {
+      if (s.ok && release) release(s.value as T);
+      record(gw, ctx, { ...s, ok: false, cancelled: true }, t);
+    });
+  }
+  if (winner) {
+    ctx.target = winner.target;
+    return winner;
+  }
+  return failed.get(b)!; // both failed: the loop continues after the hedge target
+}
+
+function asError(e: unknown, ctx: RequestContext): GatewayError {
+  if (e instanceof GatewayError) return e;
+  ctx.log.error({ err: { type: (e as Error)?.name, message: (e as Error)?.message } }, 'unexpected error');
+  return errors.internal(ctx.id);
+}
