@@ -181,6 +181,9 @@ export interface FailoverConfig {
 /** Options of the cache plugin (plugins/cache): exact and semantic tiers. See docs/caching.md. */
 export type CacheConfig = import('../plugins/cache/index.js').CacheOptions;
 
+/** Options of the governance plugins (plugins/governance): keys, budgets, limits, ledger. See docs/governance.md. */
+export type GovernanceConfig = import('../plugins/governance/types.js').GovernanceConfig;
+
 export interface MeterConfig {
   /** Write one metadata-only log line per request. Default true. */
   log?: boolean;
@@ -205,6 +208,8 @@ export interface SwitchyardConfig {
   catalog?: CatalogConfig | false;
   /** Usage metering and the per-request log line. Default on. */
   meter?: MeterConfig | false;
+  /** Virtual keys, projects, budgets, rate limits, usage ledger, alerts, admin API, /metrics. Default off. */
+  governance?: GovernanceConfig | false;
   upstream?: UpstreamOptions;
   logging?: LoggingConfig;
   /** State store. Default: in-memory. */

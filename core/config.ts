@@ -80,6 +80,8 @@ const schema = {
     catalog: catalogSchema,
     // the cache plugin validates its own options (errors name plugin "cache" and the option)
     cache: { anyOf: [{ const: false }, { type: 'object' }] },
+    // the governance plugin validates its own options (errors name plugin "governance" and the option)
+    governance: { anyOf: [{ const: false }, { type: 'object' }] },
     meter: { anyOf: [{ const: false }, { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } }] },
     upstream: {
       type: 'object', additionalProperties: false,

@@ -6,6 +6,7 @@ import { exactCache } from './cache/exact-cache.js';
 import { Catalog } from './catalog/catalog.js';
 import { modelCatalog } from './catalog/index.js';
 import { retryFailover } from './failover/retry-failover.js';
+import { governance } from './governance/index.js';
 import { usageMeter } from './meter/usage-meter.js';
 import { LatencyTracker } from './router/latency.js';
 import { modelRouter } from './router/model-router.js';
@@ -30,5 +31,6 @@ export function builtinPlugins(config: ResolvedConfig): Plugin[] {
   if (config.failover !== false) list.push(retryFailover(config.failover ?? {}, { catalog, latency }));
   if (config.cache) list.push(exactCache(config.cache));
   if (config.meter !== false) list.push(usageMeter(config.meter ?? {}));
+  if (config.governance) list.push(governance(config.governance, { catalog }));
   return list;
 }

@@ -1,0 +1,251 @@
+/**
+ * Governance: virtual keys, projects, USD budgets, rate limits, the usage ledger, alerts, the admin
+ * API and Prometheus metrics, switched on by the config's `governance` section. The pieces:
+ *   auth  (EARLY)   a virtual key -> principal (revoked/expired -> 401)
+ *   admit           model allow-lists, then limits (concurrency, RPM, TPM), then budget holds
+ *   meter           release and settle, ledger record (batched), alerts, metrics
+ * See docs/governance.md.
+ */
+import type { Principal, RequestContext } from '../../core/context.js';
+import { GatewayError } from '../../core/errors.js';
+import { definePlugin, type Plugin } from '../../core/plugin.js';
+import type { UsageRecord } from '../../core/usage.js';
+import { presentedKey } from '../auth/static-keys.js';
+import { Catalog } from '../catalog/catalog.js';
+import { computeCost } from '../catalog/cost.js';
+import { Breaker } from '../failover/breaker.js';
+import { mountAdmin } from './admin.js';
+import { Alerter } from './alerts.js';
+import { Budgets, type Hold } from './budgets.js';
+import { estimate, toPusd } from './estimate.js';
+import { KeyRegistry, type VirtualKey } from './keys.js';
+import { LedgerBatcher } from './ledger/batcher.js';
+import { SqliteLedger } from './ledger/sqlite.js';
+import type { Ledger, LedgerRecord } from './ledger/types.js';
+import { giveBack, settleLimits, takeLimits, type RateTaken } from './limits.js';
+import { GovernanceMetrics, upstreamMs } from './metrics.js';
+import { checkTimeZone } from './periods.js';
+import { MemoryQuotaStore, type QuotaStore } from './quota.js';
+import { governanceSchema } from './schema.js';
+import { allowedTargets, budgetsFor, limitsFor, type Scoped } from './scopes.js';
+import { SpikeWatch } from './spike.js';
+import type { BudgetSpec, GovernanceConfig } from './types.js';
+
+export type { GovernanceConfig } from './types.js';
+export { MemoryQuotaStore, type QuotaStore } from './quota.js';
+export { SqliteLedger } from './ledger/sqlite.js';
+export type { Ledger } from './ledger/types.js';
+
+export interface GovernanceDeps {
+  /** The catalog that prices requests (shared with routing and metering). */
+  catalog?: Catalog;
+  /** Budgets and limits state (default: in memory; a Redis implementation shares it). */
+  quota?: QuotaStore;
+  /** The usage ledger (default: SQLite at ledger.path). */
+  ledger?: Ledger;
+}
+
+interface State {
+  key?: VirtualKey;
+  taken?: RateTaken;
+  holds?: Hold[];
+}
+
+const STATE = 'governance';
+const TAG = /^[A-Za-z0-9._:/-]{1,64}$/;
+const MAX_TAGS = 16;
+const HOUR = 3_600_000;
+
+const state = (ctx: RequestContext): State => ((ctx.state[STATE] as State | undefined) ?? (ctx.state[STATE] = {}) as State);
+
+export interface GovernancePlugin extends Plugin {
+  /** Run the spend-spike check now (tests, cron); returns alerts sent. */
+  checkSpikes(): Promise<number>;
+  /** Write queued ledger records now. */
+  flush(): Promise<void>;
+}
+
+export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps = {}): GovernancePlugin {
+  let spikes: SpikeWatch | undefined;
+  let batcherRef: LedgerBatcher | undefined;
+  const base = definePlugin<GovernanceConfig>({
+    name: 'governance',
+    schema: governanceSchema,
+    async apply(gateway, o) {
+      const timeZone = o.timeZone ?? 'UTC';
+      try {
+        checkTimeZone(timeZone);
+      } catch {
+        throw new Error(`Plugin "governance": option "timeZone" must be an IANA time zone such as "Europe/Berlin" (got "${timeZone}").`);
+      }
+      const catalog = deps.catalog ?? new Catalog(gateway.config.catalog || {});
+      const margin = o.promptMargin ?? 1.1;
+      const tagsHeader = o.tagsHeader ?? 'x-switchyard-tags';
+      const ledger = deps.ledger ?? new SqliteLedger(o.ledger?.path ?? './switchyard-usage.db');
+      const batcher = (batcherRef = new LedgerBatcher(ledger, gateway.log, o.ledger?.flushIntervalMs ?? 1000, o.ledger?.maxBatch ?? 500));
+      const quota = deps.quota ?? new MemoryQuotaStore();
+      const keys = new KeyRegistry(o.keys ?? [], ledger);
+      await keys.load();
+      const alerter = new Alerter(o.alerts ?? {}, gateway.log);
+      const budgets = new Budgets(quota, ledger, alerter, timeZone);
+      spikes = new SpikeWatch(o.alerts?.spike ?? {}, ledger, batcher, quota, alerter, gateway.log);
+
+      const keyOf = (p: Principal | undefined): VirtualKey | undefined => (p?.virtualKey ? keys.get(p.id) : undefined);
+
+      // --- auth: virtual keys; unknown keys fall through to other auth taps (else 401) ---
+      gateway.hooks.auth.tapPromise({ name: 'governance', stage: gateway.Stage.EARLY }, async (ctx) => {
+        const presented = presentedKey(ctx.headers);
+        if (!presented) return undefined;
+        const k = keys.find(presented);
+        if (!k) return undefined;
+        if (k.revokedAt) throw new GatewayError(401, 'This API key has been revoked.', { type: 'authentication_error', code: 'api_key_revoked' });
+        if (k.expiresAtMs !== undefined && k.expiresAtMs <= Date.now()) {
+          throw new GatewayError(401, `This API key expired at ${k.expiresAt}.`, { type: 'authentication_error', code: 'api_key_expired' });
+        }
+        state(ctx).key = k;
+        const principal: Principal = { id: k.id, virtualKey: true };
+        if (k.project) principal.project = k.project;
+        if (k.name) principal.name = k.name;
+        return principal;
+      });
+
+      // --- admit: allow-lists, limits, budget holds ---
+      gateway.hooks.admit.tapPromise({ name: 'governance', stage: gateway.Stage.NORMAL }, async (ctx) => {
+        const st = state(ctx);
+        const key = st.key ?? keyOf(ctx.principal);
+        const project = ctx.principal?.project;
+        const lists = [key?.models, project ? o.projects?.[project]?.models : undefined].filter((l): l is string[] => Array.isArray(l));
+        if (lists.length) {
+          const forced = Boolean(ctx.headers['x-switchyard-target']) || (ctx.operation === 'chat' && Array.isArray((ctx.request as { models?: unknown }).models));
+          const targets = allowedTargets(lists, ctx.requestedModel, ctx.targets, forced);
+          if (!targets.length) {
+            throw new GatewayError(403, `This key is not allowed to use the model \`${ctx.requestedModel}\`.`, { type: 'permission_error', code: 'model_not_allowed', param: 'model' });
+          }
+          ctx.targets = targets;
+        }
+        const est = estimate(ctx, ctx.targets, catalog, margin);
+        const taken = await takeLimits(quota, limitsFor(o, ctx.principal, key, ctx.requestedModel, ctx.targets), est.promptTokens + est.requestedOutput, ctx.responseHeaders);
+        st.taken = taken;
+        const holds = budgets.holds(budgetsFor(o, ctx.principal, key, ctx.requestedModel, ctx.targets), est.maxCostPusd);
+        if (holds.length && est.unpriced.length) ctx.log.warn({ targets: est.unpriced }, 'governance: no catalog price for a target; its cost is not held');
+        try {
+          await budgets.reserve(holds);
+        } catch (e) {
+          st.taken = undefined;
+          await giveBack(quota, taken);
+          await settleLimits(quota, { ...taken, tokenItems: [] }, 0);
+          throw e;
+        }
+        st.holds = holds;
+      });
+
+      const metrics = o.metrics === false ? undefined : new GovernanceMetrics({ budgets: allBudgets, breakers });
+
+      // --- meter: settle, ledger, metrics ---
+      gateway.hooks.meter.tapPromise({ name: 'governance', stage: gateway.Stage.NORMAL }, async (record, ctx) => {
+        const st = ctx.state[STATE] as State | undefined;
+        const entry = catalog && record.provider && record.model ? catalog.lookup(record.provider, record.model) : undefined;
+        const costUsd = record.costUsd ?? (entry && record.cache !== 'hit' && record.cache !== 'semantic-hit' ? computeCost(record, entry).costUsd : 0);
+        const actual = toPusd(costUsd);
+        if (st?.taken) {
+          await settleLimits(quota, st.taken, record.totalTokens);
+          st.taken = undefined;
+        }
+        let charges: Awaited<ReturnType<Budgets['settle']>> = [];
+        if (st?.holds) {
+          charges = await budgets.settle(st.holds, actual, ctx.target, record.requestedModel);
+          st.holds = undefined;
+        } else if (record.shadow && actual && ctx.target) {
+          // Mirrored traffic was not held (the gateway sent it); its cost still counts.
+          const holds = budgets.holds(budgetsFor(o, ctx.principal, keyOf(ctx.principal), record.requestedModel, [ctx.target]), 0);
+          charges = await budgets.settle(holds, actual, ctx.target, record.requestedModel);
+        }
+        const saved = entry && record.cacheSavedTokens
+          ? toPusd(computeCost({ promptTokens: record.cacheSavedPromptTokens ?? 0, completionTokens: record.cacheSavedCompletionTokens ?? 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, entry).costUsd)
+          : 0;
+        batcher.push({ record: ledgerRecord(record, actual, saved, tagsOf(ctx, keyOf(ctx.principal) ?? st?.key, tagsHeader)), charges });
+        metrics?.observe({ ...record, costUsd }, saved / 1e12);
+      });
+
+      async function allBudgets() {
+        const scoped: Scoped<BudgetSpec>[] = [];
+        for (const spec of o.budgets?.global ?? []) scoped.push({ scope: 'global', id: 'global', spec });
+        for (const [id, specs] of Object.entries(o.budgets?.models ?? {})) for (const spec of specs) scoped.push({ scope: 'model', id, spec });
+        for (const [id, p] of Object.entries(o.projects ?? {})) for (const spec of p.budgets ?? []) scoped.push({ scope: 'project', id, spec });
+        for (const k of keys.list()) if (!k.revokedAt) for (const spec of k.budgets ?? []) scoped.push({ scope: 'key', id: k.id, spec });
+        return Promise.all(scoped.map((s) => budgets.state(budgets.holds([s], 0)[0])));
+      }
+
+      const breaker = gateway.config.failover !== false && gateway.config.failover?.breaker !== false
+        ? new Breaker(gateway.store, gateway.config.failover?.breaker || {}) : undefined;
+      const seenTargets = new Set<string>();
+      gateway.hooks.attemptEnd.tap('governance', (info) => { seenTargets.add(`${info.target.provider}/${info.target.model}`); });
+      async function breakers() {
+        if (!breaker) return [];
+        const codes = { closed: 0, 'half-open': 1, open: 2 } as const;
+        return Promise.all([...seenTargets].map(async (target) => ({ target, state: codes[await breaker.state(target)] })));
+      }
+
+      mountAdmin(gateway, { adminKey: o.adminKey ?? process.env.SWITCHYARD_ADMIN_KEY, keys, ledger, batcher, timeZone, budgets: allBudgets });
+      if (metrics) {
+        const m = typeof o.metrics === 'object' ? o.metrics : {};
+        const adminKey = o.adminKey ?? process.env.SWITCHYARD_ADMIN_KEY;
+        gateway.router.get(m.path ?? '/metrics', async (kctx) => {
+          if (m.requireAdminKey && (!adminKey || presentedKey(kctx.headers) !== adminKey)) {
+            kctx.status = 401;
+            kctx.body = { error: { message: 'The metrics endpoint needs the admin key.', type: 'authentication_error', param: null, code: 'invalid_api_key' } };
+            return;
+          }
+          kctx.type = metrics.registry.contentType;
+          kctx.body = await metrics.registry.metrics();
+        });
+      }
+
+      // --- retention ---
+      const retentionMs = (o.ledger?.retentionDays ?? 90) * 86_400_000;
+      const prune = () => ledger.prune(Date.now() - retentionMs)
+        .then((n) => { if (n) gateway.log.info({ deleted: n }, 'ledger retention: old usage records deleted'); })
+        .catch((err) => gateway.log.warn({ err: { message: err.message } }, 'ledger retention failed'));
+      const pruneTimer = setInterval(prune, HOUR);
+      pruneTimer.unref();
+      gateway.hooks.ready.tapPromise('governance', async () => { await prune(); });
+      gateway.hooks.close.tapPromise('governance', async () => {
+        clearInterval(pruneTimer);
+        spikes?.close();
+        await batcher.close();
+        await alerter.close();
+        await ledger.close();
+        if (!deps.quota) await quota.close();
+      });
+    },
+  })(options);
+  return {
+    ...base,
+    checkSpikes: () => spikes?.check() ?? Promise.resolve(0),
+    flush: () => batcherRef?.flush() ?? Promise.resolve(),
+  };
+}
+
+function tagsOf(ctx: RequestContext, key: VirtualKey | undefined, header: string): string[] {
+  const out = new Set<string>(key?.tags ?? []);
+  const raw = ctx.headers[header];
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  if (value) for (const t of value.split(',')) {
+    const tag = t.trim();
+    if (TAG.test(tag) && out.size < MAX_TAGS) out.add(tag);
+  }
+  return [...out];
+}
+
+function ledgerRecord(r: UsageRecord, costPusd: number, costSavedPusd: number, tags: string[]): LedgerRecord {
+  return {
+    time: r.time, requestId: r.requestId, keyId: r.principalId ?? null, project: r.project ?? null, provider: r.provider ?? null,
+    model: r.model ?? null, requestedModel: r.requestedModel, operation: r.operation, stream: r.stream, status: r.status,
+    errorCode: r.errorCode ?? null, cache: r.cache ?? null, inputTokens: r.promptTokens, cachedTokens: r.cachedTokens,
+    cacheWriteTokens: r.cacheWriteTokens, outputTokens: r.completionTokens, reasoningTokens: r.reasoningTokens, totalTokens: r.totalTokens,
+    costPusd, costSavedPusd, latencyMs: r.latencyMs, upstreamMs: Math.round(upstreamMs(r) * 1000) / 1000, ttftMs: r.ttftMs ?? null,
+    attempts: r.attempts, aborted: r.aborted, shadow: r.shadow === true, tags,
+  };
+}
+
+

@@ -1,0 +1,68 @@
+/** Query parameters of the usage endpoints, and CSV rendering. */
+import { GatewayError } from '../../core/errors.js';
+import { GROUP_BY, type GroupBy, type LedgerRecord, type UsageFilter, type UsageResult } from './ledger/types.js';
+
+const bad = (message: string, param: string) => new GatewayError(400, message, { code: 'invalid_request', param });
+
+function time(v: unknown, param: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const s = String(v);
+  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(t)) throw bad(`\`${param}\` must be an ISO date-time or epoch milliseconds.`, param);
+  return t;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+export interface UsageParams { filter: UsageFilter; groupBy: GroupBy[]; csv: boolean }
+
+export function parseUsageQuery(q: Record<string, unknown>, accept: string | undefined): UsageParams {
+  const filter: UsageFilter = {
+    from: time(q.from, 'from'), to: time(q.to, 'to'), key: str(q.key), project: str(q.project), model: str(q.model),
+    provider: str(q.provider), tag: str(q.tag),
+  };
+  if (q.status !== undefined) {
+    const s = Number(q.status);
+    if (!Number.isInteger(s)) throw bad('`status` must be an HTTP status code.', 'status');
+    filter.status = s;
+  }
+  const raw = str(q.group_by);
+  const groupBy = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  for (const g of groupBy) {
+    if (!(GROUP_BY as readonly string[]).includes(g)) throw bad(`\`group_by\` accepts ${GROUP_BY.join(', ')} (got "${g.slice(0, 40)}").`, 'group_by');
+  }
+  const csv = q.format === 'csv' || (q.format === undefined && /text\/csv/.test(accept ?? ''));
+  return { filter, groupBy: groupBy as GroupBy[], csv };
+}
+
+/** RFC 4180 cell; a leading = + - @ gets a quote so spreadsheets do not run it as a formula. */
+export function cell(v: unknown): string {
+  let s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(';') : String(v);
+  if (/^[=+@\t\r]/.test(s) || /^-[^\d]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const TOTAL_COLUMNS = ['requests', 'errors', 'cacheHits', 'failovers', 'inputTokens', 'cachedTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'costUsd', 'costSavedUsd', 'latencyMsAvg'] as const;
+
+export function groupsCsv(result: UsageResult, groupBy: GroupBy[]): string {
+  const lines = [[...groupBy, ...TOTAL_COLUMNS].join(',')];
+  for (const g of result.groups) lines.push([...groupBy.map((d) => cell(g.group[d])), ...TOTAL_COLUMNS.map((c) => cell(g[c]))].join(','));
+  return lines.join('\n') + '\n';
+}
+
+const RECORD_COLUMNS: Array<keyof LedgerRecord> = ['time', 'requestId', 'keyId', 'project', 'provider', 'model', 'requestedModel', 'operation',
+  'stream', 'status', 'errorCode', 'cache', 'inputTokens', 'cachedTokens', 'cacheWriteTokens', 'outputTokens', 'reasoningTokens', 'totalTokens',
+  'costPusd', 'costSavedPusd', 'latencyMs', 'upstreamMs', 'ttftMs', 'attempts', 'aborted', 'shadow', 'tags'];
+
+export function recordsCsv(records: LedgerRecord[]): string {
+  const head = RECORD_COLUMNS.map((c) => (c === 'costPusd' ? 'costUsd' : c === 'costSavedPusd' ? 'costSavedUsd' : c));
+  const lines = [head.join(',')];
+  for (const r of records) {
+    lines.push(RECORD_COLUMNS.map((c) => {
+      if (c === 'time') return new Date(r.time).toISOString();
+      if (c === 'costPusd' || c === 'costSavedPusd') return String(r[c] / 1e12);
+      return cell(r[c]);
+    }).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
