@@ -28,7 +28,7 @@ export interface Hold {
 }
 
 const DEFAULT_ALERTS = [50, 80, 100];
-const usd = (pusd: number) => Math.round(pusd / 1e6) / 1e6;
+const usd = (pusd: number) => pusd / 1e12;
 const money = (pusd: number) => `$${(pusd / 1e12).toFixed(pusd < 1e10 ? 4 : 2)}`;
 
 export class Budgets {

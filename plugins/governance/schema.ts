@@ -25,7 +25,7 @@ export const keyAttributesSchema = {
   models: strList,
   budgets,
   limits: limitSchema,
-  expiresAt: { type: 'string', format: 'date-time', pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
+  expiresAt: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})$' },
   tags: tagList,
   metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 1000 } },
 };
