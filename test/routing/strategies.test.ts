@@ -1,0 +1,127 @@
+/** Virtual-model strategies through HTTP: weighted (+sticky), cheapest, fastest, auto, rules, per-request controls. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { mock, openai } from '../../index.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream, user, type Upstream } from './upstream.js';
+
+let t: TestGateway;
+let fastUp: Upstream;
+let slowUp: Upstream;
+
+const caps = (vision: boolean, tools = true) => ({ tools, parallelTools: tools, vision, json: true, reasoning: false, embeddings: false });
+
+before(async () => {
+  fastUp = await startUpstream({ delayMs: 2 });
+  slowUp = await startUpstream({ delayMs: 40 });
+  t = await startGateway({
+    providers: [
+      mock({ name: 'wa', models: ['m'] }), mock({ name: 'wb', models: ['m'] }),
+      mock({ name: 'cheap', models: ['m'] }), mock({ name: 'mid', models: ['m'] }), mock({ name: 'big', models: ['m'] }),
+      mock({ name: 'down', models: ['m'], failureRate: 1 }),
+      openai({ name: 'up1', apiKey: 'k', baseURL: fastUp.url, models: ['m'] }),
+      openai({ name: 'up2', apiKey: 'k', baseURL: slowUp.url, models: ['m'] }),
+    ],
+    catalog: {
+      models: {
+        'cheap/m': { prices: { input: 0.1, output: 0.4 }, contextWindow: 1000, capabilities: caps(false, false) },
+        'mid/m': { prices: { input: 1, output: 4 }, contextWindow: 100_000, maxOutputTokens: 8192, capabilities: caps(true) },
+        'big/m': { prices: { input: 5, output: 20 }, contextWindow: 1_000_000, maxOutputTokens: 64_000, capabilities: caps(true) },
+      },
+    },
+    routing: {
+      models: {
+        canary: { strategy: 'weighted', targets: [{ target: 'wa/m', weight: 70 }, { target: 'wb/m', weight: 30 }] },
+        sticky: { strategy: 'weighted', sticky: 'user', targets: [{ target: 'wa/m', weight: 50 }, { target: 'wb/m', weight: 50 }] },
+        thrifty: { strategy: 'cheapest', targets: ['big/m', 'mid/m', 'cheap/m'] },
+        quick: { strategy: 'fastest', explore: 0.2, targets: ['up2/m', 'up1/m'] },
+        smart: { strategy: 'auto', tiers: { strong: ['big/m'], cheap: ['cheap/m'] } },
+        custom: { strategy: 'auto', tiers: { strong: ['big/m'], cheap: ['cheap/m'] }, classifier: (f) => (f.promptTokens > 20 ? 'strong' : undefined) },
+        ruled: {
+          strategy: 'rules', targets: ['mid/m'],
+          rules: [{ when: { headers: { 'x-team': 'research' } }, targets: ['big/m'] }, { when: { params: { temperature: 0 } }, use: 'thrifty' }],
+        },
+      },
+    },
+    failover: { backoffMs: 1, retries: 0, breaker: false },
+  });
+});
+after(async () => {
+  await t.close();
+  await fastUp.close();
+  await slowUp.close();
+});
+
+async function provider(body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const { response } = await t.client.chat.completions.create({ messages: user('echo: hi'), ...body } as any, { headers }).withResponse();
+  return response.headers.get('x-switchyard-provider');
+}
+
+test('weighted 70/30 over 1000 requests stays within ±5 points (and a chi-square test)', async () => {
+  const counts: Record<string, number> = { wa: 0, wb: 0 };
+  for (let batch = 0; batch < 50; batch++) {
+    const names = await Promise.all(Array.from({ length: 20 }, () => provider({ model: 'canary' })));
+    for (const n of names) counts[n!]++;
+  }
+  assert.ok(Math.abs(counts.wa / 1000 - 0.7) <= 0.05, JSON.stringify(counts));
+  const chi2 = (counts.wa - 700) ** 2 / 700 + (counts.wb - 300) ** 2 / 300;
+  assert.ok(chi2 < 10.83, `chi-square ${chi2} (p < 0.001 threshold, 1 dof)`);
+});
+
+test('sticky weighting keeps a user on one target; users spread by weight', async () => {
+  for (const u of ['alice', 'bob', 'carol']) {
+    const seen = new Set(await Promise.all(Array.from({ length: 15 }, () => provider({ model: 'sticky', user: u }))));
+    assert.equal(seen.size, 1, u);
+  }
+  const spread: Record<string, number> = { wa: 0, wb: 0 };
+  for (let i = 0; i < 200; i++) spread[(await provider({ model: 'sticky', user: `user-${i}` }))!]++;
+  assert.ok(spread.wa > 60 && spread.wb > 60, JSON.stringify(spread));
+});
+
+test('cheapest picks differ by request: text -> cheap; images, tools or a long prompt skip it', async () => {
+  assert.equal(await provider({ model: 'thrifty' }), 'cheap');
+  const image = [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }];
+  assert.equal(await provider({ model: 'thrifty', messages: image }), 'mid', 'cheap has no vision');
+  assert.equal(await provider({ model: 'thrifty', tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] }), 'mid');
+  const long = 'echo: ' + 'lorem ipsum dolor sit amet '.repeat(400); // ~2000 tokens > 1000-token window
+  assert.equal(await provider({ model: 'thrifty', messages: user(long) }), 'mid', 'context window too small');
+  assert.equal(await provider({ model: 'thrifty', max_tokens: 20_000 }), 'big', 'mid allows 8192 output tokens');
+  await assert.rejects(provider({ model: 'thrifty', max_tokens: 200_000 }), /400 No target of `thrifty` can serve this request/);
+});
+
+test('fastest prefers the faster upstream and re-explores when latencies change', async () => {
+  const picks: string[] = [];
+  for (let i = 0; i < 30; i++) picks.push((await provider({ model: 'quick' }))!);
+  assert.ok(picks.slice(10).filter((p) => p === 'up1').length >= 14, picks.join(','));
+  fastUp.behaviour = { delayMs: 40 };
+  slowUp.behaviour = { delayMs: 2 };
+  const later: string[] = [];
+  for (let i = 0; i < 60; i++) later.push((await provider({ model: 'quick' }))!);
+  assert.ok(later.slice(40).filter((p) => p === 'up2').length >= 13, later.join(','));
+});
+
+test('auto tiers: heuristic (tools, code, length), header override, custom classifier', async () => {
+  assert.equal(await provider({ model: 'smart' }), 'cheap');
+  assert.equal(await provider({ model: 'smart', messages: user('```js\nconst x = 1;\n```') }), 'big');
+  assert.equal(await provider({ model: 'smart', tools: [{ type: 'function', function: { name: 'f' } }] }), 'big');
+  assert.equal(await provider({ model: 'smart', messages: user('x '.repeat(3000)) }), 'big');
+  assert.equal(await provider({ model: 'smart' }, { 'x-switchyard-tier': 'strong' }), 'big');
+  assert.equal(await provider({ model: 'custom', messages: user('a fairly long question for the custom classifier '.repeat(4)) }), 'big');
+  assert.equal(await provider({ model: 'custom', messages: user('hi') }), 'cheap');
+});
+
+test('rules on headers and params; no match uses the default targets', async () => {
+  assert.equal(await provider({ model: 'ruled' }, { 'x-team': 'research' }), 'big');
+  assert.equal(await provider({ model: 'ruled', temperature: 0 }), 'cheap');
+  assert.equal(await provider({ model: 'ruled' }), 'mid');
+});
+
+test('per request: an ordered `models` list falls back in order; x-switchyard-target forces a target', async () => {
+  const { data, response } = await t.client.chat.completions.create({ model: 'down/m', models: ['mid/m', 'big/m'], messages: user('echo: via list') } as any).withResponse();
+  assert.equal((data as any).choices[0].message.content, 'via list');
+  assert.equal(response.headers.get('x-switchyard-provider'), 'mid');
+  assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+  assert.equal(await provider({ model: 'thrifty' }, { 'x-switchyard-target': 'big/m' }), 'big');
+  await assert.rejects(provider({ model: 'thrifty' }, { 'x-switchyard-target': 'ghost/m' }), /404/);
+  await assert.rejects(provider({ model: 'thrifty', models: 'mid/m' }), /models/);
+});
