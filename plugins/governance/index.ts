@@ -144,8 +144,11 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       // --- meter: settle, ledger, metrics ---
       gateway.hooks.meter.tapPromise({ name: 'governance', stage: gateway.Stage.NORMAL }, async (record, ctx) => {
         const st = ctx.state[STATE] as State | undefined;
-        const entry = catalog && record.provider && record.model ? catalog.lookup(record.provider, record.model) : undefined;
-        const costUsd = record.costUsd ?? (entry && record.cache !== 'hit' && record.cache !== 'semantic-hit' ? computeCost(record, entry).costUsd : 0);
+        // A cache hit reached no target: it is priced (what it saved) and labelled by the routed primary target.
+        const hit = record.cache === 'hit' || record.cache === 'semantic-hit';
+        const where = record.provider && record.model ? { provider: record.provider, model: record.model } : hit ? ctx.targets[0] : undefined;
+        const entry = where ? catalog.lookup(where.provider, where.model) : undefined;
+        const costUsd = record.costUsd ?? (entry && !hit ? computeCost(record, entry).costUsd : 0);
         const actual = toPusd(costUsd);
         if (st?.taken) {
           await settleLimits(quota, st.taken, record.totalTokens);
@@ -164,7 +167,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
           ? toPusd(computeCost({ promptTokens: record.cacheSavedPromptTokens ?? 0, completionTokens: record.cacheSavedCompletionTokens ?? 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, entry).costUsd)
           : 0;
         batcher.push({ record: ledgerRecord(record, actual, saved, tagsOf(ctx, keyOf(ctx.principal) ?? st?.key, tagsHeader)), charges });
-        metrics?.observe({ ...record, costUsd }, saved / 1e12);
+        metrics?.observe({ ...record, costUsd, provider: where?.provider, model: where?.model }, saved / 1e12);
       });
 
       async function allBudgets() {

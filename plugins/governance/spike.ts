@@ -37,7 +37,7 @@ export class SpikeWatch {
         if (lastUsd < o.minUsd || lastUsd <= o.multiple * avgUsd) continue;
         if (!(await this.quota.once(`gov:spike:${scope}:${id}`, HOUR * o.trailingHours))) continue;
         this.alerter.send({
-          type: 'spend.spike', scope, id, lastHourUsd: lastUsd, trailingHourlyAvgUsd: Math.round(avgUsd * 1e9) / 1e9, multiple: o.multiple,
+          type: 'spend.spike', scope, id, lastHourUsd: lastUsd, trailingHourlyAvgUsd: avgUsd, multiple: o.multiple,
         });
         sent++;
       }
