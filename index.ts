@@ -32,3 +32,4 @@ export { modelRouter } from './plugins/router/model-router.js';
 export { retryFailover } from './plugins/failover/retry-failover.js';
 export { exactCache } from './plugins/cache/exact-cache.js';
 export { usageMeter, type UsageTotals } from './plugins/meter/usage-meter.js';
+export { governance, MemoryQuotaStore, SqliteLedger, type GovernancePlugin, type QuotaStore, type Ledger } from './plugins/governance/index.js';
