@@ -13,7 +13,7 @@ const caps = (vision: boolean, tools = true) => ({ tools, parallelTools: tools, 
 
 before(async () => {
   fastUp = await startUpstream({ delayMs: 2 });
-  slowUp = await startUpstream({ delayMs: 40 });
+  slowUp = await startUpstream({ delayMs: 80 });
   t = await startGateway({
     providers: [
       mock({ name: 'wa', models: ['m'] }), mock({ name: 'wb', models: ['m'] }),
@@ -93,7 +93,7 @@ test('fastest prefers the faster upstream and re-explores when latencies change'
   const picks: string[] = [];
   for (let i = 0; i < 30; i++) picks.push((await provider({ model: 'quick' }))!);
   assert.ok(picks.slice(10).filter((p) => p === 'up1').length >= 14, picks.join(','));
-  fastUp.behaviour = { delayMs: 40 };
+  fastUp.behaviour = { delayMs: 80 };
   slowUp.behaviour = { delayMs: 2 };
   const later: string[] = [];
   for (let i = 0; i < 60; i++) later.push((await provider({ model: 'quick' }))!);
