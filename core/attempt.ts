@@ -11,6 +11,9 @@ import type { GatewayInternals } from './gateway-types.js';
 import type { ProviderAdapter } from './provider.js';
 import { clientClosed } from './upstream.js';
 
+/** Response header in which provider adapters list the request fields they could not send. */
+export const DROPPED_HEADER = 'x-switchyard-dropped-params';
+
 export type AttemptCall<T> = (adapter: ProviderAdapter, target: Target, signal: AbortSignal) => Promise<T>;
 
 /** Release a result that lost a hedge race after it resolved (e.g. close its stream). */
@@ -99,6 +102,9 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
     ? setTimeout(() => { timedOut = true; controller.abort(); }, Math.max(0, budget))
     : undefined;
   const t0 = performance.now();
+  // Adapters report what they dropped for *this* attempt; an earlier failed attempt's list must not
+  // describe the answer of another target. (Hedged attempts run together: the last writer wins.)
+  if (!hedge) delete ctx.responseHeaders[DROPPED_HEADER];
   const adapter = gw.providers.get(target.provider);
   const promise = (async (): Promise<Settled<T>> => {
     try {

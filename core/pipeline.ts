@@ -44,6 +44,7 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
     const hit = await hooks.cacheLookup.promise(ctx);
     if (hit) {
       ctx.cache = hit.kind;
+      ctx.target ??= ctx.targets[0]; // the cache key includes the resolved target: this is whose answer it is
       if (hit.headers) Object.assign(ctx.responseHeaders, hit.headers);
       ctx.usage = hit.response.usage;
       if (!ctx.stream) return { kind: 'response', response: hit.response };
@@ -75,6 +76,10 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
 
 export async function runEmbeddings(gw: GatewayInternals, ctx: EmbeddingsContext): Promise<EmbeddingsResponse> {
   await admitRequest(gw, ctx);
+  // Targets whose provider has no embeddings endpoint are skipped rather than failed on.
+  const capable = ctx.targets.filter((t) => gw.providers.get(t.provider)?.embeddings);
+  if (!capable.length) throw errors.unsupported('Embeddings', ctx.targets[0].provider);
+  ctx.targets = capable;
   const response = await attempt(gw, ctx, (adapter, target, signal) => {
     if (!adapter.embeddings) throw errors.unsupported('Embeddings', adapter.name);
     const request = target.params ? { ...ctx.request, ...target.params, model: target.model } : { ...ctx.request, model: target.model };

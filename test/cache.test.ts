@@ -32,6 +32,8 @@ test('the second identical request is a hit and costs no upstream call', async (
   const second = await ask('echo: cached answer');
   assert.equal(second.response.headers.get('x-switchyard-cache'), 'hit');
   assert.equal(second.data.choices[0].message.content, 'cached answer');
+  assert.equal(second.response.headers.get('x-switchyard-provider'), 'openai', 'a hit names the target whose answer it is');
+  assert.equal(second.response.headers.get('x-switchyard-model'), 'gpt-4o');
   assert.equal(emu.requests.length, upstreamCalls);
 });
 

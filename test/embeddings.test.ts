@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { mock, openai } from '../index.js';
+import { anthropic, mock, openai } from '../index.js';
 import { startOpenAIEmulator, type OpenAIEmulator } from './emulators/openai.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -11,7 +11,11 @@ let t: TestGateway;
 
 before(async () => {
   emu = await startOpenAIEmulator();
-  t = await startGateway({ providers: [openai({ apiKey: 'test-key', baseURL: emu.url }), mock()], failover: false });
+  t = await startGateway({
+    providers: [openai({ apiKey: 'test-key', baseURL: emu.url }), mock(), anthropic({ apiKey: 'unused-key', baseURL: 'http://127.0.0.1:9' })],
+    routing: { aliases: { 'any-embed': ['anthropic/claude-haiku-4-5', 'mock/mock-embed'], 'chat-only': 'anthropic/claude-haiku-4-5' } },
+    failover: false,
+  });
 });
 after(async () => {
   await t.close();
@@ -52,4 +56,13 @@ test('bad embeddings input -> 400; unknown model -> 404', async () => {
     (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'input',
   );
   await assert.rejects(t.client.embeddings.create({ model: 'nope-embed', input: 'x' }), OpenAI.NotFoundError);
+});
+
+test('targets that cannot embed are skipped, so an alias reaches one that can', async () => {
+  const { data, response } = await t.client.embeddings.create({ model: 'any-embed', input: 'hello', encoding_format: 'float' }).withResponse();
+  assert.equal(data.data[0].embedding.length, 256);
+  assert.equal(response.headers.get('x-switchyard-provider'), 'mock');
+  assert.equal(response.headers.get('x-switchyard-attempts'), '1');
+  await assert.rejects(t.client.embeddings.create({ model: 'chat-only', input: 'hello' }),
+    (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported_operation');
 });
