@@ -352,5 +352,13 @@ export function writeDoc(r: BenchResults): void {
   const notes = existsSync(PROFILE_NOTES_FILE) ? readFileSync(PROFILE_NOTES_FILE, 'utf8') : undefined;
   mkdirSync(path.dirname(SVG_FILE), { recursive: true });
   writeFileSync(SVG_FILE, renderSvg(r));
-  writeFileSync(DOC_FILE, renderDoc(r, profile, notes, readJson<SoakResult>(SOAK_FILE)));
+  // Sections written by the other benchmarks (bench/cache.ts, bench/failover.ts, ...) live below the
+  // marker and are kept as they are.
+  const existing = existsSync(DOC_FILE) ? readFileSync(DOC_FILE, 'utf8') : '';
+  const at = existing.indexOf(OTHER_BENCHMARKS_MARKER);
+  const tail = at === -1 ? `\n${OTHER_BENCHMARKS_MARKER}\n` : `\n${existing.slice(at)}`;
+  writeFileSync(DOC_FILE, renderDoc(r, profile, notes, readJson<SoakResult>(SOAK_FILE)).trimEnd() + '\n' + tail);
 }
+
+/** Everything after this line in docs/benchmarks.md is written by the other bench scripts. */
+export const OTHER_BENCHMARKS_MARKER = '<!-- sections below: other bench scripts (cache, failover, redis); npm run bench keeps them -->';
