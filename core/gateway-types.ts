@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config-types.js';
 import type { Hooks } from './hooks.js';
 import type { ProviderRegistry } from './provider.js';
+import type { Readiness } from './readiness.js';
 import type { Stage } from './stages.js';
 import type { Store } from './store.js';
 import type { UpstreamClient } from './upstream.js';
@@ -21,6 +22,8 @@ export interface Gateway {
   readonly router: Router;
   readonly config: ResolvedConfig;
   readonly Stage: typeof Stage;
+  /** Named checks that GET /ready runs (e.g. the Redis store, the PostgreSQL ledger). */
+  readonly readiness: Readiness;
 }
 
 /** Internally the pipeline needs nothing more than what plugins get. */

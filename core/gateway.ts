@@ -21,8 +21,9 @@ import { createLogger } from './logger.js';
 import { errorSummary } from './pipeline.js';
 import { validatePlugin, type Plugin } from './plugin.js';
 import { ProviderRegistry } from './provider.js';
+import { Readiness } from './readiness.js';
 import { Stage } from './stages.js';
-import { MemoryStore } from './store.js';
+import { MemoryStore, type Store } from './store.js';
 import { UpstreamClient } from './upstream.js';
 
 export interface ListenOptions {
@@ -55,11 +56,13 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
   const log = resolved.logger ?? createLogger(resolved.logging);
   const hooks = createHooks();
   const providers = new ProviderRegistry();
-  const store = resolved.store ?? new MemoryStore();
+  const store: Store = resolved.store ?? new MemoryStore();
   const upstream = new UpstreamClient(resolved.upstream);
   const router = new Router(resolved.server.prefix ? { prefix: resolved.server.prefix } : {});
 
-  const gateway: Gateway = Object.freeze({ hooks, providers, store, log, upstream, router, config: resolved, Stage });
+  const readiness = new Readiness();
+  const gateway: Gateway = Object.freeze({ hooks, providers, store, log, upstream, router, config: resolved, Stage, readiness });
+  await store.attach?.(gateway);
 
   const plugins: Plugin[] = [...resolved.providers, ...builtinPlugins(resolved), ...resolved.plugins];
   for (const plugin of plugins) validatePlugin(plugin);
@@ -72,11 +75,14 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
   router.get('/health', (kctx) => {
     kctx.body = { status: 'ok' };
   });
-  router.get('/ready', (kctx) => {
+  router.get('/ready', async (kctx) => {
     const names = providers.list().map((p) => p.name);
-    const ready = !draining && names.length > 0;
+    // Contributors (gateway.readiness) add named checks; any `ready: false` answers 503.
+    const extra = readiness.size ? await readiness.run() : undefined;
+    const ready = !draining && names.length > 0 && (extra?.ready ?? true);
     kctx.status = ready ? 200 : 503;
-    kctx.body = { status: draining ? 'draining' : ready ? 'ready' : 'no_providers', providers: names };
+    const status = draining ? 'draining' : names.length === 0 ? 'no_providers' : ready ? 'ready' : 'not_ready';
+    kctx.body = { status, providers: names, ...(extra ? { checks: extra.checks } : {}) };
   });
   mountIngresses(gateway);
 

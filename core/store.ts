@@ -19,6 +19,11 @@ export interface Store {
    */
   increment(key: string, by?: number, ttlMs?: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Optional: called once by createGateway before plugins apply, so a network store can register
+   * a readiness check, hooks or routes (the Redis store does).
+   */
+  attach?(gateway: import('./gateway-types.js').Gateway): void | Promise<void>;
 }
 
 export interface MemoryStoreOptions {
