@@ -30,6 +30,7 @@ import { governanceSchema } from './schema.js';
 import { allowedTargets, budgetsFor, limitsFor, type Scoped } from './scopes.js';
 import { SpikeWatch } from './spike.js';
 import type { BudgetSpec, GovernanceConfig } from './types.js';
+import { loadTokenizer } from '../router/features.js';
 
 export type { GovernanceConfig } from './types.js';
 export { MemoryQuotaStore, type QuotaStore } from './quota.js';
@@ -211,7 +212,10 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
         .catch((err) => gateway.log.warn({ err: { message: err.message } }, 'ledger retention failed'));
       const pruneTimer = setInterval(prune, HOUR);
       pruneTimer.unref();
-      gateway.hooks.ready.tapPromise('governance', async () => { await prune(); });
+      gateway.hooks.ready.tapPromise('governance', async () => {
+        await loadTokenizer(); // budget holds need exact prompt-token estimates
+        await prune();
+      });
       gateway.hooks.close.tapPromise('governance', async () => {
         clearInterval(pruneTimer);
         spikes?.close();

@@ -4,10 +4,24 @@
  * whether it uses tools, images or JSON output, and whether it looks like code. Computed once per
  * request, on demand (only strategies that need it pay for tokenizing).
  */
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { RequestFeatures } from '../../core/config-types.js';
 import type { RequestContext } from '../../core/context.js';
 import type { ChatCompletionRequest, ContentPart } from '../../core/types.js';
+
+/**
+ * The tokenizer's tables cost about 75 MiB of memory, so it is loaded only by plugins that need exact
+ * counts (the `cheapest`/`auto` strategies, governance budgets), at boot through loadTokenizer().
+ * Until then (and in gateways that never need it) counts are estimated at 4 characters per token.
+ */
+let counter: ((text: string) => number) | undefined;
+
+export async function loadTokenizer(): Promise<void> {
+  counter ??= (await import('gpt-tokenizer/encoding/o200k_base')).countTokens;
+}
+
+function countTokens(text: string): number {
+  return counter ? counter(text) : Math.ceil(text.length / 4);
+}
 
 /** Per-image estimate: OpenAI's high-detail tile cost for a 1024x1024 image (85 + 4 x 170). */
 export const IMAGE_TOKENS = 765;

@@ -16,7 +16,7 @@ import type { RequestContext, Target } from '../../core/context.js';
 import { errors } from '../../core/errors.js';
 import { definePlugin } from '../../core/plugin.js';
 import { Catalog } from '../catalog/catalog.js';
-import { requestFeatures } from './features.js';
+import { loadTokenizer, requestFeatures } from './features.js';
 import { LatencyTracker } from './latency.js';
 import { auto } from './strategies/auto.js';
 import { cheapest } from './strategies/cheapest.js';
@@ -91,6 +91,9 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           throw new Error(`Invalid configuration: ${where} names provider "${t.provider}", which is not enabled. Enabled: ${gateway.providers.list().map((p) => p.name).join(', ') || 'none'}.`);
         }
       };
+      if ([...models.values()].some((m) => m.config.strategy === 'cheapest' || m.config.strategy === 'auto')) {
+        gateway.hooks.ready.tapPromise('model-router:tokenizer', () => loadTokenizer());
+      }
       gateway.hooks.ready.tap('model-router', () => {
         for (const [name, targets] of aliases) for (const t of targets) enabled(`routing.aliases.${name}`, t);
         for (const [name, m] of models) {
