@@ -5,12 +5,16 @@
  *             and auth off, logging at warn.
  *   defaults  what createGateway adds by default (router, retry/failover, usage meter with its
  *             per-request log line), logging at info to the process's stdout (a file).
- *   all       everything that exists today: static-key auth, exact cache (the bench sends a unique
- *             prompt per request, so this measures the miss path and the store), meter with
- *             logging, failover, logging at info.
+ *   all       everything on: governance (a virtual key with a budget, RPM/TPM/concurrency limits set
+ *             high enough never to refuse, the SQLite usage ledger, Prometheus metrics), the cache
+ *             (the bench sends a unique prompt per request, so this measures the miss path and the
+ *             store), meter with logging, failover, logging at info.
  *
  *   node --import tsx bench/gateway.ts --scenario=defaults --port=PORT --upstream=http://127.0.0.1:UPORT/v1
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGateway } from '../index.js';
 import type { SwitchyardConfig } from '../index.js';
 import { openaiCompatible } from '../index.js';
@@ -28,18 +32,21 @@ export function scenarioConfig(scenario: GatewayScenario, baseURL: string): Swit
     case 'all':
       return {
         providers,
-        auth: { keys: [BENCH_CLIENT_KEY] },
+        auth: false,
+        governance: {
+          keys: [{
+            id: 'bench', key: BENCH_CLIENT_KEY, project: 'bench',
+            budgets: [{ limitUsd: 1_000_000, period: 'month' }],
+            limits: { requestsPerMinute: 100_000_000, tokensPerMinute: 1_000_000_000, concurrent: 10_000 },
+          }],
+          ledger: { path: join(mkdtempSync(join(tmpdir(), 'switchyard-bench-')), 'usage.db') },
+          metrics: true,
+        },
+        catalog: { models: { 'bench/bench-model': { prices: { input: 0.15, output: 0.6 }, contextWindow: 128_000, maxOutputTokens: 16_384 } } },
         cache: { ttlSeconds: 300 },
         meter: { log: true },
         failover: { retries: 1 },
         logging: { level: 'info' },
-        plugins: [
-          // ------------------------------------------------------------------------------------
-          // TODO(bench): add rate limits, budgets and metrics here when those plugins land, e.g.
-          //   rateLimit({ requestsPerMinute: 1_000_000 }), budgets({ ... }), metrics({ ... })
-          // so that "all" keeps meaning "everything on" (limits set high enough never to refuse).
-          // ------------------------------------------------------------------------------------
-        ],
       };
   }
 }
