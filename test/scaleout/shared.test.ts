@@ -1,0 +1,146 @@
+/**
+ * Three gateway processes (the real CLI) sharing one Redis and one PostgreSQL: a global RPM limit,
+ * a budget under hundreds of concurrent requests, a cache entry, a breaker, a revocation, and exact
+ * usage totals in the PostgreSQL ledger, all across instances.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { PostgresLedger } from '../../plugins/scaleout/postgres-ledger.js';
+import { startUpstream, type Upstream } from '../routing/upstream.js';
+import {
+  PG_URL, REDIS_URL, dropRedisPrefix, dropSchema, eventually, pusdOf, runId, services, startInstances, user, type Instance,
+} from './helpers.js';
+
+const RPM_KEY = 'sk-scaleout-rpm-000000000000001';
+const BUDGET_KEY = 'sk-scaleout-budget-0000000000001';
+const PLAIN_KEY = 'sk-scaleout-plain-00000000000001';
+const USAGE_KEY = 'sk-scaleout-usage-00000000000001';
+const REVOCABLE_KEY = 'sk-sy-scaleout-revocable-000000001';
+const BUDGET_USD = 0.0005;
+
+const skip = await services();
+const schema = runId('sy_shared');
+const prefix = `${runId('sy-shared')}:`;
+let up: Upstream;
+let flaky: Upstream;
+let gws: Instance[] = [];
+
+before(async () => {
+  if (skip) return;
+  up = await startUpstream();
+  flaky = await startUpstream({ status: 503 });
+  // A runtime key (as the admin API creates them) every instance loads at boot.
+  const ledger = new PostgresLedger({ url: PG_URL, schema });
+  await ledger.saveKey({ id: 'revocable', hash: createHash('sha256').update(REVOCABLE_KEY).digest('hex'), createdAt: Date.now(), revokedAt: null, attrs: {} });
+  await ledger.close();
+  gws = await startInstances(3, {
+    SY_REDIS_URL: REDIS_URL, SY_REDIS_PREFIX: prefix, SY_PG_URL: PG_URL, SY_PG_SCHEMA: schema, SY_UPSTREAM: up.url, SY_FLAKY: flaky.url,
+    SY_KEYS: JSON.stringify([
+      { id: 'rpm', key: RPM_KEY, limits: { requestsPerMinute: 30 } },
+      { id: 'budget', key: BUDGET_KEY, budgets: [{ limitUsd: BUDGET_USD, period: 'month' }] },
+      { id: 'plain', key: PLAIN_KEY },
+      { id: 'usage', key: USAGE_KEY },
+    ]),
+  });
+});
+
+after(async () => {
+  if (skip) return;
+  const codes = await Promise.all(gws.map((g) => g.stop()));
+  assert.deepEqual(codes, gws.map(() => 0), 'every instance shuts down cleanly');
+  await up?.close();
+  await flaky?.close();
+  await dropSchema(schema);
+  await dropRedisPrefix(prefix);
+});
+
+const tag = Math.random().toString(36).slice(2);
+
+test('a global RPM limit holds across three instances within one request', { skip }, async () => {
+  const results = await Promise.all(Array.from({ length: 45 }, (_, i) => gws[i % 3].chat(RPM_KEY, user(`rpm ${tag} ${i}`))));
+  const okCount = results.filter((r) => r.status === 200).length;
+  const refused = results.filter((r) => r.status === 429);
+  assert.ok(Math.abs(okCount - 30) <= 1, `30 of 45 pass across instances (got ${okCount})`);
+  assert.equal(okCount + refused.length, 45);
+  assert.ok(refused.every((r) => r.json.error.code === 'rate_limit_exceeded'));
+  // every instance served some: one limit over all of them, not 30 per process
+  for (const g of [0, 1, 2]) assert.ok(results.filter((_, i) => i % 3 === g).some((r) => r.status === 200), `${gws[g].name} served too`);
+});
+
+test('hundreds of concurrent requests over three instances never overrun a budget', { skip }, async () => {
+  const results = await Promise.all(Array.from({ length: 300 }, (_, i) => gws[i % 3].chat(BUDGET_KEY, user(`budget ${tag} ${i}`))));
+  const served = results.filter((r) => r.status === 200);
+  const refused = results.filter((r) => r.status === 429);
+  assert.equal(served.length + refused.length, 300, JSON.stringify(results.filter((r) => r.status !== 200 && r.status !== 429).slice(0, 3).map((r) => [r.status, r.json])));
+  assert.ok(served.length > 5, `some requests fit (${served.length})`);
+  assert.ok(refused.length > 0 && refused.every((r) => r.json.error.code === 'insufficient_quota'));
+  const spent = served.reduce((s, r) => s + pusdOf(r.json.usage), 0);
+  assert.ok(spent <= BUDGET_USD * 1e12, `spent ${spent} pusd <= limit ${BUDGET_USD * 1e12}`);
+  // Redis counter == sum of actual costs (settled exactly), on every instance's view
+  for (const g of gws) {
+    const b = (await g.admin('GET', '/admin/budgets')).json.data.find((x: any) => x.scope === 'key' && x.id === 'budget');
+    assert.equal(Math.round(b.spentUsd * 1e12), spent);
+    assert.equal(b.heldUsd, 0);
+  }
+});
+
+test('a cache entry written through one instance is a hit on the others', { skip }, async () => {
+  const body = user(`cache ${tag}`);
+  const first = await gws[0].chat(PLAIN_KEY, body);
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('x-switchyard-cache'), 'miss');
+  for (const g of [gws[1], gws[2]]) {
+    const r = await eventually(async () => { const x = await g.chat(PLAIN_KEY, body); return x.headers.get('x-switchyard-cache') === 'hit' && x; });
+    assert.deepEqual(r.json.choices, first.json.choices);
+  }
+});
+
+test("a breaker opened by one instance's failures spares the others", { skip }, async () => {
+  for (let i = 0; i < 2; i++) {
+    const r = await gws[0].chat(PLAIN_KEY, { model: 'shaky', ...user(`breaker ${tag} ${i}`) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-switchyard-provider'), 'steady');
+  }
+  assert.equal(flaky.count, 2);
+  for (const g of [gws[1], gws[2]]) {
+    await eventually(async () => ((await g.get('/health/targets', PLAIN_KEY)).json.targets as any[]).find((t) => t.target === 'flaky/m')?.state === 'open');
+    const r = await g.chat(PLAIN_KEY, { model: 'shaky', ...user(`breaker ${tag} ${g.name}`) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-switchyard-attempts'), '1', 'straight to the healthy target');
+  }
+  assert.equal(flaky.count, 2, 'the other instances sent nothing to the failing target');
+});
+
+test('a key revoked on one instance is refused by every instance within a second', { skip }, async () => {
+  for (const g of gws) assert.equal((await g.chat(REVOCABLE_KEY, user(`revoke ${tag} ${g.name}`))).status, 200);
+  const res = await gws[0].admin('DELETE', '/admin/keys/revocable');
+  assert.equal(res.status, 200);
+  const t0 = Date.now();
+  await Promise.all(gws.map((g) => eventually(async () => {
+    const r = await g.chat(REVOCABLE_KEY, user(`revoked ${tag} ${g.name} ${Date.now()}`));
+    return r.status === 401 && r.json.error.code === 'api_key_revoked';
+  }, 1000, 10)));
+  assert.ok(Date.now() - t0 < 1000, `refused everywhere after ${Date.now() - t0} ms`);
+});
+
+test('usage totals in the PostgreSQL ledger equal the sum of upstream usage exactly', { skip }, async () => {
+  const results = await Promise.all(Array.from({ length: 90 }, (_, i) => gws[i % 3].chat(USAGE_KEY, { ...user(`usage ${tag} ${i} ${'x '.repeat(i % 7)}`), max_tokens: 4 + (i % 13) })));
+  assert.ok(results.every((r) => r.status === 200));
+  const want = {
+    requests: 90,
+    inputTokens: results.reduce((s, r) => s + r.json.usage.prompt_tokens, 0),
+    outputTokens: results.reduce((s, r) => s + r.json.usage.completion_tokens, 0),
+    costPusd: results.reduce((s, r) => s + pusdOf(r.json.usage), 0),
+  };
+  const totals = await eventually(async () => {
+    const t = (await gws[1].admin('GET', '/admin/usage?key=usage')).json.totals;
+    return t.requests === 90 && t;
+  });
+  assert.deepEqual({ requests: totals.requests, inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, costPusd: Math.round(totals.costUsd * 1e12) }, want);
+  // /ready reports both shared components
+  const ready = await gws[2].get('/ready');
+  assert.equal(ready.status, 200);
+  assert.equal(ready.json.checks.redis.state, 'up');
+  assert.equal(ready.json.checks.ledger.state, 'up');
+});
