@@ -4,6 +4,27 @@
  */
 import type { ChatCompletionChunk, ChatCompletionResponse, FinishReason, ToolCall, Usage } from './types.js';
 
+/**
+ * The upstream's own JSON text for a response or chunk, attached by adapters whose upstream already
+ * speaks the client's format (OpenAI-compatible). When nothing changed the object, the OpenAI dialect
+ * sends this text instead of serialising again. Anything that modifies the object must drop it
+ * (the pipeline does so around transform hooks and usage stripping).
+ */
+export const RAW_JSON = Symbol.for('switchyard.rawJson');
+
+export type WithRaw = { [RAW_JSON]?: string };
+
+/** The raw JSON of an object, if it still carries one. */
+export function rawJson(value: object): string | undefined {
+  return (value as WithRaw)[RAW_JSON];
+}
+
+/** Forget the raw JSON (call before or after changing the object). */
+export function dropRaw<T extends object>(value: T): T {
+  delete (value as WithRaw)[RAW_JSON];
+  return value;
+}
+
 interface ChoiceAcc {
   content: string;
   hasContent: boolean;

@@ -4,7 +4,7 @@
  * dialects call runChat/runEmbeddings with a context and render the outcome in their own format.
  */
 import { attempt } from './attempt.js';
-import { ChunkAccumulator, responseToChunks } from './chunks.js';
+import { ChunkAccumulator, dropRaw, responseToChunks } from './chunks.js';
 import type { ChatContext, EmbeddingsContext, RequestContext, Target } from './context.js';
 import { dispatchShadow } from './shadow.js';
 import { GatewayError, errors } from './errors.js';
@@ -57,7 +57,7 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
     let response = await attempt(gw, ctx, (adapter, target, signal) =>
       adapter.chat(requestFor(ctx, target), { target, signal, ctx }));
     ctx.usage = response.usage;
-    if (hooks.transformResponse.isUsed()) response = await hooks.transformResponse.promise(response, ctx);
+    if (hooks.transformResponse.isUsed()) response = await hooks.transformResponse.promise(dropRaw(response), ctx);
     if (hooks.cacheStore.isUsed()) storeInBackground(gw, ctx, response);
     return { kind: 'response', response };
   }
@@ -122,9 +122,9 @@ async function* deliver(
       acc?.add(chunk);
       if (!wantsUsage && chunk.usage) {
         if (chunk.choices.length === 0) continue; // the usage-only chunk the client did not ask for
-        chunk = { ...chunk, usage: undefined };
+        chunk = dropRaw({ ...chunk, usage: undefined });
       }
-      if (transform) chunk = hooks.transformChunk.call(chunk, ctx);
+      if (transform) chunk = hooks.transformChunk.call(dropRaw(chunk), ctx);
       if (chunk) yield chunk;
     }
   } finally {

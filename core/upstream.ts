@@ -4,6 +4,7 @@
  * upstream_unreachable, and 499 client_closed_request when our own client went away.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { RAW_JSON, type WithRaw } from './chunks.js';
 import { GatewayError, errors } from './errors.js';
 
 export interface UpstreamOptions {
@@ -108,19 +109,25 @@ export function bodyError(provider: string, err: unknown, timeoutMs: number, sig
   return errors.streamInterrupted(provider, e.code ?? e.cause?.code ?? 'connection lost');
 }
 
-/** Read a whole JSON answer: a broken body is an interrupted answer, unparseable text a bad response. */
-export async function readJsonBody(provider: string, res: UpstreamResponse, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+/**
+ * Read a whole JSON answer: a broken body is an interrupted answer, unparseable text a bad response.
+ * With keepRaw, the text is attached to the parsed object (RAW_JSON) so it can be relayed as is.
+ */
+export async function readJsonBody(provider: string, res: UpstreamResponse, timeoutMs: number, signal?: AbortSignal, keepRaw = false): Promise<unknown> {
   let text: string;
   try {
     text = await res.body.text();
   } catch (e) {
     throw bodyError(provider, e, timeoutMs, signal);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw errors.upstreamBadResponse(provider, 'the body is not JSON');
   }
+  if (keepRaw && parsed !== null && typeof parsed === 'object') (parsed as WithRaw)[RAW_JSON] = text;
+  return parsed;
 }
 
 /** Read at most `limit` bytes of an error body as text (never throws). */

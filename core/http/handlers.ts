@@ -9,6 +9,7 @@ import type { ChatContext, EmbeddingsContext, ModelsContext, RequestContext } fr
 import type { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway-types.js';
 import type { ModelListing } from '../hooks.js';
+import { rawJson } from '../chunks.js';
 import { asGatewayError, finishRequest, runAuth, runChat, runEmbeddings } from '../pipeline.js';
 import { clientClosed } from '../upstream.js';
 import { readJson } from './body.js';
@@ -95,7 +96,8 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
       if (outcome.kind === 'response') {
         kctx.set(responseHeaders(ctx));
         kctx.type = 'application/json';
-        kctx.body = JSON.stringify(dialect.renderChat(outcome.response, ctx));
+        const rendered = dialect.renderChat(outcome.response, ctx) as object;
+        kctx.body = rawJson(rendered) ?? JSON.stringify(rendered);
         finishRequest(gw, ctx, 200);
         return;
       }

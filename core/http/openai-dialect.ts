@@ -1,4 +1,5 @@
 /** The OpenAI Chat Completions dialect: the canonical format, so parsing is validation only. */
+import { rawJson } from '../chunks.js';
 import { errors, type GatewayError } from '../errors.js';
 import { sseData } from '../sse.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../types.js';
@@ -31,7 +32,7 @@ export const openaiDialect: Dialect = {
   parseChat: (body) => check(validateChat, body),
   renderChat: (response) => response,
   streamEncoder: () => ({
-    chunk: (c) => sseData(JSON.stringify(c)),
+    chunk: (c) => sseData(rawJson(c) ?? JSON.stringify(c)),
     end: () => DONE,
     // The official SDKs raise an APIError when a data event carries an `error` object.
     error: (err) => sseData(JSON.stringify(openaiErrorBody(err))),

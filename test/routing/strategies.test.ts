@@ -1,5 +1,7 @@
 /** Virtual-model strategies through HTTP: weighted (+sticky), cheapest, fastest, auto, rules, per-request controls. */
 import assert from 'node:assert/strict';
+import { LatencyTracker } from '../../plugins/router/latency.js';
+import { fastest } from '../../plugins/router/strategies/fastest.js';
 import { after, before, test } from 'node:test';
 import { mock, openai } from '../../index.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -89,15 +91,35 @@ test('cheapest picks differ by request: text -> cheap; images, tools or a long p
   await assert.rejects(provider({ model: 'thrifty', max_tokens: 200_000 }), /400 No target of `thrifty` can serve this request/);
 });
 
-test('fastest prefers the faster upstream and re-explores when latencies change', async () => {
+test('fastest prefers the faster upstream over HTTP and still explores the other', async () => {
   const picks: string[] = [];
   for (let i = 0; i < 30; i++) picks.push((await provider({ model: 'quick' }))!);
+  // 2 ms vs 80 ms upstreams; explore 0.2 sends about 10% to the slower one.
   assert.ok(picks.slice(10).filter((p) => p === 'up1').length >= 14, picks.join(','));
-  fastUp.behaviour = { delayMs: 80 };
-  slowUp.behaviour = { delayMs: 2 };
-  const later: string[] = [];
-  for (let i = 0; i < 60; i++) later.push((await provider({ model: 'quick' }))!);
-  assert.ok(later.slice(40).filter((p) => p === 'up2').length >= 13, later.join(','));
+});
+
+test('fastest: EWMA ordering, exploration, and recovery of a target that got fast again (deterministic)', () => {
+  const latency = new LatencyTracker();
+  const a = { provider: 'a', model: 'm' };
+  const b = { provider: 'b', model: 'm' };
+  const m = { name: 'v', config: { strategy: 'fastest' as const, explore: 0.2, targets: ['a/m', 'b/m'] }, targets: [a, b] };
+  let r = 0.99; // > explore: exploit
+  const env = { latency, random: () => r } as unknown as Parameters<typeof fastest>[2];
+  const ctx = { operation: 'chat', stream: false } as unknown as Parameters<typeof fastest>[1];
+  // Unmeasured targets go first.
+  assert.deepEqual(fastest(m as never, ctx, env).map((t) => t.provider), ['a', 'b']);
+  latency.observe('a/m', 5, false);
+  assert.deepEqual(fastest(m as never, ctx, env).map((t) => t.provider), ['b', 'a'], 'b has never been measured');
+  latency.observe('b/m', 80, false);
+  assert.deepEqual(fastest(m as never, ctx, env).map((t) => t.provider), ['a', 'b']);
+  // Exploration puts the other target first.
+  r = 0.1;
+  assert.deepEqual(fastest(m as never, ctx, env).map((t) => t.provider), ['b', 'a']);
+  // a slows down, b (explored) is fast now: the order flips once the EWMAs cross.
+  r = 0.99;
+  for (let i = 0; i < 5; i++) latency.observe('a/m', 80, false);
+  for (let i = 0; i < 5; i++) latency.observe('b/m', 3, false);
+  assert.deepEqual(fastest(m as never, ctx, env).map((t) => t.provider), ['b', 'a']);
 });
 
 test('auto tiers: heuristic (tools, code, length), header override, custom classifier', async () => {

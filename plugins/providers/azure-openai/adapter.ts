@@ -30,6 +30,7 @@ import type {
 } from '../../../core/types.js';
 import type { UpstreamClient, UpstreamRequest } from '../../../core/upstream.js';
 import { OpenAICompatibleAdapter } from '../openai-compatible/adapter.js';
+import { dropRaw } from '../../../core/chunks.js';
 
 export interface AzureOpenAISettings {
   name: string;
@@ -142,7 +143,8 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
     const deployment = this.deploymentFor(request.model);
     try {
-      const res = await this.#adapter(deployment).chat({ ...request, model: deployment }, call);
+      // Azure answers are adjusted here, so the upstream's raw JSON text no longer describes them.
+      const res = dropRaw(await this.#adapter(deployment).chat({ ...request, model: deployment }, call));
       if (!res.model) res.model = request.model;
       return res;
     } catch (e) {
@@ -194,14 +196,14 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
         if (chunk.choices.length && choices.length === 0 && !chunk.usage) continue; // content_filter_results only
         if (chunk.id) id = chunk.id;
         if (chunk.created) created = chunk.created;
-        yield {
+        yield dropRaw({
           ...chunk,
           id: chunk.id || id,
           created: chunk.created || created || Math.floor(Date.now() / 1000),
           model: chunk.model || model,
-          object: 'chat.completion.chunk',
+          object: 'chat.completion.chunk' as const,
           choices,
-        };
+        });
       }
     } finally {
       await it.return?.();

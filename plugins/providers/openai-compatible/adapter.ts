@@ -4,6 +4,7 @@
  */
 import { GatewayError, errors, isRetryableStatus } from '../../../core/errors.js';
 import type { NativeResponsesAnswer, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
+import { RAW_JSON, type WithRaw } from '../../../core/chunks.js';
 import { maskSecret } from '../../../core/mask.js';
 import { parseSse, type SseEvent } from '../../../core/sse.js';
 import type {
@@ -74,7 +75,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
     const body = request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
     const res = await this.#post('/chat/completions', body, call);
-    return (await this.#json(res, call)) as ChatCompletionResponse;
+    return (await readJsonBody(this.name, res, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal, true)) as ChatCompletionResponse;
   }
 
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
@@ -150,6 +151,7 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
           });
         }
         if (parsed.choices?.some((c) => c.finish_reason)) finished = true;
+        (parsed as WithRaw)[RAW_JSON] = ev.data; // relayed as is when nothing changes the chunk
         yield parsed;
       }
     } catch (e) {
