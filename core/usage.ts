@@ -36,6 +36,8 @@ export interface UsageRecord {
   costUsd?: number;
   /** The same usage at the catalog's list prices. */
   listCostUsd?: number;
+  /** Cache hits: what the replayed answer would have cost upstream (effective prices); set by the catalog plugin. */
+  costSavedUsd?: number;
   /** A mirrored request whose answer was discarded (shadow traffic). */
   shadow?: boolean;
   /** Per-attempt detail: target, status, latency (no content). */

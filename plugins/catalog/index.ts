@@ -16,12 +16,20 @@ export function modelCatalog(catalog: Catalog = new Catalog()): Plugin {
       // FIRST and synchronous: the record is priced before any other meter tap sees it.
       gateway.hooks.meter.tap({ name: 'model-catalog', stage: gateway.Stage.FIRST }, (record) => {
         if (!record.provider || !record.model) return;
+        const entry = catalog.lookup(record.provider, record.model);
         if (record.cache === 'hit' || record.cache === 'semantic-hit') {
           record.costUsd = 0;
           record.listCostUsd = 0;
+          // What the hit saved: the replayed answer's tokens (the cache plugin moved them to
+          // cacheSaved*Tokens) at this target's effective prices.
+          if (entry) {
+            record.costSavedUsd = computeCost({
+              promptTokens: record.cacheSavedPromptTokens ?? 0, completionTokens: record.cacheSavedCompletionTokens ?? 0,
+              cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0,
+            }, entry).costUsd;
+          }
           return;
         }
-        const entry = catalog.lookup(record.provider, record.model);
         if (!entry) return;
         Object.assign(record, computeCost(record, entry));
       });

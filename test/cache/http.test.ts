@@ -4,6 +4,7 @@
  * per-request headers, nothing stored on errors or aborts, eviction bounds, stats and metering.
  */
 import assert from 'node:assert/strict';
+import { Catalog } from '../../plugins/catalog/catalog.js';
 import { after, before, test } from 'node:test';
 import { mock, openai, type Plugin, type UsageRecord } from '../../index.js';
 import { cache, type CachePlugin } from '../../plugins/cache/index.js';
@@ -169,6 +170,13 @@ test('a hit costs no upstream tokens: the meter record carries what it saved; st
   const rec = records.filter((r) => r.cache === 'hit').at(-1)!;
   assert.equal(rec.totalTokens, 0);
   assert.ok((rec.cacheSavedTokens ?? 0) > 0);
+  // The catalog prices what the hit saved, exactly, at the target's prices.
+  const entry = new Catalog().lookup(rec.provider!, rec.model!)!;
+  assert.equal(rec.costUsd, 0);
+  const p = entry.effectivePrices;
+  const expected = ((rec.cacheSavedPromptTokens ?? 0) * Math.round(p.input * 1e6) + (rec.cacheSavedCompletionTokens ?? 0) * Math.round((p.output ?? p.input) * 1e6)) / 1e12;
+  assert.ok(expected > 0);
+  assert.equal(rec.costSavedUsd, expected);
   const s = plugin.stats();
   assert.ok(s.all.hitRate > 0 && s.all.hitRate < 1);
   assert.ok(s.all.savedTokens > 0);
