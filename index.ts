@@ -33,4 +33,5 @@ export { retryFailover } from './plugins/failover/retry-failover.js';
 export { exactCache } from './plugins/cache/exact-cache.js';
 export { usageMeter, type UsageTotals } from './plugins/meter/usage-meter.js';
 export { governance, MemoryQuotaStore, SqliteLedger, type GovernancePlugin, type QuotaStore, type Ledger } from './plugins/governance/index.js';
+export { dashboard, type DashboardOptions } from './plugins/dashboard/index.js';
 export { redis, RedisStore, postgresLedger, PostgresLedger, sharedGovernance, type RedisStoreOptions, type PostgresLedgerOptions, type OutagePolicy } from './plugins/scaleout/index.js';
