@@ -159,7 +159,9 @@ export const dashboard = definePlugin<DashboardOptions>({
       kctx.set('cache-control', 'no-store');
       if (!(await forward(gateway, kctx, prefix + rest, adminKey!))) apiError(kctx, 404, 'unknown_url', `No admin route ${kctx.method} ${rest}.`);
     };
-    for (const m of ['get', 'post', 'patch', 'delete'] as const) router[m](/^\/dashboard\/api\/admin\/.*/ as unknown as string, proxy);
+    // a RegExp route (the router does not prefix those, so the prefix is in it)
+    const apiPath = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dashboard/api/admin/.*`);
+    for (const m of ['get', 'post', 'patch', 'delete'] as const) router[m](apiPath as unknown as string, proxy);
 
     gateway.hooks.close.tapPromise('dashboard', async () => { sessions.clear(); });
   },
