@@ -25,6 +25,8 @@ export interface DashboardOptions {
   publicStatus?: boolean;
   /** Title shown in the header. Default "Switchyard". */
   title?: string;
+  /** Mark the cookie Secure: default when the request is HTTPS; set true behind a TLS-terminating proxy. */
+  secureCookie?: boolean;
 }
 
 const schema = {
@@ -33,7 +35,8 @@ const schema = {
     adminKey: { type: 'string', minLength: 8 },
     sessionMinutes: { type: 'integer', minimum: 1, maximum: 10080 },
     publicStatus: { type: 'boolean' },
-    title: { type: 'string', minLength: 1, maximum: 80 },
+    title: { type: 'string', minLength: 1, maxLength: 80 },
+    secureCookie: { type: 'boolean' },
   },
 };
 
@@ -81,8 +84,10 @@ export const dashboard = definePlugin<DashboardOptions>({
     };
     const sessionOf = (kctx: Koa.Context): Session | undefined => sessions.get(kctx.cookies.get(COOKIE));
     const cookie = (kctx: Koa.Context, value: string | null) => {
+      // behind a TLS-terminating proxy the request looks like HTTP; the cookies library refuses Secure then
+      if (o.secureCookie) (kctx.cookies as unknown as { secure: boolean }).secure = true;
       kctx.cookies.set(COOKIE, value, {
-        httpOnly: true, sameSite: 'strict', secure: kctx.secure, path: base, overwrite: true,
+        httpOnly: true, sameSite: 'strict', secure: o.secureCookie ?? kctx.secure, path: base, overwrite: true,
         ...(value ? { maxAge: sessions.ttlMs } : { maxAge: 0, expires: new Date(0) }),
       });
     };
@@ -102,7 +107,12 @@ export const dashboard = definePlugin<DashboardOptions>({
     });
     router.get('/dashboard/status', (kctx) => {
       const s = sessionOf(kctx);
-      if (!o.publicStatus && !s) return html(kctx, loginPage({ base, title }), 401);
+      if (!o.publicStatus && !s) {
+        kctx.set('cache-control', 'no-store');
+        kctx.status = 303;
+        kctx.redirect(base);
+        return;
+      }
       html(kctx, statusPage({ base, title, signedIn: Boolean(s) }));
     });
     router.post('/dashboard/login', async (kctx) => {
@@ -112,7 +122,9 @@ export const dashboard = definePlugin<DashboardOptions>({
       if (!key || !timingSafeEqual(digest(key), adminHash)) {
         gateway.log.warn({ ip: kctx.ip }, 'dashboard: failed login');
         await new Promise((r) => setTimeout(r, 250));
-        return html(kctx, loginPage({ base, title, error: 'That is not the admin key.' }), 401);
+        // 200 with the error on the page (a 4xx document is a console error in browsers); no cookie is set
+        kctx.set('x-switchyard-login', 'failed');
+        return html(kctx, loginPage({ base, title, error: 'That is not the admin key.' }));
       }
       const old = kctx.cookies.get(COOKIE);
       if (old) sessions.delete(old);

@@ -79,9 +79,10 @@ test('the added admin routes need the admin key and agree with /admin/usage', as
 
 test('sign-in: wrong key refused, cookie attributes, CSRF, proxy bounds, sign-out', async () => {
   const wrong = await request(`${env.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'key=nope' });
-  assert.equal(wrong.statusCode, 401);
+  assert.equal(wrong.statusCode, 200, 'the form again, with the error');
+  assert.equal(wrong.headers['x-switchyard-login'], 'failed');
   assert.equal(wrong.headers['set-cookie'], undefined);
-  await wrong.body.text();
+  assert.match(await wrong.body.text(), /not the admin key/);
 
   const s = await signIn(env.url);
   assert.equal(s.status, 303);
@@ -119,7 +120,9 @@ test('sign-in: wrong key refused, cookie attributes, CSRF, proxy bounds, sign-ou
 });
 
 test('the status page is behind the login by default', async () => {
-  assert.equal((await fetch(`${env.url}/dashboard/status`)).status, 401);
+  const page = await fetch(`${env.url}/dashboard/status`, { redirect: 'manual' });
+  assert.equal(page.status, 303, 'to the sign-in form');
+  assert.equal(page.headers.get('location'), '/dashboard');
   assert.equal((await fetch(`${env.url}/dashboard/api/status`)).status, 401);
   assert.equal((await fetch(`${env.url}/dashboard/assets/app.js`)).status, 200, 'assets are public (no data in them)');
   assert.equal((await fetch(`${env.url}/dashboard/assets/secret.txt`)).status, 404);
@@ -155,6 +158,21 @@ test('publicStatus, a path prefix, and HTTPS (Secure cookie)', async () => {
     await dispatcher.close();
     await t.close();
     await emu.close();
+  }
+});
+
+test('secureCookie: true marks the cookie Secure behind a TLS-terminating proxy (plain HTTP here)', async () => {
+  const t = await startGateway({
+    providers: [openai({ apiKey: 'k', baseURL: 'http://127.0.0.1:9' })],
+    governance: { adminKey: ADMIN_KEY, ledger: { path: ':memory:' } },
+    plugins: [dashboard({ secureCookie: true })],
+  });
+  try {
+    const s = await signIn(t.url);
+    assert.equal(s.status, 303);
+    assert.match(s.setCookie, /; secure; httponly$/);
+  } finally {
+    await t.close();
   }
 });
 
