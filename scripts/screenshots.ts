@@ -61,7 +61,7 @@ const ask = (key: string, content: string, model = 'gpt-4o-mini') => env.client(
 for (let i = 0; i < 6; i++) await ask(WEB_KEY, `echo: question ${i}`);
 for (let i = 0; i < 3; i++) await ask(BATCH_KEY, `echo: job ${i}`, 'gpt-4.1-mini');
 await ask(BATCH_KEY, 'x', 'openai/error-503');
-await ask(WEB_KEY, 'x', 'openai/error-500');
+for (let i = 0; i < 5; i++) await ask(WEB_KEY, 'x', 'openai/error-500'); // five failures in a row open its breaker
 await new Promise((r) => setTimeout(r, 300));
 
 const browser = await launch({ width: 1280, height: 900 });

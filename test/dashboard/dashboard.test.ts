@@ -163,8 +163,16 @@ test('target health with breaker state', { skip }, async () => {
   await page.click('#nav a[href="#health"]');
   await ready('health');
   const row = page.locator('#view tbody tr', { hasText: 'openai/error-500' });
-  assert.match(await row.textContent() ?? '', /closed \(healthy\)/);
+  assert.match(await row.textContent() ?? '', /● closed \(healthy\)/);
   assert.match(await page.locator('#view tbody tr', { hasText: 'openai/gpt-4o-mini' }).textContent() ?? '', /100\.0 %/);
+  // four more failures make five in a row: the breaker opens
+  for (let i = 0; i < 4; i++) await statusOf(env.client(BATCH_KEY).chat.completions.create({ model: 'openai/error-500', messages: [{ role: 'user', content: 'x' }] }));
+  await page.reload();
+  await ready('health');
+  const cells = await row.locator('td').allTextContents();
+  assert.equal(cells[2], '○ open (refusing)', 'the state in words and a shape, not colour alone');
+  assert.equal(cells[3], '5');
+  assert.match(cells[4], /\d{2}:\d{2}:\d{2}/, 'open until');
   await shot('health');
 });
 
