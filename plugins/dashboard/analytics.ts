@@ -25,6 +25,7 @@ import { usageRows, type UsageRow } from './csv.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const FILTERS = ['key', 'project', 'model', 'provider', 'tag'] as const;
+const STATUS_TTL_MS = 30_000;
 
 export function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
@@ -155,7 +156,20 @@ export class Analytics {
     return { object: 'list', data };
   }
 
-  async status() {
+  #statusCache?: { at: number; value: Promise<unknown> };
+
+  /** The status summary, computed at most every 30 s (the public page must not be a way to load the ledger). */
+  status(): Promise<unknown> {
+    const now = Date.now();
+    if (!this.#statusCache || now - this.#statusCache.at >= STATUS_TTL_MS) {
+      const value = this.#status();
+      this.#statusCache = { at: now, value };
+      value.catch(() => { if (this.#statusCache?.value === value) this.#statusCache = undefined; });
+    }
+    return this.#statusCache.value;
+  }
+
+  async #status() {
     const now = Date.now();
     const rows = (await this.records({ from: String(now - 7 * DAY), to: String(now + 1) }))
       .filter((r) => r.provider && !r.cache?.includes('hit') && !r.shadow);

@@ -14,7 +14,7 @@ import { forward } from './admin-call.js';
 import { Analytics } from './analytics.js';
 import { buildBundle, readBundle } from './build.js';
 import { appPage, loginPage, statusPage } from './pages.js';
-import { Sessions, type Session } from './sessions.js';
+import { LoginFailures, Sessions, type Session } from './sessions.js';
 
 export interface DashboardOptions {
   /** The admin key (default: governance.adminKey, else env SWITCHYARD_ADMIN_KEY). */
@@ -57,6 +57,7 @@ export const dashboard = definePlugin<DashboardOptions>({
     const base = `${prefix}/dashboard`;
     const title = o.title ?? 'Switchyard';
     const sessions = new Sessions((o.sessionMinutes ?? 480) * 60_000);
+    const failures = new LoginFailures(10, 60_000);
     const analytics = new Analytics(gateway, adminKey);
     analytics.mount();
 
@@ -119,7 +120,12 @@ export const dashboard = definePlugin<DashboardOptions>({
       const form = await readForm(kctx);
       const key = form.get('key') ?? '';
       if (!adminHash) return html(kctx, loginPage({ base, title, error: 'The admin key is not configured.' }), 403);
+      if (failures.blocked(kctx.ip)) {
+        kctx.set('retry-after', '60');
+        return html(kctx, loginPage({ base, title, error: 'Too many failed sign-ins from this address: wait a minute.' }), 429);
+      }
       if (!key || !timingSafeEqual(digest(key), adminHash)) {
+        failures.add(kctx.ip);
         gateway.log.warn({ ip: kctx.ip }, 'dashboard: failed login');
         await new Promise((r) => setTimeout(r, 250));
         // 200 with the error on the page (a 4xx document is a console error in browsers); no cookie is set

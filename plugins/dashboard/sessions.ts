@@ -32,3 +32,22 @@ export class Sessions {
     for (const [id, s] of this.#map) if (s.expiresAt <= now) this.#map.delete(id);
   }
 }
+
+/** Failed sign-ins per client address in a fixed window: past `max`, sign-in is refused until the window ends. */
+export class LoginFailures {
+  readonly #map = new Map<string, { count: number; until: number }>();
+  constructor(private readonly max: number, private readonly windowMs: number) {}
+
+  blocked(ip: string, now = Date.now()): boolean {
+    const f = this.#map.get(ip);
+    if (f && f.until <= now) this.#map.delete(ip);
+    return Boolean(f && f.until > now && f.count >= this.max);
+  }
+
+  add(ip: string, now = Date.now()): void {
+    if (this.#map.size > 10_000) for (const [k, f] of this.#map) if (f.until <= now) this.#map.delete(k);
+    const f = this.#map.get(ip);
+    if (!f || f.until <= now) this.#map.set(ip, { count: 1, until: now + this.windowMs });
+    else f.count++;
+  }
+}
