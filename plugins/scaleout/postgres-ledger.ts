@@ -52,7 +52,9 @@ const ident = (s: string) => {
 };
 
 function schemaSql(s: string): string {
+  // One implicit transaction; the advisory lock serialises instances that start at the same time.
   return `
+SELECT pg_advisory_xact_lock(7362516);
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.usage (
   time bigint NOT NULL, request_id text NOT NULL, key_id text, project text, provider text, model text,
@@ -149,17 +151,20 @@ export class PostgresLedger implements Ledger {
   // --- writes ---
   async append(entries: LedgerEntry[]): Promise<void> {
     if (!entries.length) return;
-    const max = this.#o.maxBuffered ?? 100_000;
-    const room = Math.max(0, max - this.#buffer.length);
-    if (room < entries.length) {
-      const lost = entries.length - room;
-      this.#dropped += lost;
-      this.#droppedMetric.inc(lost);
-      this.#log?.error({ lost, dropped: this.#dropped, maxBuffered: max }, 'postgres ledger: buffer full while PostgreSQL is unreachable; usage records dropped');
-      entries = entries.slice(0, room);
-    }
     for (const e of entries) this.#buffer.push(e);
     if (this.#up) await this.#drain();
+    this.#bound();
+  }
+
+  /** While PostgreSQL is down, keep at most maxBuffered records (the oldest); count the rest as lost. */
+  #bound(): void {
+    const max = this.#o.maxBuffered ?? 100_000;
+    if (this.#up || this.#buffer.length <= max) return;
+    const lost = this.#buffer.length - max;
+    this.#buffer.length = max;
+    this.#dropped += lost;
+    this.#droppedMetric.inc(lost);
+    this.#log?.error({ lost, dropped: this.#dropped, maxBuffered: max }, 'postgres ledger: buffer full while PostgreSQL is unreachable; usage records dropped');
   }
 
   /** Write the buffer in order; on failure keep it and retry later. Never rejects. */
@@ -189,6 +194,7 @@ export class PostgresLedger implements Ledger {
       this.#downSince = Date.now();
       this.#log?.warn({ err: { message: err.message }, buffered: this.#buffer.length }, 'postgres ledger: write failed; buffering usage records in memory until PostgreSQL answers');
     }
+    this.#bound();
     if (this.#closed || this.#retryTimer) return;
     const delay = Math.min(this.#o.maxRetryMs ?? 5000, (this.#o.retryMs ?? 200) * 2 ** Math.min(this.#failures - 1, 10));
     this.#retryTimer = setTimeout(() => {

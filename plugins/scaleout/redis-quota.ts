@@ -191,16 +191,16 @@ export class RedisQuotaStore implements QuotaStore {
     try {
       const [spent, held] = await this.store.client.hmget(this.#budgetKey(key), 'spent', 'held');
       return { spent: Number(spent ?? 0), held: Number(held ?? 0) };
-    } catch (e) {
-      return this.store.fail('budgets', e, { spent: 0, held: 0 });
+    } catch {
+      return { spent: 0, held: 0 }; // display only (/admin/budgets, /metrics): never refuse here
     }
   }
 
   async seed(key: string, spent: number, ttlMs?: number): Promise<void> {
     try {
       await this.#cmd.sySeed(1, this.#budgetKey(key), Math.round(spent), ttlMs ? Math.ceil(ttlMs) : 0);
-    } catch (e) {
-      this.store.fail('budgets', e, undefined);
+    } catch {
+      // reserve() applies the policy; a counter Redis lacks is seeded again there (seeder)
     }
   }
 

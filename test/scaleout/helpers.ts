@@ -88,14 +88,19 @@ export class CuttableProxy {
   readonly #sockets = new Set<net.Socket>();
   constructor(readonly port: number, readonly target: { host: string; port: number }) {}
   async open(): Promise<void> {
-    this.#server = net.createServer((client) => {
+    if (this.#server) return;
+    const server = net.createServer((client) => {
       const up = net.connect(this.target.port, this.target.host);
       for (const s of [client, up]) { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); s.on('error', () => undefined); }
       client.pipe(up).pipe(client);
       client.on('close', () => up.destroy());
       up.on('close', () => client.destroy());
     });
-    await new Promise<void>((r) => this.#server!.listen(this.port, '127.0.0.1', r));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.#server = server;
   }
   async cut(): Promise<void> {
     const s = this.#server;
@@ -112,9 +117,15 @@ export interface Instance extends RunningCli {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
 }
 
-export async function startInstances(n: number, env: Record<string, string>): Promise<Instance[]> {
-  const runs = await Promise.all(Array.from({ length: n }, () => startCli(['--config', CONFIG, '--port', '0'], env)));
-  return runs.map((r, i) => instance(r, `gw${i + 1}`));
+/** Start gateway processes (env per instance); if one fails, the others are stopped. */
+export async function startInstances(envs: Array<Record<string, string>>): Promise<Instance[]> {
+  const runs = await Promise.allSettled(envs.map((env) => startCli(['--config', CONFIG, '--port', '0'], env)));
+  const failed = runs.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(runs.map((r) => (r.status === 'fulfilled' ? r.value.stop('SIGKILL') : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return runs.map((r, i) => instance((r as PromiseFulfilledResult<RunningCli>).value, `gw${i + 1}`));
 }
 
 export function instance(r: RunningCli, name: string): Instance {
@@ -145,6 +156,15 @@ export function instance(r: RunningCli, name: string): Instance {
       return { status: res.status, json: await res.json().catch(() => undefined) };
     },
   };
+}
+
+/** Stop an instance: SIGTERM, then SIGKILL if it has not exited within `ms` (the code says which). */
+export async function stopInstance(g: Instance, ms = 15_000): Promise<number | null | 'killed'> {
+  let timer: NodeJS.Timeout | undefined;
+  const killed = new Promise<'killed'>((r) => { timer = setTimeout(() => { g.child.kill('SIGKILL'); r('killed'); }, ms); });
+  const code = await Promise.race([g.stop(), killed]);
+  clearTimeout(timer);
+  return code;
 }
 
 export const user = (content: string) => ({ messages: [{ role: 'user', content }] });
