@@ -58,6 +58,7 @@ export class Analytics {
   /** Usage records in [from, to) through the admin API's CSV export (newest first, at most 100 000). */
   async records(query: Record<string, string | undefined>): Promise<UsageRow[]> {
     const res = await adminGet(this.gateway, '/admin/usage', { ...query, format: 'csv' }, this.adminKey!);
+    if (res.status === 404) throw new GatewayError(404, 'There is no usage API: the dashboard needs the governance section (admin API and usage ledger).', { code: 'governance_missing' });
     if (res.status !== 200) throw new GatewayError(res.status, `The usage API answered ${res.status}.`, { code: 'usage_unavailable' });
     return usageRows(String(res.body));
   }

@@ -10,7 +10,7 @@ import type Koa from 'koa';
 import type { Gateway } from '../../core/gateway-types.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { GovernanceConfig } from '../governance/types.js';
-import { forward } from './admin-call.js';
+import { findRoute, forward } from './admin-call.js';
 import { Analytics } from './analytics.js';
 import { buildBundle, readBundle } from './build.js';
 import { appPage, loginPage, statusPage } from './pages.js';
@@ -58,6 +58,9 @@ export const dashboard = definePlugin<DashboardOptions>({
     const title = o.title ?? 'Switchyard';
     const sessions = new Sessions((o.sessionMinutes ?? 480) * 60_000);
     const failures = new LoginFailures(10, 60_000);
+    if (!findRoute(gateway, 'GET', `${prefix}/admin/usage`)) {
+      gateway.log.warn('dashboard: no /admin/usage route; turn on the governance section (or add the governance plugin before the dashboard)');
+    }
     const analytics = new Analytics(gateway, adminKey);
     analytics.mount();
 

@@ -185,6 +185,7 @@ test('without an admin key the dashboard says so and lets nobody in', async () =
     const res = await fetch(`${t.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'key=anything-at-all' });
     assert.equal(res.status, 403);
     assert.equal((await fetch(`${t.url}/admin/timeseries`, { headers: { authorization: 'Bearer anything-at-all' } })).status, 403);
+    assert.ok(t.logs.some((l) => l.includes('no /admin/usage route')), 'a boot warning without governance');
   } finally {
     if (saved !== undefined) process.env.SWITCHYARD_ADMIN_KEY = saved;
     await t.close();
