@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { dashboard, openai } from '../../index.js';
+import { ASSETS, buildBundle, packageRoot } from '../../plugins/dashboard/build.js';
 import { parseCsv } from '../../plugins/dashboard/csv.js';
 import { LoginFailures, Sessions } from '../../plugins/dashboard/sessions.js';
 import { startOpenAIEmulator } from '../emulators/openai.js';
@@ -207,4 +208,13 @@ test('sessions expire; ids are random; the CSV parser reads quoted and guarded c
   assert.equal(f.blocked('b', 2), false);
   assert.equal(f.blocked('a', 1000), false, 'the window ended');
   assert.deepEqual(parseCsv('a,b,c\n"x,1","say ""hi""",\'=cmd\n'), [['a', 'b', 'c'], ['x,1', 'say "hi"', "'=cmd"]]);
+});
+
+test('the bundle builds in memory (the boot fallback): scripts and styles, uPlot inside, nothing fetched from elsewhere', async () => {
+  const files = await buildBundle(packageRoot(), false);
+  assert.deepEqual([...files.keys()].sort(), [...ASSETS].sort());
+  const app = files.get('app.js')!.toString();
+  assert.match(app, /uPlot|u-legend/);
+  assert.doesNotMatch(app, /https?:\/\/(?!www\.w3\.org\/)/, 'no URL but the SVG namespace');
+  assert.match(files.get('app.css')!.toString(), /\.u-legend/);
 });
