@@ -50,6 +50,7 @@ export function sharedGovernance(options: GovernanceConfig, deps: SharedGovernan
   const health = definePlugin<Record<string, never>>({
     name: 'scaleout',
     apply(gateway) {
+      store.guardRevocations(gateway);
       if (ledger instanceof PostgresLedger) {
         ledger.log = gateway.log.child({ component: 'postgres-ledger' });
         gateway.readiness.add('ledger', () => ledger.readiness());

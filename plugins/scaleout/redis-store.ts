@@ -234,6 +234,19 @@ export class RedisStore implements Store {
     sub.subscribe(`${this.prefix}keys:events`).catch(() => undefined);
     if (this.#up) await this.#loadRevoked().catch(() => undefined);
 
+    gateway.readiness.add('redis', () => ({
+      ready: this.#up || !this.#o.notReadyWhenDown,
+      state: this.#up ? 'up' : 'down',
+      ...(this.#up ? {} : { downSinceMs: this.#downSince ? Date.now() - this.#downSince : null, lastError: this.#lastError }),
+      policy: this.policy,
+    }));
+  }
+
+  /**
+   * Refuse revoked keys before any other auth (installed by sharedGovernance, where virtual keys
+   * exist: tapping auth makes client auth mandatory, so the store never does it on its own).
+   */
+  guardRevocations(gateway: Gateway): void {
     gateway.hooks.auth.tapPromise({ name: 'redis-revocations', stage: gateway.Stage.FIRST }, async (ctx) => {
       const presented = presentedKey(ctx.headers);
       if (!presented) return undefined;
@@ -243,13 +256,6 @@ export class RedisStore implements Store {
       if (!this.#up && this.policy.keys === 'closed') return this.fail('keys', new Error('redis down'), undefined);
       return undefined;
     });
-
-    gateway.readiness.add('redis', () => ({
-      ready: this.#up || !this.#o.notReadyWhenDown,
-      state: this.#up ? 'up' : 'down',
-      ...(this.#up ? {} : { downSinceMs: this.#downSince ? Date.now() - this.#downSince : null, lastError: this.#lastError }),
-      policy: this.policy,
-    }));
   }
 
   async close(): Promise<void> {
