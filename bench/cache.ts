@@ -9,12 +9,21 @@
  * 2. Memory per entry (vector + graph + bookkeeping; the answer in the store is extra).
  * 3. Precision/recall of the semantic tier on the synthetic paraphrase and near-miss sets of
  *    bench/cache-sets.ts, at several thresholds, with and without the guard.
+ *
+ * Scale run: `node --expose-gc --import tsx bench/cache.ts --entries=1000000 --dim=32
+ * [--ef-construction=32] [--max-build-s=900] [--json=path]` runs only one large partition of random
+ * unit vectors (no quality sets, no default sizes): build time and rate, HNSW search p50/p99, memory
+ * per entry (RSS delta / entries), then the same vectors in an exact flat scan (FlatIndex): its
+ * p50/p99 and memory, and recall@1 of HNSW against the exact scan on stored, near-duplicate and
+ * fresh queries. `--max-build-s` stops the build early and reports how far it got. Defaults in
+ * this mode: 64 dimensions, efConstruction 64 (the index default). The 1M numbers in
+ * docs/benchmarks.md used --dim=32 --ef-construction=32.
  */
 import { writeFileSync } from 'node:fs';
 import { MemoryStore } from '../core/store.js';
 import { embedNgrams } from '../plugins/cache/embedders/ngram.js';
 import { compare, features } from '../plugins/cache/guard.js';
-import { VectorIndex } from '../plugins/cache/vector-index.js';
+import { FlatIndex, VectorIndex } from '../plugins/cache/vector-index.js';
 import { buildSets, type EvalPair } from './cache-sets.js';
 
 const args = process.argv.slice(2);
@@ -143,7 +152,101 @@ function quality(paraphrases: EvalPair[], nearMisses: EvalPair[], threshold: num
   };
 }
 
+const num = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a ? Number(a.slice(name.length + 3)) : undefined; };
+const rss = () => { global.gc?.(); global.gc?.(); return process.memoryUsage().rss; };
+
+/** One partition of `n` random unit vectors: HNSW vs exact scan, memory, recall@1. */
+async function scale(n: number, dim: number, efConstruction: number, maxBuildS: number) {
+  const queries = quick ? 300 : 2000;
+  const vecs = (seed: number) => { const r = rng(seed); return () => randomUnit(dim, r); };
+  // near-duplicate of v: v plus noise, renormalised (cosine with v about 0.9: a paraphrase-like query)
+  const qr = rng(7);
+  const near = (v: Float32Array) => {
+    const w = randomUnit(dim, qr), out = new Float32Array(dim);
+    let m = 0;
+    for (let i = 0; i < dim; i++) { out[i] = v[i] + 0.48 * w[i]; m += out[i] * out[i]; }
+    for (let i = 0; i < dim; i++) out[i] /= Math.sqrt(m);
+    return out;
+  };
+  const gen = vecs(n);
+  const sampleEvery = Math.max(1, Math.floor(n / 1000));
+  const sample: Array<{ i: number; v: Float32Array }> = [];
+  const rss0 = rss();
+  const idx = new VectorIndex({ maxEntries: n + 10, ttlMs: 3_600_000, hnswThreshold: 2048, hnsw: { efConstruction } });
+  const t0 = performance.now();
+  let tChunk = t0, built = 0, stopped = false;
+  const progress: Array<{ entries: number; s: number; perS: number }> = [];
+  const step = Math.max(1, Math.floor(n / 20));
+  for (let i = 0; i < n; i++) {
+    const v = gen();
+    idx.add('p', v, `k${i}`);
+    built = i + 1;
+    if (i % sampleEvery === 0) sample.push({ i, v });
+    if (built % step === 0) {
+      const now = performance.now();
+      progress.push({ entries: built, s: Math.round((now - t0) / 100) / 10, perS: Math.round(step / ((now - tChunk) / 1000)) });
+      console.log(JSON.stringify(progress[progress.length - 1]));
+      tChunk = now;
+      if ((now - t0) / 1000 > maxBuildS && built < n) { stopped = true; break; }
+    }
+  }
+  const buildS = (performance.now() - t0) / 1000;
+  const rss1 = rss();
+  const hnswBytesPerEntry = Math.round((rss1 - rss0) / built);
+  const hnswIndexBytes = Math.round(idx.bytes / built);
+
+  // queries: a third stored vectors, a third near duplicates (cos ~0.9), a third fresh random vectors
+  const fresh = vecs(99);
+  const qs: Array<{ kind: 'stored' | 'near' | 'fresh'; v: Float32Array }> = [];
+  for (let q = 0; q < queries; q++) {
+    const s = sample[(q * 7) % sample.length].v;
+    qs.push(q % 3 === 0 ? { kind: 'stored', v: s } : q % 3 === 1 ? { kind: 'near', v: near(s) } : { kind: 'fresh', v: fresh() });
+  }
+  for (let q = 0; q < 200; q++) idx.search('p', qs[q].v, 3, 0.85); // warm-up
+  const hnswT: number[] = [];
+  for (const q of qs) { const t = performance.now(); idx.search('p', q.v, 3, 0.85); hnswT.push(performance.now() - t); }
+  const hnswTop = qs.map((q) => { const m = idx.search('p', q.v, 1, -2)[0]; return m ? Number(m.ref.slice(1)) : -1; });
+  const nearCos = qs.filter((q, j) => q.kind === 'near').slice(0, 50).map((q, j) => { const s = sample[(((j * 3) + 1) * 7) % sample.length].v; let d = 0; for (let i = 0; i < dim; i++) d += s[i] * q.v[i]; return d; });
+  // idx is kept alive (not cleared: clearing disposes every entry, and tombstoning a 1M graph
+  // rebuilds it several times); the exact scan's memory is measured as its own RSS delta.
+
+  // the same vectors (same seed) in the exact scan
+  const rss2 = rss();
+  const flat = new FlatIndex(dim, 1024);
+  const gen2 = vecs(n);
+  for (let i = 0; i < built; i++) flat.add(gen2(), i);
+  const rss3 = rss();
+  const flatBytesPerEntry = Math.round((rss3 - rss2) / built);
+  const exactQ = quick ? 60 : 300;
+  const flatT: number[] = [];
+  const hits = { stored: [0, 0], near: [0, 0], fresh: [0, 0] };
+  for (let j = 0; j < exactQ; j++) {
+    const q = qs[j];
+    const t = performance.now();
+    const e = flat.search(q.v, 3);
+    flatT.push(performance.now() - t);
+    hits[q.kind][1]++;
+    if (e[0]?.label === hnswTop[j]) hits[q.kind][0]++;
+  }
+  const rate = (h: number[]) => Math.round((h[0] / h[1]) * 1000) / 1000;
+  return {
+    entries: built, requested: n, dim, efConstruction, stopped, buildS: Math.round(buildS * 10) / 10,
+    buildPerS: Math.round(built / buildS), progress,
+    hnsw: { searchP50us: us(pct(hnswT, 0.5)), searchP99us: us(pct(hnswT, 0.99)), rssBytesPerEntry: hnswBytesPerEntry, indexBytesPerEntry: hnswIndexBytes, queries },
+    exact: { searchP50us: us(pct(flatT, 0.5)), searchP99us: us(pct(flatT, 0.99)), rssBytesPerEntry: flatBytesPerEntry, indexBytesPerEntry: Math.round(flat.bytes / built), queries: exactQ },
+    recallAt1: { stored: rate(hits.stored), near: rate(hits.near), fresh: rate(hits.fresh), counts: hits },
+    nearCosine: { min: Math.min(...nearCos), max: Math.max(...nearCos) },
+  };
+}
+
 async function main() {
+  const entries = num('entries');
+  if (entries) {
+    const res = await scale(entries, num('dim') ?? 64, num('ef-construction') ?? 64, num('max-build-s') ?? Infinity);
+    console.log(JSON.stringify({ ...res, progress: undefined }, null, 2));
+    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ node: process.version, date: new Date().toISOString(), gc: typeof global.gc === 'function', scale: res }, null, 2));
+    return;
+  }
   const out: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), quick };
   const { paraphrases, nearMisses } = buildSets(600);
   const rows: QualityRow[] = [];
