@@ -48,7 +48,8 @@ export function appPage(o: { base: string; title: string; csrf: string }): strin
   <form method="post" action="${esc(o.base)}/logout" class="logout"><input type="hidden" name="csrf" value="${esc(o.csrf)}"><button type="submit" class="link">Sign out</button></form>
 </header>
 <section id="filters" class="filters" aria-label="Filters">
-  <label>Time range <select id="f-range"><option value="1h">Last hour</option><option value="24h" selected>Last 24 hours</option><option value="7d">Last 7 days</option><option value="30d">Last 30 days</option></select></label>
+  <label>Time range <select id="f-range"><option value="1h">Last hour</option><option value="24h" selected>Last 24 hours</option><option value="7d">Last 7 days</option><option value="30d">Last 30 days</option><option value="custom">Custom…</option></select></label>
+  <span id="f-custom" class="custom-range" hidden><label>From <input id="f-from" type="datetime-local"></label><label>To <input id="f-to" type="datetime-local"></label><button type="button" id="f-apply">Apply</button></span>
   <label>Project <select id="f-project"><option value="">All projects</option></select></label>
   <label>Key <select id="f-key"><option value="">All keys</option></select></label>
   <button type="button" id="f-refresh">Refresh</button>

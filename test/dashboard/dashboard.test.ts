@@ -118,6 +118,24 @@ test('overview: KPIs and charts from the real traffic; filter by project', { ski
   await page.selectOption('#f-project', '');
   await page.waitForFunction(() => !location.hash.includes('project=batch'));
   await ready('overview');
+
+  // a custom range: yesterday holds nothing; the last hour holds everything
+  const local = (t: number) => new Date(t - new Date(t).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.selectOption('#f-range', 'custom');
+  await page.fill('#f-from', local(Date.now() - 2 * 86_400_000));
+  await page.fill('#f-to', local(Date.now() - 86_400_000));
+  await page.click('#f-apply');
+  await page.waitForFunction(() => location.hash.includes('range=custom'));
+  await page.waitForFunction(() => document.querySelector('.kpi .kpi-value')?.textContent === '0');
+  await ready('overview');
+  await page.fill('#f-from', local(Date.now() - 3_600_000));
+  await page.fill('#f-to', local(Date.now() + 120_000));
+  await page.click('#f-apply');
+  await page.waitForFunction(() => document.querySelector('.kpi .kpi-value')?.textContent === '10');
+  await ready('overview');
+  await page.selectOption('#f-range', '1h');
+  await page.waitForFunction(() => !location.hash.includes('range=custom'));
+  await ready('overview');
 });
 
 test('costs by model, provider, project and key', { skip }, async () => {

@@ -14,28 +14,50 @@ const view = document.getElementById('view')!;
 const fRange = document.getElementById('f-range') as HTMLSelectElement;
 const fProject = document.getElementById('f-project') as HTMLSelectElement;
 const fKey = document.getElementById('f-key') as HTMLSelectElement;
+const fCustom = document.getElementById('f-custom') as HTMLElement;
+const fFrom = document.getElementById('f-from') as HTMLInputElement;
+const fTo = document.getElementById('f-to') as HTMLInputElement;
 
-interface State { page: Page; range: string; project: string; key: string }
+interface State { page: Page; range: string; project: string; key: string; from: string; to: string }
 
 function state(): State {
   const [p, q] = location.hash.slice(1).split('?');
   const params = new URLSearchParams(q ?? '');
   return {
     page: (PAGES as readonly string[]).includes(p) ? (p as Page) : 'overview',
-    range: RANGES[params.get('range') ?? ''] ? params.get('range')! : '24h',
-    project: params.get('project') ?? '', key: params.get('key') ?? '',
+    range: RANGES[params.get('range') ?? ''] || params.get('range') === 'custom' ? params.get('range')! : '24h',
+    project: params.get('project') ?? '', key: params.get('key') ?? '', from: params.get('from') ?? '', to: params.get('to') ?? '',
   };
 }
 
 function go(s: Partial<State>): void {
   const next = { ...state(), ...s };
-  location.hash = `${next.page}?${qs({ range: next.range, project: next.project, key: next.key })}`;
+  const custom = next.range === 'custom';
+  location.hash = `${next.page}?${qs({ range: next.range, from: custom ? next.from : '', to: custom ? next.to : '', project: next.project, key: next.key })}`;
+}
+
+/** The chosen range: a preset ending now, or custom from/to (local date-times in the URL). */
+function span(s: State): { from: number; to: number } {
+  if (s.range === 'custom') {
+    const from = Date.parse(s.from);
+    const to = s.to ? Date.parse(s.to) : Date.now() + 1000;
+    if (Number.isFinite(from) && Number.isFinite(to) && from < to) return { from, to };
+  }
+  const to = Date.now();
+  return { from: to - (RANGES[s.range] ?? RANGES['24h']).ms, to: to + 1000 };
 }
 
 function filters(s: State) {
-  const to = Date.now();
-  return { from: new Date(to - RANGES[s.range].ms).toISOString(), to: new Date(to + 1000).toISOString(), project: s.project, key: s.key };
+  const { from, to } = span(s);
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), project: s.project, key: s.key };
 }
+
+function bucketsFor(s: State): number {
+  return RANGES[s.range]?.buckets ?? 60;
+}
+
+/** A Date as the value of a datetime-local input (local time, minutes). */
+const localInput = (t: number) => new Date(t - new Date(t).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 async function fillSelect(sel: HTMLSelectElement, values: string[], current: string, all: string) {
   const opts = [...new Set([...values, ...(current ? [current] : [])])].sort();
@@ -51,6 +73,12 @@ async function refreshFilters(s: State) {
   await fillSelect(fProject, [...projects.groups.map((g: any) => g.group.project).filter(Boolean), ...keys.data.map((k: any) => k.project).filter(Boolean)], s.project, 'All projects');
   await fillSelect(fKey, keys.data.map((k: any) => k.id), s.key, 'All keys');
   fRange.value = s.range;
+  fCustom.hidden = s.range !== 'custom';
+  if (s.range === 'custom') {
+    const { from, to } = span(s);
+    fFrom.value = localInput(from);
+    fTo.value = localInput(to);
+  }
 }
 
 function section(title: string, ...children: Array<Node | null>): HTMLElement {
@@ -64,7 +92,7 @@ function kpi(label: string, value: string, hint?: string): HTMLElement {
 // --- pages ---
 
 async function overview(s: State): Promise<Node[]> {
-  const ts = await api(`/admin/timeseries?${qs({ ...filters(s), buckets: RANGES[s.range].buckets })}`);
+  const ts = await api(`/admin/timeseries?${qs({ ...filters(s), buckets: bucketsFor(s) })}`);
   const t = ts.totals;
   const xs = ts.buckets.map((b: any) => Date.parse(b.time) / 1000);
   const col = (k: string, f = (v: number) => v) => ts.buckets.map((b: any) => (b[k] === null ? null : f(b[k])));
@@ -282,7 +310,19 @@ async function render(): Promise<void> {
 for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a[href^="#"]')) {
   a.addEventListener('click', (e) => { e.preventDefault(); go({ page: a.getAttribute('href')!.slice(1) as Page }); });
 }
-fRange.addEventListener('change', () => go({ range: fRange.value }));
+fRange.addEventListener('change', () => {
+  if (fRange.value !== 'custom') return go({ range: fRange.value });
+  // start the custom range from the preset shown until now
+  const { from, to } = span(state());
+  fFrom.value = localInput(from);
+  fTo.value = localInput(to);
+  fCustom.hidden = false;
+  fFrom.focus();
+});
+document.getElementById('f-apply')!.addEventListener('click', () => {
+  if (!fFrom.value) return;
+  go({ range: 'custom', from: fFrom.value, to: fTo.value });
+});
 fProject.addEventListener('change', () => go({ project: fProject.value }));
 fKey.addEventListener('change', () => go({ key: fKey.value }));
 document.getElementById('f-refresh')!.addEventListener('click', () => void render());
