@@ -43,7 +43,6 @@ function time(v: unknown, fallback: number, param: string): number {
   return t;
 }
 
-export interface AnalyticsDeps { adminKey?: string }
 
 export class Analytics {
   readonly #breaker?: Breaker;
