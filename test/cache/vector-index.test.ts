@@ -115,3 +115,14 @@ test('vector index: a large partition switches to HNSW and keeps answering', () 
   assert.notEqual(idx.search('p', vs[250], 1, 0)[0]?.ref, 'r250');
   assert.equal(idx.size, 599);
 });
+
+test('clear() drops graph partitions whole instead of removing entries one by one', (t) => {
+  const idx = new VectorIndex({ hnswThreshold: 64 });
+  for (let i = 0; i < 300; i++) idx.add('p', new Float32Array(16).map(() => Math.random() - 0.5), `ref-${i}`);
+  assert.equal(idx.partitions, 1);
+  const remove = t.mock.method(Hnsw.prototype, 'remove');
+  idx.clear();
+  assert.equal(remove.mock.callCount(), 0, 'no per-entry graph surgery at shutdown');
+  assert.equal(idx.size, 0);
+  assert.equal(idx.partitions, 0);
+});
