@@ -18,10 +18,10 @@ export interface OutagePolicy {
 
 export const POLICY_DEFAULTS: Required<OutagePolicy> = { rateLimits: 'open', budgets: 'closed', cache: 'open', keys: 'open' };
 
-export function unavailable(feature: Feature): GatewayError {
+export function unavailable(feature: Feature, cause?: unknown): GatewayError {
   const what = { rateLimits: 'Rate limiting', budgets: 'Budget enforcement', cache: 'The response cache', keys: 'Key revocation checks', breaker: 'Circuit breaking' }[feature];
   return new GatewayError(503, `${what} is unavailable: the shared state store (Redis) cannot be reached, and the gateway is configured to fail closed. Retry shortly.`, {
-    type: 'server_error', code: 'store_unavailable', headers: { 'retry-after': '1' },
+    type: 'server_error', code: 'store_unavailable', headers: { 'retry-after': '1' }, cause,
   });
 }
 

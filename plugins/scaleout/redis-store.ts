@@ -107,6 +107,18 @@ export class RedisStore implements Store {
     return this.#up;
   }
 
+  /** Resolves once connected, or after `timeoutMs` (default: the connect timeout) either way; true if up. */
+  async ready(timeoutMs = this.#o.connectTimeoutMs ?? 1000): Promise<boolean> {
+    if (!this.#up) {
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(timer); this.client.off('ready', done); resolve(); };
+        const timer = setTimeout(done, timeoutMs);
+        this.client.once('ready', done);
+      });
+    }
+    return this.#up;
+  }
+
   #setUp(up: boolean): void {
     if (up === this.#up) return;
     this.#up = up;
@@ -129,7 +141,7 @@ export class RedisStore implements Store {
     if (err instanceof GatewayError) throw err;
     const policy = feature === 'breaker' ? 'open' : this.policy[feature];
     this.#decisions.inc({ feature, outcome: policy });
-    if (policy === 'closed') throw unavailable(feature);
+    if (policy === 'closed') throw unavailable(feature, err);
     return openValue;
   }
 
@@ -220,6 +232,9 @@ export class RedisStore implements Store {
   // --- gateway integration ---
   async attach(gateway: Gateway): Promise<void> {
     this.#log = gateway.log.child({ component: 'redis-store' });
+    // Boot: wait (bounded by the connect timeout) for the first connection, so the first requests do
+    // not meet the outage policy only because the socket is still opening.
+    await this.ready();
     if (!this.#up) this.#log.warn({ err: this.#lastError }, 'redis store: not connected at start; applying the outage policy until it connects');
     // Revocations: pub/sub for immediacy; the whole list again on every (re)connect.
     const sub = (this.#subscriber = this.client.duplicate({ keyPrefix: '', enableOfflineQueue: true, commandTimeout: undefined }));

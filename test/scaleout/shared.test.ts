@@ -82,8 +82,12 @@ test('hundreds of concurrent requests over three instances never overrun a budge
   const spent = served.reduce((s, r) => s + pusdOf(r.json.usage), 0);
   assert.ok(spent <= BUDGET_USD * 1e12, `spent ${spent} pusd <= limit ${BUDGET_USD * 1e12}`);
   // Redis counter == sum of actual costs (settled exactly), on every instance's view
+  // (settlement runs in the meter hook, just after each answer: wait for the last ones)
   for (const g of gws) {
-    const b = (await g.admin('GET', '/admin/budgets')).json.data.find((x: any) => x.scope === 'key' && x.id === 'budget');
+    const b = await eventually(async () => {
+      const x = (await g.admin('GET', '/admin/budgets')).json.data.find((y: any) => y.scope === 'key' && y.id === 'budget');
+      return x.heldUsd === 0 && Math.round(x.spentUsd * 1e12) === spent && x;
+    }).catch(async () => (await g.admin('GET', '/admin/budgets')).json.data.find((y: any) => y.scope === 'key' && y.id === 'budget'));
     assert.equal(Math.round(b.spentUsd * 1e12), spent);
     assert.equal(b.heldUsd, 0);
   }
