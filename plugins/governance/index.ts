@@ -31,6 +31,7 @@ import { allowedTargets, budgetsFor, limitsFor, type Scoped } from './scopes.js'
 import { SpikeWatch } from './spike.js';
 import type { BudgetSpec, GovernanceConfig } from './types.js';
 import { loadTokenizer } from '../router/features.js';
+import { MODELS_LIST_STATE } from '../router/model-router.js';
 
 export type { GovernanceConfig } from './types.js';
 export { MemoryQuotaStore, type QuotaStore } from './quota.js';
@@ -117,7 +118,8 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
         const project = ctx.principal?.project;
         const lists = [key?.models, project ? o.projects?.[project]?.models : undefined].filter((l): l is string[] => Array.isArray(l));
         if (lists.length) {
-          const forced = Boolean(ctx.headers['x-switchyard-target']) || (ctx.operation === 'chat' && Array.isArray((ctx.request as { models?: unknown }).models));
+          // A forced target (header) or a body `models` list: every target must be allowed itself.
+          const forced = Boolean(ctx.headers['x-switchyard-target']) || Array.isArray(ctx.state[MODELS_LIST_STATE]);
           const targets = allowedTargets(lists, ctx.requestedModel, ctx.targets, forced);
           if (!targets.length) {
             throw new GatewayError(403, `This key is not allowed to use the model \`${ctx.requestedModel}\`.`, { type: 'permission_error', code: 'model_not_allowed', param: 'model' });

@@ -26,6 +26,9 @@ import type { CompiledModel, StrategyEnv, StrategyFn, WeightedTarget } from './s
 import { weighted } from './strategies/weighted.js';
 import { noTargetForPolicy, principalTags, REQUIRED_TAGS, satisfies, targetKey } from './tags.js';
 
+/** ctx.state key holding the client's body `models` list (the router removes it from the request). */
+export const MODELS_LIST_STATE = 'router.modelsList';
+
 export type ModelRouterOptions = RoutingConfig;
 
 export interface RouterDeps {
@@ -131,7 +134,7 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         return out;
       }
 
-      /** The `models` body field, removed from the request so that upstreams never see it. */
+      /** The `models` body field, removed from the request so that upstreams never see it (kept in ctx.state). */
       function takeModelsList(ctx: RequestContext): string[] {
         const req = ctx.request as Record<string, unknown>;
         if (!req || !('models' in req)) return [];
@@ -141,6 +144,7 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         if (!Array.isArray(list) || list.length > MAX_MODELS_LIST || !list.every((m) => typeof m === 'string' && m.length > 0)) {
           throw errors.invalidRequest(`\`models\` must be an array of at most ${MAX_MODELS_LIST} model names.`, 'models');
         }
+        if (list.length) ctx.state[MODELS_LIST_STATE] = list; // policy plugins treat it as a forced choice
         return list as string[];
       }
 

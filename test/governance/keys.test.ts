@@ -6,6 +6,7 @@ import { ADMIN_KEY, ask, startEnv, statusOf, type Env } from './helpers.js';
 
 const PLAIN = 'sk-config-plain-key-000000000001';
 const HASHED = 'sk-config-hashed-key-00000000002';
+const NARROW = 'sk-config-narrow-key-00000000004';
 let env: Env;
 
 before(async () => {
@@ -50,6 +51,20 @@ test('model allow-lists: key list, project list (provider wildcard); forced targ
   const forced = await statusOf(env.client(HASHED).chat.completions.create(
     { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-switchyard-target': 'openai/gpt-4.1' } }));
   assert.equal(forced.status, 403);
+});
+
+test('a body `models` list is a forced choice: its entries must be allowed themselves', async () => {
+  // The allowed primary fails (503); the list's fallback is outside the key's allow-list, so it must
+  // not answer (before the fix, the allowed requested name admitted every listed target).
+  const narrow = await startEnv({ keys: [{ id: 'narrow', key: NARROW, models: ['openai/error-503'] }] }, { failover: { retries: 0 } });
+  try {
+    const r = await statusOf(narrow.client(NARROW).chat.completions.create(
+      { model: 'openai/error-503', models: ['openai/gpt-4.1'], messages: [{ role: 'user', content: 'echo: hi' }] } as never));
+    assert.equal(r.status, 503);
+    assert.ok(!narrow.emu.requests.some((q) => q.body?.model === 'gpt-4.1'), 'the disallowed fallback was never called');
+  } finally {
+    await narrow.close();
+  }
 });
 
 test('admin API needs the admin key', async () => {
