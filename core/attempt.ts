@@ -34,7 +34,11 @@ export const deadlineExceeded = (ms: number) =>
     type: 'timeout_error', code: 'deadline_exceeded',
   });
 
+/** What an ingress already reported as dropped before any attempt (e.g. Responses-only fields). */
+const droppedBaseline = new WeakMap<RequestContext, string | undefined>();
+
 export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, release?: Release<T>): Promise<T> {
+  if (!droppedBaseline.has(ctx)) droppedBaseline.set(ctx, ctx.responseHeaders[DROPPED_HEADER]);
   const { targets } = ctx;
   const policy = ctx.policy ?? {};
   const deadline = policy.deadlineMs ? ctx.startedAt + policy.deadlineMs : Infinity;
@@ -50,7 +54,7 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
       const r = await hedged(gw, ctx, call, release, targets[index], targets[index + 1], policy.hedgeDelayMs!, deadline);
       if (r.ok) return r.value as T;
       outcome = r;
-      index++; // both failed: continue after the hedge target
+      if (r.hedge) index++; // both ran and failed: continue after the hedge target (else it is next in line)
     } else {
       outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false));
       if (outcome.ok) return outcome.value as T;
@@ -70,6 +74,9 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
       index++;
       targetAttempts = 0;
     } else if (decision.action === 'switch') {
+      // A switch to a target this request already tried cannot help and could loop until the deadline.
+      const t = decision.target;
+      if (ctx.attempts.some((a) => a.provider === t.provider && a.model === t.model)) throw err;
       targets.splice(index + 1, 0, decision.target);
       index++;
       targetAttempts = 0;
@@ -104,7 +111,11 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
   const t0 = performance.now();
   // Adapters report what they dropped for *this* attempt; an earlier failed attempt's list must not
   // describe the answer of another target. (Hedged attempts run together: the last writer wins.)
-  if (!hedge) delete ctx.responseHeaders[DROPPED_HEADER];
+  if (!hedge) {
+    const baseline = droppedBaseline.get(ctx);
+    if (baseline === undefined) delete ctx.responseHeaders[DROPPED_HEADER];
+    else ctx.responseHeaders[DROPPED_HEADER] = baseline;
+  }
   const adapter = gw.providers.get(target.provider);
   const promise = (async (): Promise<Settled<T>> => {
     try {
@@ -122,6 +133,7 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
       return { ok: false, error, target, controller, hedge };
     } finally {
       clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onClientAbort);
     }
   })();
   return { promise, controller, target, t0 };

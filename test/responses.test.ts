@@ -173,6 +173,13 @@ test('chat-only: translated to chat completions; Responses object with usage', a
   assert.equal(up.body.metadata, undefined);
 });
 
+test('chat-only: Responses fields the translation cannot carry are reported in x-switchyard-dropped-params', async () => {
+  const { response } = await t.client.responses.create({
+    model: 'chatonly/some-model', input: 'echo: dropped', truncation: 'auto', service_tier: 'flex',
+  } as never).withResponse();
+  assert.deepEqual(response.headers.get('x-switchyard-dropped-params')?.split(',').sort(), ['service_tier', 'truncation']);
+});
+
 test('chat-only: streamed, the typed events in order, finalResponse()', async () => {
   const stream = t.client.responses.stream({ model: 'chatonly/m', input: 'echo: one two three' });
   const events = [];

@@ -125,3 +125,22 @@ test('the overall deadline bounds all attempts', async () => {
   assert.ok(performance.now() - t0 < 600);
   await gw.close();
 });
+
+test('a context-too-long fallback that fails the same way ends the request instead of looping', async () => {
+  const { startOpenAIEmulator } = await import('../emulators/openai.js');
+  const emu = await startOpenAIEmulator();
+  const g = await startGateway({
+    providers: [openai({ apiKey: 'test-key', baseURL: emu.url })],
+    failover: { retries: 0, breaker: false, onContextTooLong: 'openai/context-too-long' },
+  });
+  try {
+    await assert.rejects(
+      g.client.chat.completions.create({ model: 'openai/context-too-long', messages: [{ role: 'user', content: 'hi' }] }),
+      (e: unknown) => (e as { status?: number; code?: string }).status === 400 && (e as { code?: string }).code === 'context_length_exceeded',
+    );
+    assert.ok(emu.requests.length <= 2, `the fallback was tried at most once (${emu.requests.length} upstream calls)`);
+  } finally {
+    await g.close();
+    await emu.close();
+  }
+});

@@ -88,6 +88,24 @@ test('hedging: an attempt answering before the hedge delay never starts the seco
   assert.equal(slow.count, slow0);
 });
 
+test('hedging: a first attempt failing before the hedge delay moves on to the very next target', async () => {
+  const p = (name: string, up: Upstream) => openai({ name, apiKey: 'k', baseURL: up.url, models: ['m'] });
+  const g = await startGateway({
+    providers: [p('bad', bad), p('good', good), p('slow', slow)],
+    routing: { models: { hedgedfailing: { targets: ['bad/m', 'good/m', 'slow/m'], hedgeDelayMs: 200 } } },
+    failover: { retries: 0, breaker: false },
+  });
+  try {
+    const slow0 = slow.count;
+    const { response } = await g.client.chat.completions.create({ model: 'hedgedfailing', messages: user('echo: x') }).withResponse();
+    assert.equal(response.headers.get('x-switchyard-provider'), 'good', 'the hedge target was not skipped');
+    assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+    assert.equal(slow.count, slow0);
+  } finally {
+    await g.close();
+  }
+});
+
 test('shadow traffic reaches the candidate, is metered with shadow: true, never changes the answer', async () => {
   const c0 = cand.count;
   records.length = 0;
