@@ -646,7 +646,7 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     kase('slow', `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504 (plain and stream request)`, async () => {
       for (const stream of [false, true]) {
         const e = await apiError(client.chat.completions.create({ model: spec.model('slow'), messages: [{ role: 'user', content: 'hi' }], stream }));
-        assert.ok(e instanceof OpenAI.APIError && e.status === 504, `stream=${stream}: 504, got ${e.status}`);
+        assert.ok(e instanceof OpenAI.APIError && e.status === 504, `stream=${stream}: 504, got ${e.status} (${e.constructor.name}: ${e.message})`);
         assert.equal(e.code, 'upstream_timeout');
       }
     }, failSkip);
