@@ -2,8 +2,8 @@
  * The PostgreSQL usage ledger (the `pg` driver): the governance Ledger interface over one schema
  * shared by every gateway instance. Writes are batched (multi-row INSERT, budget charges summed per
  * counter, one transaction per batch). Indexes: BRIN on time (tiny, ideal for append-only time
- * order), and (key_id, time), (project, time), (model, time) B-trees for the filtered /admin/usage
- * queries, GIN on tags.
+ * order; new ranges summarised by prune(), i.e. hourly), and (key_id, time), (project, time),
+ * (model, time), (requested_model, time) B-trees for the filtered /admin/usage queries, GIN on tags.
  *
  * Outage: append() never fails. Records wait in a bounded in-memory buffer and are written, in
  * order, when PostgreSQL answers again (retried with backoff); nothing within `maxBuffered` is
@@ -64,10 +64,11 @@ CREATE TABLE IF NOT EXISTS ${s}.usage (
   latency_ms double precision, upstream_ms double precision, ttft_ms double precision, attempts integer,
   aborted boolean, shadow boolean, tags text[] NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS usage_time_brin ON ${s}.usage USING brin (time) WITH (pages_per_range = 32);
+CREATE INDEX IF NOT EXISTS usage_time_brin ON ${s}.usage USING brin (time) WITH (pages_per_range = 32, autosummarize = on);
 CREATE INDEX IF NOT EXISTS usage_key_time ON ${s}.usage (key_id, time);
 CREATE INDEX IF NOT EXISTS usage_project_time ON ${s}.usage (project, time);
 CREATE INDEX IF NOT EXISTS usage_model_time ON ${s}.usage (model, time);
+CREATE INDEX IF NOT EXISTS usage_requested_model_time ON ${s}.usage (requested_model, time);
 CREATE INDEX IF NOT EXISTS usage_tags ON ${s}.usage USING gin (tags);
 CREATE TABLE IF NOT EXISTS ${s}.budget_spend (key text PRIMARY KEY, spent_pusd bigint NOT NULL, expires_at bigint);
 CREATE TABLE IF NOT EXISTS ${s}.virtual_keys (
@@ -277,7 +278,13 @@ export class PostgresLedger implements Ledger {
     if (f.project !== undefined) parts.push(`u.project = ${p(f.project)}`);
     if (f.provider !== undefined) parts.push(`u.provider = ${p(f.provider)}`);
     if (f.status !== undefined) parts.push(`u.status = ${p(f.status)}`);
-    if (f.model !== undefined) { const m = p(f.model); parts.push(`(u.model = ${m} OR u.requested_model = ${m} OR u.provider || '/' || u.model = ${m})`); }
+    if (f.model !== undefined) {
+      // model, requested model, or "provider/model" (provider names have no "/"): every branch can use an index.
+      const m = p(f.model);
+      const slash = f.model.indexOf('/');
+      const pm = slash > 0 ? ` OR (u.provider = ${p(f.model.slice(0, slash))} AND u.model = ${p(f.model.slice(slash + 1))})` : '';
+      parts.push(`(u.model = ${m} OR u.requested_model = ${m}${pm})`);
+    }
     if (f.tag !== undefined) parts.push(`u.tags @> ARRAY[${p(f.tag)}]::text[]`);
     return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
   }
@@ -339,6 +346,9 @@ export class PostgresLedger implements Ledger {
       if (rows.length < batch) break;
     }
     await this.#q(`DELETE FROM ${this.#s}.budget_spend WHERE expires_at IS NOT NULL AND expires_at < $1`, [Date.now()]);
+    // Block ranges written since the last summary match every BRIN scan until summarised: do it with
+    // the hourly retention run (autosummarize also does it, on autovacuum's schedule).
+    await this.#q(`SELECT brin_summarize_new_values('${this.#s}.usage_time_brin'::regclass)`);
     return total;
   }
 

@@ -119,7 +119,13 @@ export interface Instance extends RunningCli {
 
 /** Start gateway processes (env per instance); if one fails, the others are stopped. */
 export async function startInstances(envs: Array<Record<string, string>>): Promise<Instance[]> {
-  const runs = await Promise.allSettled(envs.map((env) => startCli(['--config', CONFIG, '--port', '0'], env)));
+  // One after the other: three processes booting at once on a small CI machine slow down the
+  // timing-sensitive tests that run in parallel with this file.
+  const runs: Array<PromiseSettledResult<RunningCli>> = [];
+  for (const env of envs) {
+    runs.push(await startCli(['--config', CONFIG, '--port', '0'], env).then((value) => ({ status: 'fulfilled' as const, value }), (reason) => ({ status: 'rejected' as const, reason })));
+    if (runs.at(-1)!.status === 'rejected') break;
+  }
   const failed = runs.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(runs.map((r) => (r.status === 'fulfilled' ? r.value.stop('SIGKILL') : undefined)));
