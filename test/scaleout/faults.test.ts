@@ -44,14 +44,18 @@ before(async () => {
 });
 
 after(async () => {
-  if (skip || !gws.length) { await redis?.stop(); await proxy?.cut(); await up?.close(); return; }
-  await proxy.open().catch(() => undefined);
-  const codes = await Promise.all(gws.map((g) => stopInstance(g)));
-  assert.deepEqual(codes, [0, 0, 0], `every instance shuts down cleanly after the faults: ${gws.map((g) => g.stderr().slice(-1500)).join('\n')}`);
-  await redis.stop();
-  await proxy.cut();
-  await up.close();
-  await dropSchema(schema);
+  if (skip) return;
+  let codes: unknown[] = [];
+  try {
+    await proxy.open().catch(() => undefined);
+    codes = await Promise.all(gws.map((g) => stopInstance(g)));
+  } finally {
+    await redis?.stop();
+    await proxy?.cut();
+    await up?.close();
+    await dropSchema(schema).catch(() => undefined);
+  }
+  assert.deepEqual(codes, gws.map(() => 0), `every instance shuts down cleanly after the faults: ${gws.map((g) => g.stderr().slice(-1500)).join('\n')}`);
 });
 
 const alive = () => { for (const g of gws) assert.equal(g.child.exitCode, null, `${g.name} still running: ${g.stderr().slice(-1500)}`); };

@@ -48,12 +48,16 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  const codes = await Promise.all(gws.map((g) => stopInstance(g)));
+  let codes: unknown[] = [];
+  try {
+    codes = await Promise.all(gws.map((g) => stopInstance(g)));
+  } finally {
+    await up?.close();
+    await flaky?.close();
+    await dropSchema(schema).catch(() => undefined);
+    await dropRedisPrefix(prefix);
+  }
   assert.deepEqual(codes, gws.map(() => 0), 'every instance shuts down cleanly');
-  await up?.close();
-  await flaky?.close();
-  await dropSchema(schema);
-  await dropRedisPrefix(prefix);
 });
 
 const tag = Math.random().toString(36).slice(2);
