@@ -14,7 +14,7 @@ export { Stage } from './core/stages.js';
 export { MemoryStore, type Store } from './core/store.js';
 export { parseSse, sseData } from './core/sse.js';
 export { ChunkAccumulator, responseToChunks } from './core/chunks.js';
-export { transportError, bodyError, readErrorBody, type UpstreamClient } from './core/upstream.js';
+export { transportError, bodyError, readErrorBody, readJsonBody, type UpstreamClient } from './core/upstream.js';
 
 export { mock, type MockOptions } from './plugins/providers/mock/index.js';
 export {
@@ -31,6 +31,8 @@ export { staticKeys } from './plugins/auth/static-keys.js';
 export { modelRouter } from './plugins/router/model-router.js';
 export { retryFailover } from './plugins/failover/retry-failover.js';
 export { exactCache } from './plugins/cache/exact-cache.js';
+export { cache, type CachePlugin } from './plugins/cache/index.js';
+export { modelCatalog, Catalog, computeCost, type CatalogConfig } from './plugins/catalog/index.js';
 export { usageMeter, type UsageTotals } from './plugins/meter/usage-meter.js';
 export { governance, MemoryQuotaStore, SqliteLedger, type GovernancePlugin, type QuotaStore, type Ledger } from './plugins/governance/index.js';
 export { dashboard, type DashboardOptions } from './plugins/dashboard/index.js';
