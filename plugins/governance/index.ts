@@ -45,6 +45,12 @@ export interface GovernanceDeps {
   quota?: QuotaStore;
   /** The usage ledger (default: SQLite at ledger.path). */
   ledger?: Ledger;
+  /**
+   * Reload runtime keys from the ledger this often (ms), so that keys created or edited through
+   * another instance's admin API work here too. Off by default (one instance owns its ledger);
+   * sharedGovernance() turns it on.
+   */
+  keyRefreshMs?: number;
 }
 
 interface State {
@@ -88,6 +94,10 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       const quota = deps.quota ?? new MemoryQuotaStore();
       const keys = new KeyRegistry(o.keys ?? [], ledger);
       await keys.load();
+      const keyRefresh = deps.keyRefreshMs
+        ? setInterval(() => keys.load().catch((err) => gateway.log.warn({ err: { message: (err as Error).message } }, 'key refresh from the ledger failed')), deps.keyRefreshMs)
+        : undefined;
+      keyRefresh?.unref();
       const alerter = new Alerter(o.alerts ?? {}, gateway.log);
       const budgets = new Budgets(quota, ledger, alerter, timeZone);
       spikes = new SpikeWatch(o.alerts?.spike ?? {}, ledger, batcher, quota, alerter, gateway.log);
@@ -220,6 +230,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       });
       gateway.hooks.close.tapPromise('governance', async () => {
         clearInterval(pruneTimer);
+        clearInterval(keyRefresh);
         spikes?.close();
         await batcher.close();
         await alerter.close();

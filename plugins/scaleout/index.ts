@@ -30,6 +30,8 @@ export interface SharedGovernanceDeps {
   /** The shared ledger, usually postgresLedger(...). */
   ledger: Ledger;
   catalog?: Catalog;
+  /** How often runtime keys are reloaded from the shared ledger (ms). Default 1000. */
+  keyRefreshMs?: number;
 }
 
 /**
@@ -42,6 +44,8 @@ export function sharedGovernance(options: GovernanceConfig, deps: SharedGovernan
   const gov = governance(options, {
     quota: store.quota((keys) => ledger.budgetSpend(keys)),
     ledger: store.watchKeys(ledger),
+    // Keys created or edited on another instance reach this one from the shared ledger.
+    keyRefreshMs: deps.keyRefreshMs ?? 1000,
     ...(deps.catalog ? { catalog: deps.catalog } : {}),
   });
   const metricsPath = typeof options.metrics === 'object' ? options.metrics.path ?? '/metrics' : '/metrics';

@@ -136,6 +136,19 @@ test('a key revoked on one instance is refused by every instance within a second
   assert.ok(Date.now() - t0 < 1000, `refused everywhere after ${Date.now() - t0} ms`);
 });
 
+test('a key created or edited on one instance works on every instance within a few seconds', { skip, timeout: 40_000 }, async () => {
+  const created = await gws[0].admin('POST', '/admin/keys', { id: `fresh-${tag}`, name: 'created at runtime', models: ['gpt-4o-mini'] });
+  assert.equal(created.status, 201);
+  const key = created.json.key as string;
+  const t0 = Date.now();
+  await Promise.all(gws.map((g) => eventually(async () => (await g.chat(key, user(`fresh ${tag} ${g.name} ${Date.now()}`))).status === 200, 5000, 50)));
+  assert.ok(Date.now() - t0 < 5000, `accepted everywhere after ${Date.now() - t0} ms`);
+  // An edit (here: the allow-list) reaches the other instances too.
+  const edited = await gws[0].admin('PATCH', `/admin/keys/fresh-${tag}`, { models: ['nothing-allowed'] });
+  assert.equal(edited.status, 200);
+  await Promise.all(gws.map((g) => eventually(async () => (await g.chat(key, user(`edited ${tag} ${g.name} ${Date.now()}`))).status === 403, 5000, 50)));
+});
+
 test('usage totals in the PostgreSQL ledger equal the sum of upstream usage exactly', { skip, timeout: 40_000 }, async () => {
   const results = await Promise.all(Array.from({ length: 90 }, (_, i) => gws[i % 3].chat(USAGE_KEY, { ...user(`usage ${tag} ${i} ${'x '.repeat(i % 7)}`), max_tokens: 4 + (i % 13) })));
   assert.ok(results.every((r) => r.status === 200));
