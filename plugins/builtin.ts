@@ -1,5 +1,6 @@
 /** The built-in plugins that the config's top-level sections switch on, in the order they apply. */
 import type { ResolvedConfig } from '../core/config-types.js';
+import { ConfigError } from '../core/config.js';
 import type { Plugin } from '../core/plugin.js';
 import { staticKeys } from './auth/static-keys.js';
 import { exactCache } from './cache/exact-cache.js';
@@ -31,6 +32,14 @@ export function builtinPlugins(config: ResolvedConfig): Plugin[] {
   if (config.failover !== false) list.push(retryFailover(config.failover ?? {}, { catalog, latency }));
   if (config.cache) list.push(exactCache(config.cache));
   if (config.meter !== false) list.push(usageMeter(config.meter ?? {}));
-  if (config.governance) list.push(governance(config.governance, { catalog }));
+  if (config.governance) {
+    // The governance section keeps budgets, limits and keys in this process. With a shared store the
+    // team clearly runs several instances, where that would silently multiply every limit.
+    if (typeof (config.store as { quota?: unknown } | undefined)?.quota === 'function') {
+      throw new ConfigError('governance', 'is set together with a shared (Redis) store, but this section keeps budgets, rate limits and keys per instance',
+        'For several instances use `plugins: sharedGovernance({ ... }, { store, ledger: postgresLedger({ url }) })` instead (docs/deploy.md).');
+    }
+    list.push(governance(config.governance, { catalog }));
+  }
   return list;
 }

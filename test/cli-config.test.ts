@@ -134,3 +134,11 @@ test('zero-config enables the native providers from their own variables', async 
   for (const name of ['anthropic', 'gemini', 'cohere', 'bedrock', 'azure-openai']) assert.match(r.stdout, new RegExp(`- ${name}\\b`), name);
   assert.ok(!/zero-config-0000/.test(r.stdout), 'no secret printed');
 });
+
+test('a governance section together with a shared store is refused (limits would be per instance)', async () => {
+  const sharedLike = { quota: () => undefined, get: async () => undefined, set: async () => undefined, delete: async () => false, increment: async () => 0, close: async () => undefined };
+  await assert.rejects(
+    createGateway({ providers: [mock()], store: sharedLike as never, governance: { keys: [] }, logging: { level: 'silent' } }),
+    /governance is set together with a shared \(Redis\) store.*sharedGovernance/s,
+  );
+});

@@ -72,6 +72,10 @@ async function refreshFilters(s: State) {
   ]);
   await fillSelect(fProject, [...projects.groups.map((g: any) => g.group.project).filter(Boolean), ...keys.data.map((k: any) => k.project).filter(Boolean)], s.project, 'All projects');
   await fillSelect(fKey, keys.data.map((k: any) => k.id), s.key, 'All keys');
+  // A refresh that finishes while the user is filling in a custom range must not hide the inputs
+  // (this raced with the range select: the custom fields vanished before Apply).
+  const editingCustom = fRange.value === 'custom' && !fCustom.hidden && s.range !== 'custom';
+  if (editingCustom) return;
   fRange.value = s.range;
   fCustom.hidden = s.range !== 'custom';
   if (s.range === 'custom') {
