@@ -24,7 +24,7 @@ interface Settled<T> {
   value?: T;
   error?: GatewayError;
   target: Target;
-  controller: AbortController;
+  controller?: AbortController;
   hedge: boolean;
   cancelled?: boolean;
 }
@@ -89,23 +89,28 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
 
 interface Running<T> {
   promise: Promise<Settled<T>>;
-  controller: AbortController;
+  controller?: AbortController;
   target: Target;
   t0: number;
 }
 
 /** Start one attempt under its own controller; never rejects. */
 function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, target: Target, deadline: number, hedge: boolean): Running<T> {
-  const controller = new AbortController();
-  const onClientAbort = () => controller.abort();
-  if (ctx.signal.aborted) controller.abort();
-  else ctx.signal.addEventListener('abort', onClientAbort, { once: true });
   const policy = ctx.policy ?? {};
   const stream = ctx.operation === 'chat' && ctx.stream;
   const perAttempt = target.timeoutMs ?? (stream ? policy.firstChunkTimeoutMs ?? policy.attemptTimeoutMs : policy.attemptTimeoutMs);
   const budget = Math.min(perAttempt ?? Infinity, deadline - performance.now());
+  // An attempt needs its own controller only when something other than the client can cancel it (a
+  // timeout, or losing a hedge race); otherwise the request's signal is used as is (hot path).
+  const controller = Number.isFinite(budget) || policy.hedgeDelayMs !== undefined ? new AbortController() : undefined;
+  const onClientAbort = () => controller?.abort();
+  if (controller) {
+    if (ctx.signal.aborted) controller.abort();
+    else ctx.signal.addEventListener('abort', onClientAbort, { once: true });
+  }
+  const signal = controller?.signal ?? ctx.signal;
   let timedOut = false;
-  const timer = Number.isFinite(budget)
+  const timer = controller && Number.isFinite(budget)
     ? setTimeout(() => { timedOut = true; controller.abort(); }, Math.max(0, budget))
     : undefined;
   const t0 = performance.now();
@@ -120,7 +125,7 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
   const promise = (async (): Promise<Settled<T>> => {
     try {
       if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
-      const value = await call(adapter, target, controller.signal);
+      const value = await call(adapter, target, signal);
       return { ok: true, value, target, controller, hedge };
     } catch (e) {
       let error: GatewayError;
@@ -133,7 +138,7 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
       return { ok: false, error, target, controller, hedge };
     } finally {
       clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onClientAbort);
+      if (controller) ctx.signal.removeEventListener('abort', onClientAbort);
     }
   })();
   return { promise, controller, target, t0 };
@@ -189,7 +194,7 @@ async function hedged<T>(
     }
   }
   for (const loser of pending) {
-    loser.controller.abort();
+    loser.controller?.abort();
     const t = performance.now() - loser.t0;
     void loser.promise.then((s) => {
       if (s.ok && release) release(s.value as T);
