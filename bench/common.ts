@@ -1,15 +1,19 @@
 /**
- * Shared helpers for the benchmark: free ports, spawning server processes with tsx, waiting for a
- * port, reading RSS and CPU time from /proc, and killing every child we started (even on error).
+ * Shared helpers for the benchmark: free ports, spawning server processes as compiled JavaScript,
+ * waiting for a port, reading RSS and CPU time from /proc, and killing every child we started (even
+ * on error).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** bench/, also when this module runs bundled from bench/.build/. */
+export const BENCH_DIR = path.basename(HERE) === '.build' ? path.dirname(HERE) : HERE;
 export const ROOT = path.resolve(BENCH_DIR, '..');
 export const DEPS_DIR = path.join(BENCH_DIR, '.deps');
 export const HOST = '127.0.0.1';
@@ -47,13 +51,83 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
 
 const children = new Set<ChildProcess>();
 
-/** Spawn `node [nodeArgs] --import tsx script args`, tracked for cleanup; output to logFile. */
+/** Where compiled bench entry points go (git-ignored). */
+export const BUILD_DIR = path.join(BENCH_DIR, '.build');
+/** BENCH_TSX=1 runs every process through the tsx loader instead (as `node --import tsx`). */
+export const USE_TSX = process.env.BENCH_TSX === '1';
+
+/**
+ * Compile Switchyard (`tsc -p tsconfig.build.json` into dist/, what the npm package ships) once per
+ * bench run, so that servers run as plain JavaScript without the tsx loader thread (~30 MiB RSS and
+ * a little CPU), as a production deployment would.
+ */
+let distBuilt = false;
+export function buildDist(log: (s: string) => void): void {
+  if (USE_TSX || distBuilt) return;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  log('compiling Switchyard into dist/ (tsc -p tsconfig.build.json)');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  distBuilt = true;
+}
+
+/**
+ * A bench entry point (bench/*.ts) as one ESM file in bench/.build: the bench's own modules are
+ * bundled by esbuild, npm packages stay external, and imports of Switchyard's sources (index.ts,
+ * core/, plugins/) are pointed at the compiled dist/ files, so the gateway under test is exactly
+ * what `npm run build` ships.
+ */
+const compiledEntries = new Map<string, string>();
+export async function compileEntry(script: string): Promise<string> {
+  const hit = compiledEntries.get(script);
+  if (hit) return hit;
+  const esbuild = await import('esbuild');
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const outfile = path.join(BUILD_DIR, path.basename(script).replace(/\.ts$/, '.mjs'));
+  const benchPrefix = BENCH_DIR + path.sep;
+  await esbuild.build({
+    entryPoints: [script],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [{
+      name: 'switchyard-dist',
+      setup(build) {
+        build.onResolve({ filter: /^\.\.?\// }, (args) => {
+          const abs = path.resolve(args.resolveDir, args.path);
+          if (abs.startsWith(benchPrefix)) return undefined;
+          const rel = path.relative(ROOT, abs).replace(/\.ts$/, '.js');
+          return { path: path.join(ROOT, 'dist', rel), external: true };
+        });
+      },
+    }],
+  });
+  compiledEntries.set(script, outfile);
+  return outfile;
+}
+
+/** Compile every bench entry point a run spawns (before timing anything). */
+export async function prepareEntries(scripts: string[], log: (s: string) => void): Promise<void> {
+  if (USE_TSX) return;
+  buildDist(log);
+  for (const s of scripts) await compileEntry(s);
+}
+
+/**
+ * Spawn `node [nodeArgs] script args`, tracked for cleanup; output to logFile. A .ts script runs as
+ * its compiled bundle (see prepareEntries), or through tsx when BENCH_TSX=1 or `tsx: true`.
+ */
 export function spawnNode(script: string, args: string[], opts: { logFile?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; tsx?: boolean; stdout?: 'pipe' } = {}): ChildProcess {
   const out = opts.stdout === 'pipe' ? 'pipe' : opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const err = opts.logFile ? openSync(opts.logFile, 'a') : 'inherit';
   const stdio: StdioOptions = ['ignore', out, err];
-  const nodeArgs = [...(opts.nodeArgs ?? []), ...(opts.tsx === false ? [] : ['--import', 'tsx'])];
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  const tsx = opts.tsx ?? (USE_TSX || (script.endsWith('.ts') && !compiledEntries.has(script)));
+  const entry = !tsx && compiledEntries.get(script) ? compiledEntries.get(script)! : script;
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(tsx ? ['--import', 'tsx'] : [])];
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     cwd: ROOT,
     stdio,
     env: { ...process.env, ...opts.env },

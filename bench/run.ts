@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
-  argValue, BENCH_CLIENT_KEY, BENCH_DIR, cpuMs, freePort, HOST, installCleanup, rssMiB, sleep, spawnNode, stopAll, stopChild, waitForPort,
+  argValue, BENCH_CLIENT_KEY, BENCH_DIR, cpuMs, freePort, HOST, installCleanup, prepareEntries, rssMiB, sleep, spawnNode, stopAll, stopChild,
+  USE_TSX, waitForPort,
 } from './common.js';
 import type { LoadResult, LoadSpec, Stats } from './load.js';
 import { ensurePortkey, portkeyHeaders } from './portkey.js';
@@ -157,6 +158,7 @@ function short(r: PhaseResult, stream: boolean): string {
 
 async function main(): Promise<void> {
   installCleanup();
+  await prepareEntries(['upstream.ts', 'passthrough.ts', 'gateway.ts', 'portkey.ts', 'load.ts'].map((f) => path.join(BENCH_DIR, f)), log);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
   log(`server logs in ${logDir}`);
   const upstreamPort = await freePort();

@@ -47,6 +47,7 @@ function describe(gw: SwitchyardGateway, source: string): string {
   const c = gw.config;
   const lines = [
     `config:    ${source}`,
+    `runtime:   ${import.meta.url.includes('/dist/') ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx'}`,
     `server:    ${c.server.tls ? 'https' : 'http'}://${c.server.host}:${c.server.port}${c.server.prefix}  (body limit ${c.server.bodyLimit} bytes)`,
     `auth:      ${gw.hooks.auth.isUsed() ? gw.hooks.auth.taps.map((t) => t.name).join(', ') : 'none (loopback only)'}`,
     'providers:',

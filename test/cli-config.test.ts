@@ -1,5 +1,7 @@
 /** The CLI and configuration: validation messages, exit codes, zero-config, loopback safety. */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import { ConfigError, createGateway, mock, validateConfig } from '../index.js';
@@ -141,4 +143,26 @@ test('a governance section together with a shared store is refused (limits would
     createGateway({ providers: [mock()], store: sharedLike as never, governance: { keys: [] }, logging: { level: 'silent' } }),
     /governance is set together with a shared \(Redis\) store.*sharedGovernance/s,
   );
+});
+
+const COMPILED = existsSync(fileURLToPath(new URL('../dist/core/cli.js', import.meta.url)));
+
+test('a JavaScript config runs on the compiled build without the TypeScript loader', { skip: COMPILED ? false : 'no dist/ build (npm run build)' }, async () => {
+  const compiledEnv = { SWITCHYARD_TSX: '' };
+  const check = await runCli(['check', '--config', 'test/fixtures/compiled.config.mjs'], compiledEnv);
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stdout, /runtime:\s+compiled JavaScript \(dist\/\)/);
+  const ts = await runCli(['check', '--config', 'test/fixtures/good.config.ts'], { ...compiledEnv, TEST_CLIENT_KEY: 'sk-secret-client-key-987654321' });
+  assert.equal(ts.code, 0, ts.stderr);
+  assert.match(ts.stdout, /runtime:\s+TypeScript sources through tsx/, 'a .ts config needs the loader, and then the sources too');
+
+  const cli = await startCli(['--config', 'test/fixtures/compiled.config.mjs', '--port', '0'], compiledEnv);
+  try {
+    const client = new OpenAI({ baseURL: `${cli.url}/v1`, apiKey: 'unused' });
+    const out = await client.chat.completions.create({ model: 'mock-fast', messages: [{ role: 'user', content: 'hello' }] });
+    assert.equal(out.object, 'chat.completion');
+    assert.ok(out.usage!.total_tokens > 0);
+  } finally {
+    assert.equal(await cli.stop(), 0);
+  }
 });

@@ -4,7 +4,8 @@
  * failovers, breaker states and budget remaining. Labels are metadata only (provider, model,
  * status, cache, key id / project for budgets): never content, never a key.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { loadPromClient } from '../../core/optional-deps.js';
 import type { UsageRecord } from '../../core/usage.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -18,11 +19,13 @@ export interface MetricsSources {
 }
 
 export class GovernanceMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #requests; readonly #errors; readonly #latency; readonly #upstream; readonly #overhead; readonly #ttft;
   readonly #tokens; readonly #cost; readonly #cacheHits; readonly #saved; readonly #failovers; readonly #refusals;
 
   constructor(sources: MetricsSources) {
+    const { Counter, Gauge, Histogram, Registry } = loadPromClient();
+    this.registry = new Registry();
     const registers = [this.registry];
     const l = ['provider', 'model'] as const;
     this.#requests = new Counter({ name: 'switchyard_requests_total', help: 'Requests by provider, model, HTTP status and cache status.', labelNames: [...l, 'status', 'cache', 'operation'], registers });

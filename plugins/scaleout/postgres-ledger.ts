@@ -10,9 +10,10 @@
  * lost. Records beyond it are dropped, counted (`dropped`), logged, and shown in /ready and
  * /metrics. Reads (usage API) fail while the database is unreachable.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { loadPg, loadPromClient } from '../../core/optional-deps.js';
 import { GatewayError } from '../../core/errors.js';
 import { localLabel } from '../governance/periods.js';
 import type { GroupBy, Ledger, LedgerEntry, LedgerRecord, StoredKey, UsageFilter, UsageGroup, UsageResult, UsageTotals } from '../governance/ledger/types.js';
@@ -91,7 +92,7 @@ type Row = Record<string, unknown>;
 
 export class PostgresLedger implements Ledger {
   readonly pool: pg.Pool;
-  readonly metrics = new Registry();
+  readonly metrics: Registry;
   readonly #s: string;
   readonly #o: PostgresLedgerOptions;
   #log: Logger | undefined;
@@ -112,7 +113,9 @@ export class PostgresLedger implements Ledger {
     this.#o = options;
     this.#s = ident(options.schema ?? 'switchyard');
     this.#log = options.log;
-    this.pool = new pg.Pool({
+    const { Counter, Gauge, Registry } = loadPromClient();
+    this.metrics = new Registry();
+    this.pool = new (loadPg().Pool)({
       connectionString: options.url,
       max: options.poolSize ?? 5,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,

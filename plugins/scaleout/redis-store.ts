@@ -10,9 +10,10 @@
  * GET /ready (check "redis") and in /metrics (switchyard_store_*).
  */
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { loadPromClient, loadRedis } from '../../core/optional-deps.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway-types.js';
 import type { Store } from '../../core/store.js';
@@ -61,7 +62,7 @@ export class RedisStore implements Store {
   readonly client: Redis;
   readonly prefix: string;
   readonly policy: ReturnType<typeof checkPolicy>;
-  readonly metrics = new Registry();
+  readonly metrics: Registry;
   readonly #o: RedisStoreOptions;
   #log: Logger | undefined;
   #up = false;
@@ -83,6 +84,9 @@ export class RedisStore implements Store {
     this.prefix = options.prefix ?? 'switchyard:';
     const backoff = options.backoffMs ?? 50;
     const maxBackoff = options.maxBackoffMs ?? 2000;
+    const { Redis } = loadRedis();
+    const { Counter, Gauge, Registry } = loadPromClient();
+    this.metrics = new Registry();
     this.client = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       commandTimeout: options.commandTimeoutMs ?? 100,
       connectTimeout: options.connectTimeoutMs ?? 1000,

@@ -65,5 +65,8 @@ function cleanEnv(): Record<string, string> {
     if (k.startsWith('NODE_TEST') || k === 'NODE_OPTIONS') continue;
     out[k] = v;
   }
+  // Test the TypeScript sources, not a dist/ build that may be older than them (one test in
+  // cli-config.test.ts runs the compiled build on purpose).
+  out.SWITCHYARD_TSX = '1';
   return out;
 }
