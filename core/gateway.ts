@@ -16,6 +16,7 @@ import { GatewayError } from './errors.js';
 import type { Gateway } from './gateway-types.js';
 import { createHooks } from './hooks.js';
 import { mountIngresses } from './http/ingresses.js';
+import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger } from './logger.js';
 import { errorSummary } from './pipeline.js';
@@ -110,6 +111,7 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
   };
 
   const app = new Koa();
+  markOwnApp(app);
   app.silent = true; // errors are answered and logged by `serve`
   app.use(serve);
   app.use((kctx) => {

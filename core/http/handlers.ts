@@ -13,6 +13,7 @@ import { rawJson } from '../chunks.js';
 import { asGatewayError, finishRequest, runAuth, runChat, runEmbeddings } from '../pipeline.js';
 import { clientClosed } from '../upstream.js';
 import { readJson } from './body.js';
+import { writeJson } from './respond.js';
 import type { Dialect } from './dialect.js';
 import { openaiErrorBody, parseEmbeddings } from './openai-dialect.js';
 import { startSse, writeSse } from './sse-writer.js';
@@ -94,10 +95,8 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
       });
       const outcome = await runChat(gw, ctx);
       if (outcome.kind === 'response') {
-        kctx.set(responseHeaders(ctx));
-        kctx.type = 'application/json';
         const rendered = dialect.renderChat(outcome.response, ctx) as object;
-        kctx.body = rawJson(rendered) ?? JSON.stringify(rendered);
+        writeJson(kctx, 200, responseHeaders(ctx), rawJson(rendered) ?? JSON.stringify(rendered));
         finishRequest(gw, ctx, 200);
         return;
       }
@@ -144,9 +143,7 @@ export function embeddingsHandler(gw: Gateway): Koa.Middleware {
         stream: false as const,
       });
       const response = await runEmbeddings(gw, ctx);
-      kctx.set(responseHeaders(ctx));
-      kctx.type = 'application/json';
-      kctx.body = JSON.stringify(response);
+      writeJson(kctx, 200, responseHeaders(ctx), JSON.stringify(response));
       finishRequest(gw, ctx, 200);
     } catch (e) {
       const err = base.signal.aborted ? clientClosed() : asGatewayError(e, ctx ?? { id: base.id, log: gw.log });

@@ -4,6 +4,12 @@
  * `failureRate` in the current window (once `minRequests` were seen), or at once on a hard error
  * (connection refused, DNS); open -> half-open after `cooldownMs`; half-open lets one probe through:
  * success closes, failure reopens. Writes are serialised in the background; `flush()` waits for them.
+ *
+ * The hot path stays off the store: a "closed" reading is trusted for CLOSED_TRUST_MS (this
+ * instance's own failures invalidate it at once; a breaker opened by another instance sharing a
+ * Redis store takes effect here within that time), and successes on a closed breaker are counted in
+ * memory and added to the window at most CLOSED_TRUST_MS later (or before a failure is judged).
+ * Without this, every request cost five store operations (two Redis round trips before routing).
  */
 import type { BreakerConfig } from '../../core/config-types.js';
 import type { Store } from '../../core/store.js';
@@ -25,9 +31,21 @@ export const BREAKER_DEFAULTS: Required<BreakerConfig> = {
   failureThreshold: 5, failureRate: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 30_000, tripOnUnreachable: true,
 };
 
+/** How long a "closed" reading of the (possibly shared) state is trusted without asking the store. */
+export const CLOSED_TRUST_MS = 1000;
+
 export class Breaker {
   readonly o: Required<BreakerConfig>;
   #chain: Promise<void> = Promise.resolve();
+  /** key -> epoch ms until which "closed" is trusted without reading the store. */
+  readonly #closedUntil = new Map<string, number>();
+  /** Successes not yet added to the store's window counter, per key. */
+  readonly #pendingOk = new Map<string, number>();
+  /** Keys whose consecutive-failure counter this instance raised and no success has reset yet. */
+  readonly #failedHere = new Set<string>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  /** Bumped on every local failure, so that a store read begun before it cannot re-trust "closed". */
+  #generation = 0;
 
   constructor(private readonly store: Store, options: BreakerConfig = {}) {
     this.o = { ...BREAKER_DEFAULTS, ...options };
@@ -41,9 +59,20 @@ export class Breaker {
     return Math.floor(Date.now() / this.o.windowMs);
   }
 
+  /** True when the breaker was read as closed less than CLOSED_TRUST_MS ago (no store access). */
+  knownClosed(key: string): boolean {
+    const until = this.#closedUntil.get(key);
+    return until !== undefined && until > Date.now();
+  }
+
   async state(key: string): Promise<BreakerState> {
-    if (await this.store.get(this.#k(key, 'open'))) return 'open';
-    return (await this.store.get(this.#k(key, 'tripped'))) ? 'half-open' : 'closed';
+    if (this.knownClosed(key)) return 'closed';
+    const generation = this.#generation;
+    const s: BreakerState = (await this.store.get(this.#k(key, 'open'))) ? 'open'
+      : (await this.store.get(this.#k(key, 'tripped'))) ? 'half-open' : 'closed';
+    if (s === 'closed' && generation === this.#generation) this.#closedUntil.set(key, Date.now() + CLOSED_TRUST_MS);
+    else this.#closedUntil.delete(key);
+    return s;
   }
 
   /** May traffic go to this target now? In half-open, the first caller gets the one probe. */
@@ -56,27 +85,62 @@ export class Breaker {
 
   /** Record the end of an attempt (background; ordered). */
   record(key: string, ok: boolean, hard = false): void {
-    this.#chain = this.#chain.then(() => (ok ? this.#success(key) : this.#failure(key, hard))).catch(() => undefined);
+    if (ok && this.knownClosed(key) && !this.#failedHere.has(key)) {
+      this.#pendingOk.set(key, (this.#pendingOk.get(key) ?? 0) + 1);
+      this.#flushTimer ??= setTimeout(() => { this.#flushTimer = undefined; void this.flush(); }, CLOSED_TRUST_MS).unref();
+      return;
+    }
+    if (!ok) {
+      this.#generation++;
+      this.#closedUntil.delete(key);
+    }
+    // Successes counted in memory before this outcome are written with it, in order.
+    const earlier = this.#takePending(key);
+    this.#chain = this.#chain.then(() => (ok ? this.#success(key, earlier) : this.#failure(key, hard, earlier))).catch(() => undefined);
   }
 
-  /** Resolves once every recorded outcome has been written. */
+  /** Resolves once every recorded outcome (including successes counted in memory) has been written. */
   flush(): Promise<void> {
+    if (this.#pendingOk.size) {
+      const batch = [...this.#pendingOk];
+      this.#pendingOk.clear();
+      this.#chain = this.#chain.then(() => this.#addSuccesses(batch)).catch(() => undefined);
+    }
     return this.#chain;
   }
 
-  async #success(key: string): Promise<void> {
+  /** Successes counted in memory: the window count, and a reset of another instance's failure streak. */
+  async #addSuccesses(batch: Array<[string, number]>): Promise<void> {
     const b = this.#bucket();
-    await this.store.increment(this.#k(key, `w${b}:n`), 1, this.o.windowMs * 2);
+    await Promise.all(batch.map(async ([key, n]) => {
+      await this.store.increment(this.#k(key, `w${b}:n`), n, this.o.windowMs * 2);
+      if (await this.store.get(this.#k(key, 'consec'))) await this.store.delete(this.#k(key, 'consec'));
+    }));
+  }
+
+  #takePending(key: string): number {
+    const n = this.#pendingOk.get(key) ?? 0;
+    this.#pendingOk.delete(key);
+    return n;
+  }
+
+  async #success(key: string, earlier: number): Promise<void> {
+    this.#failedHere.delete(key);
+    const b = this.#bucket();
+    await this.store.increment(this.#k(key, `w${b}:n`), 1 + earlier, this.o.windowMs * 2);
     if (await this.store.get(this.#k(key, 'tripped'))) {
       await Promise.all(['tripped', 'open', 'probe'].map((p) => this.store.delete(this.#k(key, p))));
     }
     if (await this.store.get(this.#k(key, 'consec'))) await this.store.delete(this.#k(key, 'consec'));
   }
 
-  async #failure(key: string, hard: boolean): Promise<void> {
+  async #failure(key: string, hard: boolean, earlier: number): Promise<void> {
+    this.#failedHere.add(key);
+    this.#closedUntil.delete(key);
     const b = this.#bucket();
+    if (earlier) await this.store.delete(this.#k(key, 'consec')); // those successes broke any streak
     const [n, f, consec] = await Promise.all([
-      this.store.increment(this.#k(key, `w${b}:n`), 1, this.o.windowMs * 2),
+      this.store.increment(this.#k(key, `w${b}:n`), 1 + earlier, this.o.windowMs * 2),
       this.store.increment(this.#k(key, `w${b}:f`), 1, this.o.windowMs * 2),
       this.store.increment(this.#k(key, 'consec'), 1),
     ]);
@@ -93,9 +157,12 @@ export class Breaker {
     await this.store.set(this.#k(key, 'open'), mark, this.o.cooldownMs);
     await this.store.set(this.#k(key, 'tripped'), true, this.o.cooldownMs * 20);
     await this.store.delete(this.#k(key, 'probe'));
+    this.#generation++;
+    this.#closedUntil.delete(key);
   }
 
   async snapshot(key: string): Promise<BreakerSnapshot> {
+    await this.flush();
     const b = this.#bucket();
     const [open, tripped, consec, n, f] = await Promise.all([
       this.store.get<OpenMark>(this.#k(key, 'open')),

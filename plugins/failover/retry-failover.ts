@@ -62,6 +62,7 @@ export function retryFailover(options: RetryFailoverOptions = {}, deps: Failover
         p.deadlineMs ??= opts.deadlineMs;
         p.hedgeDelayMs ??= opts.hedgeDelayMs;
         if (!breaker || targets.length === 0) return targets;
+        if (targets.every((t) => breaker.knownClosed(targetKey(t)))) return targets;
         const allowed = await Promise.all(targets.map((t) => breaker.allow(targetKey(t))));
         const healthy = targets.filter((_, i) => allowed[i]);
         if (healthy.length === 0) throw noHealthyTarget(ctx.requestedModel, breaker.o.cooldownMs);

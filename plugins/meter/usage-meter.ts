@@ -47,7 +47,9 @@ export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
         t.cachedTokens += r.cachedTokens;
         t.reasoningTokens += r.reasoningTokens;
         t.latencyMsTotal += r.latencyMs;
-        if (opts.log) ctx.log.info({ usage: r }, 'request');
+        // The gateway logger with the request id, not ctx.log: a per-request child logger costs more
+        // than the line itself (bench/).
+        if (opts.log) gateway.log.info({ reqId: ctx.id, usage: r }, 'request');
         add(`usage:${key}:requests`, 1);
         add(`usage:${key}:tokens`, r.totalTokens);
       });
