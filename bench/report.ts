@@ -26,7 +26,11 @@ export interface ScenarioResult {
   /** What the server process is (for the reader). */
   process: string;
   skipped?: string;
+  /** RSS right after start-up and one smoke request (V8 still holds the start-up garbage). */
+  startRssMiB?: number;
+  /** RSS after `settings.idleS` seconds without traffic (V8's memory reducer has run). */
   idleRssMiB?: number;
+  /** RSS `settings.idleS` seconds after the last measured phase. */
   idleRssAfterMiB?: number;
   c1?: PhaseResult;
   cN?: PhaseResult;
@@ -60,8 +64,8 @@ export interface BenchResults {
   date: string;
   command: string;
   quick: boolean;
-  machine: { nproc: number; cpu: string; node: string; os: string; memGiB: number; bareRssMiB?: number; bareTsxRssMiB?: number };
-  settings: { prewarmS?: number; warmupS: number; durationS: number; streamDurationS: number; concurrency: number; streamChunks: number; chunkDelayMs: number; rounds?: number };
+  machine: { nproc: number; cpu: string; node: string; os: string; memGiB: number; bareRssMiB?: number; bareTsxRssMiB?: number; runtime?: 'compiled' | 'tsx' };
+  settings: { idleS?: number; prewarmS?: number; warmupS: number; durationS: number; streamDurationS: number; concurrency: number; streamChunks: number; chunkDelayMs: number; rounds?: number };
   /** 1-minute load average when measuring started and ended (other work on the machine shows here). */
   loadAverage?: { start: number; end: number };
   portkey: { version?: string; honoNodeServer?: string; skipped?: string };
@@ -113,6 +117,7 @@ export function derive(r: BenchResults) {
       ttfbAdd: add(s.stream?.load.ttfb?.p50, direct?.stream?.load.ttfb?.p50),
       ttlb: s.stream?.load.latency.p50,
       ttlbAdd: add(s.stream?.load.latency.p50, direct?.stream?.load.latency.p50),
+      startRss: s.startRssMiB,
       idleRss: s.idleRssMiB,
       loadRss: s.cN?.rssMaxMiB,
       cpuPerReq: s.cN?.cpuMsPerReq,
@@ -176,9 +181,12 @@ export function renderTargets(r: BenchResults): string {
   lines.push(`| Throughput c=${r.settings.concurrency} vs pass-through | ≥ 75% | ${pct(d?.ofPass)} | ${ok(d?.ofPass === undefined ? undefined : d.ofPass >= 0.75)} | ${pct(a?.ofPass)} | ${f(p?.rps, 0)} req/s |`);
   lines.push(`| Throughput c=${r.settings.concurrency} vs Portkey | ≥ 8× | ${times(d?.xPortkey)} | ${ok(d?.xPortkey === undefined ? undefined : d.xPortkey >= 8)} | ${times(a?.xPortkey)} | ${times(p?.xPortkey)} |`);
   lines.push(`| Added streaming TTFB | ≤ 0.5 ms | ${plus(d?.ttfbAdd, 3)} ms | ${ok(d?.ttfbAdd === undefined ? undefined : d.ttfbAdd <= 0.5)} | ${plus(a?.ttfbAdd, 3)} ms | ${plus(p?.ttfbAdd, 3)} ms |`);
-  lines.push(`| Idle RSS | < 80 MB | ${f(d?.idleRss, 1)} MiB | ${ok(d?.idleRss === undefined ? undefined : d.idleRss * 1.048576 < 80)} | ${f(a?.idleRss, 1)} MiB | ${f(p?.idleRss, 1)} MiB |`);
+  lines.push(`| Idle RSS (after ${r.settings.idleS ?? 0} s without traffic) | < 80 MB | ${f(d?.idleRss, 1)} MiB | ${ok(d?.idleRss === undefined ? undefined : d.idleRss * 1.048576 < 80)} | ${f(a?.idleRss, 1)} MiB | ${f(p?.idleRss, 1)} MiB |`);
+  if (d?.startRss !== undefined) {
+    lines.push(`| RSS right after start-up (for reference) | – | ${f(d.startRss, 1)} MiB | – | ${f(a?.startRss, 1)} MiB | ${f(p?.startRss, 1)} MiB |`);
+  }
   const tsx = (r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN);
-  if (Number.isFinite(tsx) && d?.idleRss !== undefined) {
+  if (r.machine.runtime !== 'compiled' && Number.isFinite(tsx) && d?.idleRss !== undefined) {
     const net = d.idleRss - tsx;
     lines.push(`| Idle RSS without the tsx loader (estimate) | < 80 MB | ${f(net, 1)} MiB | ${ok(net * 1.048576 < 80)} | ${f((a?.idleRss ?? NaN) - tsx, 1)} MiB | ${f((p?.idleRss ?? NaN) - tsx, 1)} MiB |`);
   }
@@ -277,7 +285,11 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('');
   out.push(`- CPUs: ${r.machine.nproc} (\`nproc\`), ${r.machine.cpu}`);
   out.push(`- Memory: ${r.machine.memGiB.toFixed(1)} GiB; OS: ${r.machine.os}`);
-  out.push(`- Node ${r.machine.node}; every process (Portkey's too) is run with \`node --import tsx\`, as the Switchyard CLI runs. The loader costs memory: a bare node:http server measured ${f(r.machine.bareRssMiB, 1)} MiB RSS plain and ${f(r.machine.bareTsxRssMiB, 1)} MiB under tsx, so about ${f((r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN), 0)} MiB of every RSS figure below is tsx, which a compiled build (\`dist/\`) would not carry.`);
+  if (r.machine.runtime === 'compiled') {
+    out.push(`- Node ${r.machine.node}; every server runs as plain JavaScript: Switchyard from its compiled build (\`dist/\`, what \`npm run build\` ships and what \`switchyard start\` runs for a JavaScript config), the bench's own entry points bundled by esbuild into \`bench/.build/\`. (\`BENCH_TSX=1\` runs everything under \`node --import tsx\` instead, as \`switchyard start\` runs with a TypeScript config: a bare node:http server measured ${f(r.machine.bareRssMiB, 1)} MiB RSS plain and ${f(r.machine.bareTsxRssMiB, 1)} MiB under tsx, so the loader costs about ${f((r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN), 0)} MiB.)`);
+  } else {
+    out.push(`- Node ${r.machine.node}; every process (Portkey's too) is run with \`node --import tsx\` (BENCH_TSX=1). The loader costs memory: a bare node:http server measured ${f(r.machine.bareRssMiB, 1)} MiB RSS plain and ${f(r.machine.bareTsxRssMiB, 1)} MiB under tsx, so about ${f((r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN), 0)} MiB of every RSS figure below is tsx, which a compiled build (\`dist/\`) does not carry.`);
+  }
   out.push(`- Load generator, emulated upstream and the server under test all share these CPUs; traffic is on 127.0.0.1 only.`);
   out.push(`- Run: ${r.date}${r.quick ? ' (**--quick**: short smoke-run durations, numbers are rough)' : ''}`);
   out.push('');
@@ -313,13 +325,13 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('');
   out.push('![Requests per second at concurrency ' + s.concurrency + '](images/bench-throughput.svg)');
   out.push('');
-  out.push('"of direct", "of pass-through" and "vs Portkey" are request-rate ratios at concurrency ' + s.concurrency + '. CPU per request is the server process\'s user+system time (from `/proc/<pid>/stat`) over the measured phase divided by the requests completed; for "direct" it is the upstream\'s own cost. RSS is `VmRSS` from `/proc/<pid>/status`: idle after start-up, and the highest sample during the concurrency-' + s.concurrency + ' phase.');
+  out.push('"of direct", "of pass-through" and "vs Portkey" are request-rate ratios at concurrency ' + s.concurrency + '. CPU per request is the server process\'s user+system time (from `/proc/<pid>/stat`) over the measured phase divided by the requests completed; for "direct" it is the upstream\'s own cost. RSS is `VmRSS` from `/proc/<pid>/status`: idle after ' + (s.idleS ?? 0) + ' s without traffic (after start-up and one smoke request; V8 returns the start-up garbage to the OS only after its memory reducer has run, about 20-25 s into an idle process, so the figure right after start-up is in the targets table too), and the highest sample during the concurrency-' + s.concurrency + ' phase.');
   out.push('');
   out.push('## Targets (from the benchmark issue)');
   out.push('');
   out.push(renderTargets(r));
   out.push('');
-  out.push('RSS after the whole run, per process: ' +
+  out.push(`RSS ${s.idleS ?? 0} s after the last measured phase, per process: ` +
     r.scenarios.filter((x) => !x.skipped).map((x) => `${x.label} ${f(x.idleRssAfterMiB, 1)} MiB`).join(', ') + '.');
   out.push('');
   out.push('## Memory soak');

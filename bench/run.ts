@@ -8,7 +8,8 @@
  *                 [-- --soak[=seconds] [--soak-scenario=defaults]]
  *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are
  *        reported), BENCH_PREWARM (2), BENCH_WARMUP (0.75), BENCH_STREAM_DURATION, BENCH_CONCURRENCY (64),
- *        BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1, BENCH_SOAK_CONCURRENCY (16)
+ *        BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1, BENCH_SOAK_CONCURRENCY (16),
+ *        BENCH_IDLE (30 s without traffic before idle RSS is read), BENCH_TSX=1 (run under tsx, not compiled)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', 
 const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 0.75);
 const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5));
 const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 2);
+/** Seconds without traffic before "idle" RSS is read (V8's memory reducer runs ~20-25 s into idleness). */
+const idleS = envNum('BENCH_IDLE', quick ? 0 : 30);
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
@@ -258,8 +261,11 @@ async function main(): Promise<void> {
   await sleep(500);
   const results = new Map<string, ScenarioResult>();
   for (const t of targets) {
-    results.set(t.id, { id: t.id, label: t.label, process: t.process, ...(t.skipped ? { skipped: t.skipped } : { idleRssMiB: rssMiB(t.pid!) }) });
+    results.set(t.id, { id: t.id, label: t.label, process: t.process, ...(t.skipped ? { skipped: t.skipped } : { startRssMiB: rssMiB(t.pid!) }) });
   }
+  if (idleS > 0) log(`idle: ${idleS} s without traffic before reading idle RSS`);
+  await sleep(idleS * 1000);
+  for (const t of targets) if (!t.skipped) results.get(t.id)!.idleRssMiB = rssMiB(t.pid!);
 
   const phases = [
     { key: 'c1' as const, concurrency: 1, stream: false, durationS },
@@ -295,15 +301,16 @@ async function main(): Promise<void> {
     for (const phase of phases) results.get(t.id)![phase.key] = mergeRounds(collected.get(`${t.id}:${phase.key}`)!);
   }
   const loadAvgEnd = os.loadavg()[0];
-  await sleep(500);
+  if (idleS > 0) log(`idle: ${idleS} s without traffic before reading RSS after the run`);
+  await sleep(Math.max(500, idleS * 1000));
   for (const t of targets) if (!t.skipped) results.get(t.id)!.idleRssAfterMiB = rssMiB(t.pid!);
 
   const out: BenchResults = {
     date: new Date().toISOString(),
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     quick,
-    machine: { ...machine(), bareRssMiB: baseline.plainMiB, bareTsxRssMiB: baseline.tsxMiB },
-    settings: { prewarmS, warmupS, durationS, streamDurationS, concurrency, streamChunks, chunkDelayMs, rounds },
+    machine: { ...machine(), bareRssMiB: baseline.plainMiB, bareTsxRssMiB: baseline.tsxMiB, runtime: USE_TSX ? 'tsx' : 'compiled' },
+    settings: { idleS, prewarmS, warmupS, durationS, streamDurationS, concurrency, streamChunks, chunkDelayMs, rounds },
     loadAverage: { start: loadAvgStart, end: loadAvgEnd },
     portkey: portkeyInfo,
     scenarios: targets.map((t) => results.get(t.id)!),
