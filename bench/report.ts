@@ -325,7 +325,7 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('');
   out.push('![Requests per second at concurrency ' + s.concurrency + '](images/bench-throughput.svg)');
   out.push('');
-  out.push('"of direct", "of pass-through" and "vs Portkey" are request-rate ratios at concurrency ' + s.concurrency + '. CPU per request is the server process\'s user+system time (from `/proc/<pid>/stat`) over the measured phase divided by the requests completed; for "direct" it is the upstream\'s own cost. RSS is `VmRSS` from `/proc/<pid>/status`: idle after ' + (s.idleS ?? 0) + ' s without traffic (after start-up and one smoke request; V8 returns the start-up garbage to the OS only after its memory reducer has run, about 20-25 s into an idle process, so the figure right after start-up is in the targets table too), and the highest sample during the concurrency-' + s.concurrency + ' phase.');
+  out.push('"of direct", "of pass-through" and "vs Portkey" are request-rate ratios at concurrency ' + s.concurrency + '. CPU per request is the server process\'s user+system time (from `/proc/<pid>/stat`) over the measured phase divided by the requests completed; for "direct" it is the upstream\'s own cost. RSS is `VmRSS` from `/proc/<pid>/status`: idle after ' + (s.idleS ?? 0) + ' s without traffic (after start-up and one smoke request; V8 returns the start-up garbage to the OS only after its memory reducer has run, somewhere between 20 and 60 s into an idle process, so the figure right after start-up is in the targets table too), and the highest sample during the concurrency-' + s.concurrency + ' phase.');
   out.push('');
   out.push('## Targets (from the benchmark issue)');
   out.push('');

@@ -9,7 +9,7 @@
  *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are
  *        reported), BENCH_PREWARM (2), BENCH_WARMUP (0.75), BENCH_STREAM_DURATION, BENCH_CONCURRENCY (64),
  *        BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1, BENCH_SOAK_CONCURRENCY (16),
- *        BENCH_IDLE (30 s without traffic before idle RSS is read), BENCH_TSX=1 (run under tsx, not compiled)
+ *        BENCH_IDLE (60 s without traffic before idle RSS is read), BENCH_TSX=1 (run under tsx, not compiled)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -35,8 +35,8 @@ const durationS = Number(argValue(argv, 'duration') ?? envNum('BENCH_DURATION', 
 const warmupS = envNum('BENCH_WARMUP', quick ? 0.25 : 0.75);
 const streamDurationS = envNum('BENCH_STREAM_DURATION', quick ? 0.5 : Math.max(1, durationS * 0.5));
 const prewarmS = envNum('BENCH_PREWARM', quick ? 0 : 2);
-/** Seconds without traffic before "idle" RSS is read (V8's memory reducer runs ~20-25 s into idleness). */
-const idleS = envNum('BENCH_IDLE', quick ? 0 : 30);
+/** Seconds without traffic before "idle" RSS is read (V8's memory reducer runs 20-60 s into idleness). */
+const idleS = envNum('BENCH_IDLE', quick ? 0 : 60);
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);

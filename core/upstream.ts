@@ -3,9 +3,39 @@
  * Transport failures become GatewayErrors with stable codes: 504 upstream_timeout, 502
  * upstream_unreachable, and 499 client_closed_request when our own client went away.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { RAW_JSON, type WithRaw } from './chunks.js';
 import { GatewayError, errors } from './errors.js';
+
+// undici's index also loads fetch, WebSocket, EventSource, the caches and the mocks: ~15 MiB of
+// resident memory a gateway never uses. Its Agent and request API alone are what we need (deep paths,
+// stable across undici 7; the major is pinned in package.json and every upstream test goes through them).
+const requireFromHere = createRequire(import.meta.url);
+const Agent: typeof UndiciAgent = requireFromHere('undici/lib/dispatcher/agent.js');
+const dispatchRequest: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> =
+  requireFromHere('undici/lib/api/api-request.js');
+
+/** `https://host:port/path?q` -> origin and path, as undici's dispatcher takes them. */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const scheme = url.indexOf('://');
+  if (scheme < 0) throw new TypeError(`Not an absolute URL: ${url}`);
+  let i = scheme + 3;
+  while (i < url.length && url[i] !== '/' && url[i] !== '?' && url[i] !== '#') i++;
+  const rest = url.slice(i).split('#')[0];
+  return { origin: url.slice(0, i), path: rest === '' ? '/' : rest[0] === '?' ? `/${rest}` : rest };
+}
+
+/** One request on an Agent (or on a shared default one): what undici's top-level `request` does. */
+export function httpRequest(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>, agent: Dispatcher = defaultAgent()): Promise<Dispatcher.ResponseData> {
+  const { origin, path } = splitUrl(url);
+  return dispatchRequest.call(agent, { ...options, origin, path });
+}
+
+let shared: UndiciAgent | undefined;
+function defaultAgent(): UndiciAgent {
+  return (shared ??= new Agent({ keepAliveTimeout: 10_000 }));
+}
 
 export interface UpstreamOptions {
   /** Longest wait for response headers, and longest silence between body chunks. Default 600 000 ms. */
@@ -34,7 +64,7 @@ export const clientClosed = () =>
   new GatewayError(499, 'The client closed the request.', { code: 'client_closed_request' });
 
 export class UpstreamClient {
-  readonly agent: Agent;
+  readonly agent: UndiciAgent;
   readonly timeoutMs: number;
 
   constructor(options: UpstreamOptions = {}) {
@@ -52,15 +82,14 @@ export class UpstreamClient {
   async send(provider: string, req: UpstreamRequest): Promise<UpstreamResponse> {
     const timeout = req.timeoutMs ?? this.timeoutMs;
     try {
-      return await request(req.url, {
-        dispatcher: this.agent,
+      return await httpRequest(req.url, {
         method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
         signal: req.signal,
         headersTimeout: timeout,
         bodyTimeout: timeout,
-      });
+      }, this.agent);
     } catch (err) {
       throw transportError(provider, err, timeout, req.signal);
     }

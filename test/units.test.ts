@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { ChunkAccumulator, responseToChunks } from '../core/chunks.js';
 import { parseSse } from '../core/sse.js';
 import { MemoryStore } from '../core/store.js';
+import { splitUrl } from '../core/upstream.js';
 import { jsonPointerToPath } from '../core/validation.js';
 import { retryAfterMs } from '../plugins/failover/retry-failover.js';
 import { simulateChat, wordPieces } from '../plugins/providers/mock/simulate.js';
@@ -77,4 +78,14 @@ test('jsonPointerToPath and Retry-After parsing', () => {
   const inTwo = new Date(Date.now() + 2000).toUTCString();
   const ms = retryAfterMs(inTwo)!;
   assert.ok(ms > 500 && ms <= 2000);
+});
+
+test('splitUrl: origin and path as the upstream dispatcher takes them', () => {
+  assert.deepEqual(splitUrl('https://api.openai.com/v1/chat/completions'), { origin: 'https://api.openai.com', path: '/v1/chat/completions' });
+  assert.deepEqual(splitUrl('http://127.0.0.1:8080'), { origin: 'http://127.0.0.1:8080', path: '/' });
+  assert.deepEqual(splitUrl('https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21'),
+    { origin: 'https://x.openai.azure.com', path: '/openai/deployments/d/chat/completions?api-version=2024-10-21' });
+  assert.deepEqual(splitUrl('http://h:1?q=1#frag'), { origin: 'http://h:1', path: '/?q=1' });
+  assert.deepEqual(splitUrl('http://[::1]:9000/v1#x'), { origin: 'http://[::1]:9000', path: '/v1' });
+  assert.throws(() => splitUrl('/relative/path'), /Not an absolute URL/);
 });

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { httpRequest } from '../../core/upstream.js';
 import type { AlertsConfig } from './types.js';
 
 export interface Alert {
@@ -43,7 +43,7 @@ export class Alerter {
     if (secret) headers[SIGNATURE_HEADER] = sign(body, secret);
     for (let i = 1; i <= attempts && !this.#closed; i++) {
       try {
-        const res = await request(url, { method: 'POST', headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const res = await httpRequest(url, { method: 'POST', headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         this.log.warn({ status: res.statusCode, attempt: i }, 'alert webhook answered an error');
