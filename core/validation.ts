@@ -6,8 +6,21 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 export const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: false, allowUnionTypes: true });
 
+/**
+ * A validator compiled on its first call: ajv generates and compiles code per schema, and most
+ * deployments never use most ingresses (Anthropic, Responses, embeddings, the admin API), so their
+ * validators should cost no start-up time or memory. `errors` mirrors the compiled function's.
+ */
 export function compile<T = unknown>(schema: object): ValidateFunction<T> {
-  return ajv.compile<T>(schema);
+  let compiled: ValidateFunction<T> | undefined;
+  const validate = ((data: unknown) => {
+    compiled ??= ajv.compile<T>(schema);
+    const ok = compiled(data);
+    validate.errors = compiled.errors;
+    return ok;
+  }) as ValidateFunction<T>;
+  validate.errors = null;
+  return validate;
 }
 
 /** `/server/port` -> `server.port`; `/messages/0/role` -> `messages[0].role`. */
