@@ -56,3 +56,19 @@ test('config mistakes stop the boot with the plugin and option named', async () 
   await assert.rejects(boot({ keys: [{ id: 'x' }] }), /entry "x" needs `key` or `keyHash`/);
   await assert.rejects(boot({ budgets: { global: [{ limitUsd: 5, period: 'year' }] } }), /Plugin "governance": option "budgets.global\[0\].period" must be one of/);
 });
+
+test('periodWindow reuses the current window and moves on exactly at its end', () => {
+  const t = Date.UTC(2026, 2, 28, 12); // the day before the 2026 DST change in Berlin
+  const a = periodWindow('day', t, 'Europe/Berlin');
+  assert.equal(periodWindow('day', t + 3_600_000, 'Europe/Berlin'), a, 'same day: the same (frozen) window');
+  assert.ok(Object.isFrozen(a));
+  assert.equal(periodWindow('day', a.end - 1, 'Europe/Berlin').label, a.label);
+  const next = periodWindow('day', a.end, 'Europe/Berlin');
+  assert.equal(next.label, '2026-03-29');
+  assert.equal(next.start, a.end);
+  assert.equal(next.end - next.start, 23 * 3_600_000, 'the DST day is 23 hours long');
+  // Another zone or period is its own entry, and an earlier instant is computed again.
+  assert.equal(periodWindow('day', t, 'America/New_York').label, '2026-03-28');
+  assert.equal(periodWindow('day', a.start - 1, 'Europe/Berlin').label, '2026-03-27');
+  assert.equal(periodWindow('month', t, 'Europe/Berlin').label, '2026-03');
+});
