@@ -97,7 +97,7 @@ const lines = [
   ...[memory, withRedis].map((r) => `| ${r.name} | ${r.p50} | ${r.p99} | ${r.rps} |`),
   '',
   `Added latency per request with Redis: **${r2(withRedis.p50 - memory.p50)} ms** at the median (${r2(withRedis.p99 - memory.p99)} ms at p99); throughput ${Math.round((withRedis.rps / memory.rps) * 100)} % of in-memory.`,
-  'A governed, cached request makes about 11 Redis round trips, each one command or Lua script: acquire, rate, reserve, cache get, breaker state (2), cache set, release, settle, and the breaker\'s success record (3, in the background). The revocation list is read locally.',
+  'A governed, cached request makes about 7 Redis round trips, each one command or Lua script: acquire, rate, reserve, cache get, cache set, release, settle. The revocation list is read locally, and a healthy target\'s circuit breaker costs no round trip per request (its state is re-read at most once a second, its successes added to Redis once a second).',
   '',
   '| Operation (one round trip) | p50 / p99 (µs) |',
   '|---|---|',

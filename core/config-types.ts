@@ -191,6 +191,11 @@ export interface MeterConfig {
 
 export interface LoggingConfig {
   level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Write log lines in batches at most this many ms apart (and whenever 4 KiB are pending); they are
+   * always flushed at shutdown and exit. 0 writes every line at once. Default 200.
+   */
+  bufferMs?: number;
 }
 
 export interface SwitchyardConfig {

@@ -89,7 +89,7 @@ const schema = {
     },
     logging: {
       type: 'object', additionalProperties: false,
-      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, bufferMs: { type: 'integer', minimum: 0, maximum: 10_000 } },
     },
     store: { type: 'object' },
     logger: { type: 'object' },

@@ -18,7 +18,7 @@ import { createHooks } from './hooks.js';
 import { mountIngresses } from './http/ingresses.js';
 import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
-import { createLogger } from './logger.js';
+import { createLogger, stopLogger } from './logger.js';
 import { errorSummary } from './pipeline.js';
 import { validatePlugin, type Plugin } from './plugin.js';
 import { ProviderRegistry } from './provider.js';
@@ -169,6 +169,7 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
       await store.close().catch(() => undefined);
       log.info('switchyard stopped');
       await new Promise<void>((r) => log.flush(() => r()));
+      stopLogger(log);
     },
   };
   return self;

@@ -31,18 +31,41 @@ export function isoTime(): string {
   return lastTime;
 }
 
-export function createLogger(config: LoggingConfig = {}): Logger {
+/** Timers that flush buffered destinations, per logger (stopped by stopLogger). */
+const flushers = new WeakMap<Logger, NodeJS.Timeout>();
+
+/**
+ * `dest`: a file path (tests) instead of stdout. With `bufferMs` > 0 (default 200) lines are written in
+ * batches: when 4 KiB are pending or every bufferMs, and at shutdown and exit. Writing every line at
+ * once cost ~0.1 ms of latency per request at concurrency 1 on a 2-CPU machine (bench/): each write
+ * wakes a libuv thread.
+ */
+export function createLogger(config: LoggingConfig = {}, dest: string | number = 1): Logger {
   const fromEnv = process.env.SWITCHYARD_LOG_LEVEL;
   if (!config.level && fromEnv && !LEVELS.includes(fromEnv)) {
     throw new Error(`SWITCHYARD_LOG_LEVEL is "${fromEnv}"; use one of ${LEVELS.join(', ')}.`);
   }
-  return pino(
+  const bufferMs = config.bufferMs ?? 200;
+  const destination = pino.destination({ dest, sync: false, minLength: bufferMs > 0 ? 4096 : 0 });
+  const logger = pino(
     {
       level: config.level ?? fromEnv ?? 'info',
       base: { service: 'switchyard' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: isoTime,
     },
-    pino.destination({ dest: 1, sync: false }),
+    destination,
   );
+  if (bufferMs > 0) {
+    const timer = setInterval(() => destination.flush(() => undefined), bufferMs); // a destroyed stream reports, not throws
+    timer.unref();
+    flushers.set(logger, timer);
+  }
+  return logger;
+}
+
+/** Stop the flush timer of a logger made by createLogger (the gateway's close does this). */
+export function stopLogger(logger: Logger): void {
+  clearInterval(flushers.get(logger));
+  flushers.delete(logger);
 }

@@ -104,9 +104,12 @@ test('Redis killed and restarted mid-load: limits fail open, budgets fail closed
   assert.equal(Math.round(b.spentUsd * 1e12), budgetCosts.reduce((a, c) => a + c, 0), 'the spend before the outage was rebuilt from the ledger');
   assert.equal((await gws[0].get('/ready')).json.checks.redis.state, 'up');
   assert.equal(metric((await gws[0].get('/metrics')).text, 'switchyard_store_up'), 1);
-  const logs = gws[0].stdout() + gws[0].stderr();
+  // Log lines are written in batches (logging.bufferMs, 200 ms by default): wait for the batch.
+  const logs = await eventually(async () => {
+    const text = gws[0].stdout() + gws[0].stderr();
+    return /redis store: connection restored/.test(text) && text;
+  }, 2000);
   assert.match(logs, /redis store: connection lost/);
-  assert.match(logs, /redis store: connection restored/);
   alive();
 });
 
