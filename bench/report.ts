@@ -193,6 +193,28 @@ export function renderTargets(r: BenchResults): string {
   return lines.join('\n');
 }
 
+/**
+ * Where an absolute target is below what the undici pass-through itself reaches on this machine, say
+ * so, with Switchyard's figure relative to the pass-through (the part the gateway is responsible for).
+ */
+export function floorNotes(r: BenchResults): string {
+  const rows = derive(r);
+  const d = rows.find((x) => x.s.id === 'sy-defaults' && !x.skipped);
+  const p = rows.find((x) => x.s.id === 'passthrough' && !x.skipped);
+  if (!d || !p) return '';
+  const notes: string[] = [];
+  if (p.c1addP50 !== undefined && d.c1addP50 !== undefined && p.c1addP50 > 0.3) {
+    notes.push(`the pass-through alone adds ${f(p.c1addP50, 3)} ms at p50 (c=1), above the 0.3 ms target; Switchyard with the default plugins adds ${plus(d.c1addP50 - p.c1addP50, 3)} ms over the pass-through`);
+  }
+  if (p.ttfbAdd !== undefined && d.ttfbAdd !== undefined && p.ttfbAdd > 0.5) {
+    notes.push(`the pass-through alone adds ${f(p.ttfbAdd, 3)} ms to the streaming TTFB, above the 0.5 ms target; Switchyard adds ${plus(d.ttfbAdd - p.ttfbAdd, 3)} ms over the pass-through`);
+  }
+  if (p.xPortkey !== undefined && d.xPortkey !== undefined && p.xPortkey < 8) {
+    notes.push(`the pass-through itself reaches only ${times(p.xPortkey)} Portkey's throughput here, so 8× would take ${pct(8 / p.xPortkey)} of the pass-through's throughput; Switchyard with the default plugins reaches ${pct(d.ofPass)} of the pass-through`);
+  }
+  return notes.length ? `On this machine some absolute targets are below the floor: ${notes.join('; ')}.` : '';
+}
+
 export function renderSoak(k: SoakResult): string {
   const out: string[] = [];
   const first = k.samples[1] ?? k.samples[0];
@@ -330,6 +352,11 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('## Targets (from the benchmark issue)');
   out.push('');
   out.push(renderTargets(r));
+  const floorNote = floorNotes(r);
+  if (floorNote) {
+    out.push('');
+    out.push(floorNote);
+  }
   out.push('');
   out.push(`RSS ${s.idleS ?? 0} s after the last measured phase, per process: ` +
     r.scenarios.filter((x) => !x.skipped).map((x) => `${x.label} ${f(x.idleRssAfterMiB, 1)} MiB`).join(', ') + '.');
