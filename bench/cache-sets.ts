@@ -27,15 +27,59 @@ function rng(seed: number) {
   };
 }
 
-const COUNTRIES = ['France', 'Germany', 'Spain', 'Italy', 'Japan', 'Brazil', 'Canada', 'Kenya', 'Norway', 'Peru', 'Egypt', 'India', 'Chile', 'Ghana', 'Poland', 'Vietnam'];
-const CITIES = ['Paris', 'Berlin', 'Madrid', 'Rome', 'Tokyo', 'Lima', 'Oslo', 'Cairo', 'Nairobi', 'Toronto', 'Warsaw', 'Hanoi', 'Accra', 'Santiago'];
+const COUNTRIES = [
+  'France',
+  'Germany',
+  'Spain',
+  'Italy',
+  'Japan',
+  'Brazil',
+  'Canada',
+  'Kenya',
+  'Norway',
+  'Peru',
+  'Egypt',
+  'India',
+  'Chile',
+  'Ghana',
+  'Poland',
+  'Vietnam',
+];
+const CITIES = [
+  'Paris',
+  'Berlin',
+  'Madrid',
+  'Rome',
+  'Tokyo',
+  'Lima',
+  'Oslo',
+  'Cairo',
+  'Nairobi',
+  'Toronto',
+  'Warsaw',
+  'Hanoi',
+  'Accra',
+  'Santiago',
+];
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const PLANS = ['premium', 'basic', 'family', 'student', 'business', 'annual'];
 const DISHES = ['pancakes', 'lasagna', 'risotto', 'brownies', 'dumplings', 'curry', 'omelette', 'pizza'];
 const INGREDIENTS = ['eggs', 'butter', 'milk', 'garlic', 'onions', 'gluten', 'sugar', 'cheese'];
 const LANGS = ['Spanish', 'German', 'French', 'Italian', 'Portuguese', 'Dutch'];
-const PHRASES = ['good morning', 'see you soon', 'thank you very much', 'where is the station', 'happy birthday', 'I am lost'];
-const UNITS = [['miles', 'kilometers'], ['pounds', 'kilograms'], ['inches', 'centimeters'], ['gallons', 'liters']];
+const PHRASES = [
+  'good morning',
+  'see you soon',
+  'thank you very much',
+  'where is the station',
+  'happy birthday',
+  'I am lost',
+];
+const UNITS = [
+  ['miles', 'kilometers'],
+  ['pounds', 'kilograms'],
+  ['inches', 'centimeters'],
+  ['gallons', 'liters'],
+];
 const NAMES = ['anna', 'omar', 'li', 'maria', 'kofi', 'sven', 'priya', 'diego'];
 
 interface Intent {
@@ -48,10 +92,25 @@ interface Intent {
 type Slots = Record<string, string>;
 
 const pick = <T>(xs: T[], r: () => number) => xs[Math.floor(r() * xs.length)];
-const other = <T>(xs: T[], x: T, r: () => number) => { let y = pick(xs, r); while (y === x) y = pick(xs, r); return y; };
-const transpose = (n: string) => { const i = n.length - 2; return n.slice(0, i) + n[i + 1] + n[i] + n.slice(i + 2); };
-const digits = (r: () => number, k: number) => { let s = String(1 + Math.floor(r() * 9)); while (s.length < k) s += Math.floor(r() * 10); return s; };
-const withDistinctTail = (r: () => number) => { let n = digits(r, 5); while (n[3] === n[4]) n = digits(r, 5); return n; };
+const other = <T>(xs: T[], x: T, r: () => number) => {
+  let y = pick(xs, r);
+  while (y === x) y = pick(xs, r);
+  return y;
+};
+const transpose = (n: string) => {
+  const i = n.length - 2;
+  return n.slice(0, i) + n[i + 1] + n[i] + n.slice(i + 2);
+};
+const digits = (r: () => number, k: number) => {
+  let s = String(1 + Math.floor(r() * 9));
+  while (s.length < k) s += Math.floor(r() * 10);
+  return s;
+};
+const withDistinctTail = (r: () => number) => {
+  let n = digits(r, 5);
+  while (n[3] === n[4]) n = digits(r, 5);
+  return n;
+};
 
 const INTENTS: Intent[] = [
   {
@@ -59,12 +118,15 @@ const INTENTS: Intent[] = [
     slots: (r) => ({ n: withDistinctTail(r) }),
     canon: (s) => `Where is my order ${s.n}?`,
     paraphrases: [
-      ['case+punctuation', (s) => `where is my order ${s.n}`], ['contraction', (s) => `Where's my order ${s.n}?`],
-      ['filler', (s) => `Where is my order ${s.n}, please?`], ['reworded', (s) => `Can you tell me where my order ${s.n} is?`],
+      ['case+punctuation', (s) => `where is my order ${s.n}`],
+      ['contraction', (s) => `Where's my order ${s.n}?`],
+      ['filler', (s) => `Where is my order ${s.n}, please?`],
+      ['reworded', (s) => `Can you tell me where my order ${s.n} is?`],
       ['added content word', (s) => `Where is my order ${s.n} right now?`],
     ],
     nearMisses: [
-      ['digits transposed', (s) => `Where is my order ${transpose(s.n)}?`], ['number +1', (s) => `where is my order ${Number(s.n) + 1}`],
+      ['digits transposed', (s) => `Where is my order ${transpose(s.n)}?`],
+      ['number +1', (s) => `where is my order ${Number(s.n) + 1}`],
       ['negation', (s) => `Why is my order ${s.n} not here?`],
     ],
   },
@@ -73,8 +135,10 @@ const INTENTS: Intent[] = [
     slots: (r) => ({ c: pick(COUNTRIES, r) }),
     canon: (s) => `What is the capital of ${s.c}?`,
     paraphrases: [
-      ['contraction+case', (s) => `what's the capital of ${s.c.toLowerCase()}`], ['filler', (s) => `Tell me the capital of ${s.c}, please.`],
-      ['fragment', (s) => `Capital of ${s.c}?`], ['added content word', (s) => `What is the capital city of ${s.c}?`],
+      ['contraction+case', (s) => `what's the capital of ${s.c.toLowerCase()}`],
+      ['filler', (s) => `Tell me the capital of ${s.c}, please.`],
+      ['fragment', (s) => `Capital of ${s.c}?`],
+      ['added content word', (s) => `What is the capital city of ${s.c}?`],
     ],
     nearMisses: [
       ['other entity', (s, r) => `What is the capital of ${other(COUNTRIES, s.c, r)}?`],
@@ -86,7 +150,10 @@ const INTENTS: Intent[] = [
     name: 'invoice-email',
     slots: (r) => ({ e: `${pick(NAMES, r)}.${digits(r, 2)}@example.com` }),
     canon: (s) => `Send the invoice to ${s.e}`,
-    paraphrases: [['filler', (s) => `Please send the invoice to ${s.e}.`], ['reordered', (s) => `Send ${s.e} the invoice`]],
+    paraphrases: [
+      ['filler', (s) => `Please send the invoice to ${s.e}.`],
+      ['reordered', (s) => `Send ${s.e} the invoice`],
+    ],
     nearMisses: [
       ['other e-mail', (s) => `Send the invoice to ${s.e.replace(/\d/, (d) => String((Number(d) + 1) % 10))}`],
       ['other document', (s) => `Send the receipt to ${s.e}`],
@@ -97,11 +164,14 @@ const INTENTS: Intent[] = [
     slots: (r) => ({ p: pick(PLANS, r) }),
     canon: (s) => `Can I cancel my ${s.p} subscription?`,
     paraphrases: [
-      ['case', (s) => `can i cancel my ${s.p} subscription`], ['filler', (s) => `Can I cancel my ${s.p} subscription, please?`],
-      ['reworded', (s) => `Is it possible to cancel my ${s.p} subscription?`], ['inflection', (s) => `Cancelling my ${s.p} subscription: can I?`],
+      ['case', (s) => `can i cancel my ${s.p} subscription`],
+      ['filler', (s) => `Can I cancel my ${s.p} subscription, please?`],
+      ['reworded', (s) => `Is it possible to cancel my ${s.p} subscription?`],
+      ['inflection', (s) => `Cancelling my ${s.p} subscription: can I?`],
     ],
     nearMisses: [
-      ['negation', (s) => `Can't I cancel my ${s.p} subscription?`], ['negation', (s) => `Can I not cancel my ${s.p} subscription?`],
+      ['negation', (s) => `Can't I cancel my ${s.p} subscription?`],
+      ['negation', (s) => `Can I not cancel my ${s.p} subscription?`],
       ['other plan (lower case)', (s, r) => `Can I cancel my ${other(PLANS, s.p, r)} subscription?`],
       ['other verb', (s) => `Can I pause my ${s.p} subscription?`],
     ],
@@ -111,7 +181,8 @@ const INTENTS: Intent[] = [
     slots: (r) => ({ c: pick(CITIES, r), d: pick(DAYS, r) }),
     canon: (s) => `What is the weather in ${s.c} on ${s.d}?`,
     paraphrases: [
-      ['reordered', (s) => `${s.d}: what is the weather in ${s.c}?`], ['contraction', (s) => `What's the weather in ${s.c} on ${s.d}`],
+      ['reordered', (s) => `${s.d}: what is the weather in ${s.c}?`],
+      ['contraction', (s) => `What's the weather in ${s.c} on ${s.d}`],
       ['filler', (s) => `Please tell me the weather in ${s.c} on ${s.d}.`],
     ],
     nearMisses: [
@@ -121,9 +192,15 @@ const INTENTS: Intent[] = [
   },
   {
     name: 'convert',
-    slots: (r) => { const u = pick(UNITS, r); return { a: String(2 + Math.floor(r() * 500)), u1: u[0], u2: u[1] }; },
+    slots: (r) => {
+      const u = pick(UNITS, r);
+      return { a: String(2 + Math.floor(r() * 500)), u1: u[0], u2: u[1] };
+    },
     canon: (s) => `Convert ${s.a} ${s.u1} to ${s.u2}`,
-    paraphrases: [['filler', (s) => `Please convert ${s.a} ${s.u1} to ${s.u2}.`], ['reworded', (s) => `How many ${s.u2} is ${s.a} ${s.u1}?`]],
+    paraphrases: [
+      ['filler', (s) => `Please convert ${s.a} ${s.u1} to ${s.u2}.`],
+      ['reworded', (s) => `How many ${s.u2} is ${s.a} ${s.u1}?`],
+    ],
     nearMisses: [
       ['other number', (s) => `Convert ${Number(s.a) * 10} ${s.u1} to ${s.u2}`],
       ['direction swapped', (s) => `Convert ${s.a} ${s.u2} to ${s.u1}`],
@@ -133,7 +210,10 @@ const INTENTS: Intent[] = [
     name: 'book-table',
     slots: (r) => ({ k: pick(['two', 'three', 'four', 'five', 'six'], r), t: `${5 + Math.floor(r() * 5)}pm` }),
     canon: (s) => `Book a table for ${s.k} people at ${s.t}`,
-    paraphrases: [['case+filler', (s) => `please book a table for ${s.k} people at ${s.t}`], ['reordered', (s) => `At ${s.t}, book a table for ${s.k} people.`]],
+    paraphrases: [
+      ['case+filler', (s) => `please book a table for ${s.k} people at ${s.t}`],
+      ['reordered', (s) => `At ${s.t}, book a table for ${s.k} people.`],
+    ],
     nearMisses: [
       ['other count (words)', (s) => `Book a table for ${s.k === 'two' ? 'three' : 'two'} people at ${s.t}`],
       ['other time', (s) => `Book a table for ${s.k} people at ${s.t.replace(/\d/, (d) => String(Number(d) + 1))}`],
@@ -143,7 +223,10 @@ const INTENTS: Intent[] = [
     name: 'recipe',
     slots: (r) => ({ d: pick(DISHES, r), i: pick(INGREDIENTS, r) }),
     canon: (s) => `How do I make ${s.d} without ${s.i}?`,
-    paraphrases: [['case', (s) => `how do i make ${s.d} without ${s.i}`], ['inflection', (s) => `How do I make ${s.d} without any ${s.i}? Thanks!`]],
+    paraphrases: [
+      ['case', (s) => `how do i make ${s.d} without ${s.i}`],
+      ['inflection', (s) => `How do I make ${s.d} without any ${s.i}? Thanks!`],
+    ],
     nearMisses: [
       ['negation removed', (s) => `How do I make ${s.d} with ${s.i}?`],
       ['other dish (lower case)', (s, r) => `How do I make ${other(DISHES, s.d, r)} without ${s.i}?`],
@@ -153,21 +236,34 @@ const INTENTS: Intent[] = [
     name: 'error-code',
     slots: (r) => ({ c: `E${digits(r, 4)}` }),
     canon: (s) => `What does error code ${s.c} mean?`,
-    paraphrases: [['case+filler', (s) => `what does error code ${s.c} mean, please`], ['reworded', (s) => `Explain error code ${s.c}`]],
-    nearMisses: [['other code', (s) => `What does error code ${s.c.slice(0, -1)}${(Number(s.c.slice(-1)) + 3) % 10} mean?`]],
+    paraphrases: [
+      ['case+filler', (s) => `what does error code ${s.c} mean, please`],
+      ['reworded', (s) => `Explain error code ${s.c}`],
+    ],
+    nearMisses: [
+      ['other code', (s) => `What does error code ${s.c.slice(0, -1)}${(Number(s.c.slice(-1)) + 3) % 10} mean?`],
+    ],
   },
   {
     name: 'summarise-url',
     slots: (r) => ({ u: `https://news.example.com/articles/${digits(r, 6)}` }),
     canon: (s) => `Summarize the article at ${s.u}`,
-    paraphrases: [['filler', (s) => `Please summarize the article at ${s.u}.`], ['reordered', (s) => `${s.u} - summarize the article`]],
-    nearMisses: [['other URL', (s) => `Summarize the article at ${s.u.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}`]],
+    paraphrases: [
+      ['filler', (s) => `Please summarize the article at ${s.u}.`],
+      ['reordered', (s) => `${s.u} - summarize the article`],
+    ],
+    nearMisses: [
+      ['other URL', (s) => `Summarize the article at ${s.u.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}`],
+    ],
   },
   {
     name: 'translate',
     slots: (r) => ({ p: pick(PHRASES, r), l: pick(LANGS, r) }),
     canon: (s) => `Translate "${s.p}" into ${s.l}`,
-    paraphrases: [['filler', (s) => `Please translate "${s.p}" into ${s.l}.`], ['case', (s) => `translate "${s.p}" into ${s.l.toLowerCase()}`]],
+    paraphrases: [
+      ['filler', (s) => `Please translate "${s.p}" into ${s.l}.`],
+      ['case', (s) => `translate "${s.p}" into ${s.l.toLowerCase()}`],
+    ],
     nearMisses: [
       ['other phrase', (s, r) => `Translate "${other(PHRASES, s.p, r)}" into ${s.l}`],
       ['other language', (s, r) => `Translate "${s.p}" into ${other(LANGS, s.l, r)}`],
@@ -177,9 +273,13 @@ const INTENTS: Intent[] = [
     name: 'store-hours',
     slots: (r) => ({ d: pick(DAYS, r) }),
     canon: (s) => `Is the store open on ${s.d}?`,
-    paraphrases: [['case', (s) => `is the store open on ${s.d.toLowerCase()}`], ['filler', (s) => `Is the store open on ${s.d}, please?`]],
+    paraphrases: [
+      ['case', (s) => `is the store open on ${s.d.toLowerCase()}`],
+      ['filler', (s) => `Is the store open on ${s.d}, please?`],
+    ],
     nearMisses: [
-      ['negation', (s) => `Is the store not open on ${s.d}?`], ['antonym', (s) => `Is the store closed on ${s.d}?`],
+      ['negation', (s) => `Is the store not open on ${s.d}?`],
+      ['antonym', (s) => `Is the store closed on ${s.d}?`],
       ['other day', (s, r) => `Is the store open on ${other(DAYS, s.d, r)}?`],
     ],
   },

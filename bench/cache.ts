@@ -1,14 +1,15 @@
 /**
- * Cache benchmark: `tsx bench/cache.ts [--quick] [--json=path]`.
+ * Cache benchmark: `tsx bench/cache.ts [--quick] [--sizes=1000,10000,100000] [--json=path]`.
  *
  * 1. Lookup latency (p50/p99) of the semantic tier's vector search at 1k, 10k, 100k and 1M entries
  *    in ONE partition (the worst case: every entry shares the context key), and of a whole semantic
- *    lookup (n-gram embedding + search + store read + guard) up to 100k. Vectors: 256 dimensions
- *    (the n-gram embedder's size); at 1M, 64 dimensions and random unit vectors (a 256-d HNSW
- *    build of 1M vectors takes too long for a benchmark run on 2 cores), said in the report.
+ *    lookup with the default settings (WordNet embedding + search + store read + guard, through
+ *    SemanticTier.find) up to 100k. Vectors: 256 dimensions (the default embedder's size); at 1M,
+ *    64 dimensions and random unit vectors (a 256-d HNSW build of 1M vectors takes too long for a
+ *    benchmark run on 2 cores), said in the report. Lookup queries: a third stored prompts, a third
+ *    paraphrases of stored prompts (hits), a third fresh prompts (misses).
  * 2. Memory per entry (vector + graph + bookkeeping; the answer in the store is extra).
- * 3. Precision/recall of the semantic tier on the synthetic paraphrase and near-miss sets of
- *    bench/cache-sets.ts, at several thresholds, with and without the guard.
+ * Quality (precision/recall per category) is bench/cache-quality.ts.
  *
  * Scale run: `node --expose-gc --import tsx bench/cache.ts --entries=1000000 --dim=32
  * [--ef-construction=32] [--max-build-s=900] [--json=path]` runs only one large partition of random
@@ -20,11 +21,12 @@
  * docs/benchmarks.md used --dim=32 --ef-construction=32.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { MemoryStore } from '../core/store.js';
-import { embedNgrams } from '../plugins/cache/embedders/ngram.js';
-import { compare, features } from '../plugins/cache/guard.js';
+import { wordnetEmbedder } from '../plugins/cache/embedders/wordnet.js';
+import { wordnet } from '../plugins/cache/lexicon/wordnet.js';
+import { SemanticTier, type StoredEntry } from '../plugins/cache/semantic.js';
 import { FlatIndex, VectorIndex } from '../plugins/cache/vector-index.js';
-import { buildSets, type EvalPair } from './cache-sets.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -43,128 +45,161 @@ function rng(seed: number) {
 function randomUnit(dim: number, r: () => number): Float32Array {
   const v = new Float32Array(dim);
   let n = 0;
-  for (let i = 0; i < dim; i++) { v[i] = r() * 2 - 1; n += v[i] * v[i]; }
+  for (let i = 0; i < dim; i++) {
+    v[i] = r() * 2 - 1;
+    n += v[i] * v[i];
+  }
   const inv = 1 / Math.sqrt(n);
   for (let i = 0; i < dim; i++) v[i] *= inv;
   return v;
 }
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
 const us = (ms: number) => Math.round(ms * 1000);
-const mem = () => { global.gc?.(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+const mem = () => {
+  global.gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
 
-// Prompts for the latency runs: template prompts with random slots, embedded with the n-gram embedder.
-const WORDS = 'order invoice refund shipping password account plan weather capital recipe translate summary error code city store hours price ticket delivery'.split(' ');
+// Prompts for the latency runs: template prompts with random slots, embedded with the default embedder.
+const WORDS =
+  'order invoice refund shipping password account plan weather capital recipe translate summary error code city store hours price ticket delivery'.split(
+    ' ',
+  );
+const VERBS = 'cancel track change reset find show explain book compare convert delete add rename list check'.split(
+  ' ',
+);
 function prompt(r: () => number): string {
   const w = () => WORDS[Math.floor(r() * WORDS.length)];
-  return `Please help with my ${w()} ${w()} number ${Math.floor(r() * 1e6)} and the ${w()} for ${w()} ${Math.floor(r() * 1e4)}`;
+  return `How do I ${VERBS[Math.floor(r() * VERBS.length)]} my ${w()} ${w()} number ${Math.floor(r() * 1e6)} and the ${w()} for ${w()} ${Math.floor(r() * 1e4)}?`;
 }
+/** A paraphrase the guard accepts: another framing, lower case, politeness. */
+const paraphrase = (p: string) => `please, what is the way to ${p.slice('How do I '.length, -1).toLowerCase()}`;
 
-interface LatencyRow { entries: number; dim: number; kind: string; buildS: number; searchP50us: number; searchP99us: number; lookupP50us?: number; lookupP99us?: number; bytesPerEntry: number; recallAt1?: number }
+interface LatencyRow {
+  entries: number;
+  dim: number;
+  kind: string;
+  buildS: number;
+  searchP50us: number;
+  searchP99us: number;
+  lookupP50us?: number;
+  lookupP99us?: number;
+  hitRate?: number;
+  bytesPerEntry: number;
+  recallAt1?: number;
+  cpuPerQueryUs: number;
+  loadAvg: number;
+}
 
 async function latency(n: number, dim: number, textual: boolean): Promise<LatencyRow> {
   const r = rng(n);
   const m0 = mem();
-  const idx = new VectorIndex({ maxEntries: n + 10, ttlMs: 3_600_000, hnswThreshold: 2048 });
+  const lexicon = wordnet();
+  const embedder = wordnetEmbedder(lexicon, { dimensions: dim });
+  const tier = new SemanticTier(embedder, { maxEntries: n + 10, hnswThreshold: 2048 }, 3_600_000, lexicon, 0.7);
+  const idx = tier.index;
   const store = new MemoryStore({ maxEntries: n + 10 });
   const t0 = performance.now();
   const sample: Float32Array[] = [];
   const texts: string[] = [];
   for (let i = 0; i < n; i++) {
     const text = textual ? prompt(r) : '';
-    const v = textual ? embedNgrams(text, dim) : randomUnit(dim, r);
+    const v = textual ? (await embedder.embed([text]))[0] : randomUnit(dim, r);
     idx.add('p', v, `k${i}`);
     if (textual) await store.set(`k${i}`, JSON.stringify({ v: 2, prompt: text, response: { id: 'x', choices: [] } }));
-    if (i % Math.max(1, Math.floor(n / 200)) === 0) { sample.push(v); texts.push(text); }
+    if (i % Math.max(1, Math.floor(n / 200)) === 0) {
+      sample.push(v);
+      texts.push(text);
+    }
   }
   const buildS = (performance.now() - t0) / 1000;
-  const bytesPerEntry = Math.round((mem() - m0 - (textual ? 0 : 0)) / n);
+  const bytesPerEntry = Math.round((mem() - m0) / n);
   const indexBytes = Math.round(idx.bytes / n);
   const queries = quick ? 300 : 2000;
   const search: number[] = [];
   const lookup: number[] = [];
-  let exactFound = 0;
+  let exactFound = 0,
+    hits = 0,
+    hitQueries = 0;
+  const cpu0 = process.cpuUsage();
+  const load = async (ref: string) => {
+    const raw = await store.get<string>(ref);
+    return raw === undefined ? undefined : (JSON.parse(raw) as StoredEntry);
+  };
+  const ctx = { signal: new AbortController().signal } as never;
   for (let q = 0; q < queries; q++) {
-    // half the queries are stored vectors (hits), half fresh ones (misses)
-    const own = q % 2 === 0;
-    const text = textual ? (own ? texts[q % texts.length] : prompt(r)) : '';
-    const v = own ? sample[q % sample.length] : textual ? embedNgrams(text, dim) : randomUnit(dim, r);
+    const kind = q % 3; // 0 stored, 1 paraphrase of a stored prompt, 2 fresh
+    const own = kind !== 2;
+    const v = own ? sample[q % sample.length] : textual ? (await embedder.embed([prompt(r)]))[0] : randomUnit(dim, r);
     let t = performance.now();
-    const found = idx.search('p', v, 3, 0.85);
+    const found = idx.search('p', kind === 0 ? v : v, 3, 0.7);
     search.push(performance.now() - t);
-    if (own && found.length && found[0].score > 0.9999) exactFound++;
+    if (kind === 0 && found.length && found[0].score > 0.9999) exactFound++;
     if (textual) {
+      const text = kind === 0 ? texts[q % texts.length] : kind === 1 ? paraphrase(texts[q % texts.length]) : prompt(r);
       t = performance.now();
-      const qv = embedNgrams(text, dim);
-      const mine = features(text);
-      for (const c of idx.search('p', qv, 3, 0.85)) {
-        const raw = await store.get<string>(c.ref);
-        if (raw && !compare(features(JSON.parse(raw).prompt), mine)) break;
-      }
+      const qv = await tier.embed(text, ctx);
+      const res = await tier.find('p', qv, text, load);
       lookup.push(performance.now() - t);
+      if (own) {
+        hitQueries++;
+        if (res.kind === 'hit') hits++;
+      }
     }
   }
   return {
-    entries: n, dim, kind: n > 2048 ? 'HNSW' : 'exact scan', buildS: Math.round(buildS * 10) / 10,
-    searchP50us: us(pct(search, 0.5)), searchP99us: us(pct(search, 0.99)),
-    ...(textual ? { lookupP50us: us(pct(lookup, 0.5)), lookupP99us: us(pct(lookup, 0.99)) } : {}),
-    bytesPerEntry: textual ? indexBytes : Math.max(indexBytes, bytesPerEntry), recallAt1: Math.round((exactFound / Math.ceil(queries / 2)) * 1000) / 1000,
+    entries: n,
+    dim,
+    kind: n > 2048 ? 'HNSW' : 'exact scan',
+    buildS: Math.round(buildS * 10) / 10,
+    searchP50us: us(pct(search, 0.5)),
+    searchP99us: us(pct(search, 0.99)),
+    ...(textual
+      ? {
+          lookupP50us: us(pct(lookup, 0.5)),
+          lookupP99us: us(pct(lookup, 0.99)),
+          hitRate: Math.round((hits / hitQueries) * 1000) / 1000,
+        }
+      : {}),
+    // CPU time per query (search + lookup), less sensitive to other processes than wall time
+    cpuPerQueryUs: Math.round(((c) => c.user + c.system)(process.cpuUsage(cpu0)) / queries),
+    loadAvg: Math.round(loadavg()[0] * 10) / 10,
+    bytesPerEntry: textual ? indexBytes : Math.max(indexBytes, bytesPerEntry),
+    recallAt1: Math.round((exactFound / Math.ceil(queries / 3)) * 1000) / 1000,
   };
 }
 
-interface QualityRow { threshold: number; guard: boolean; paraphraseRecall: number; wrongOnParaphrases: number; crowdedPrecision: number; crowdedRecall: number; nearMissWrong: number; crowdedNearMissWrong: number }
-
-function quality(paraphrases: EvalPair[], nearMisses: EvalPair[], threshold: number, useGuard: boolean, dim = 256): QualityRow {
-  const emb = new Map<string, Float32Array>();
-  const vec = (t: string) => { let v = emb.get(t); if (!v) emb.set(t, (v = embedNgrams(t, dim))); return v; };
-  const accept = (stored: string, query: string) => !useGuard || !compare(features(stored), features(query));
-  // pair mode: the partition holds only the pair's stored prompt
-  const pairHit = (p: EvalPair) => {
-    let dot = 0;
-    const a = vec(p.stored), b = vec(p.query);
-    for (let i = 0; i < dim; i++) dot += a[i] * b[i];
-    return dot >= threshold && accept(p.stored, p.query);
-  };
-  const paraphraseHits = paraphrases.filter(pairHit).length;
-  const nearMissWrong = nearMisses.filter(pairHit).length;
-  // crowded mode: one partition with every distinct stored prompt of both sets
-  const idx = new VectorIndex({ maxEntries: 1e6, ttlMs: 3_600_000 });
-  const stored = [...new Set([...paraphrases, ...nearMisses].map((p) => p.stored))];
-  for (const s of stored) idx.add('p', vec(s), s);
-  const serve = (q: string): string | undefined => {
-    for (const c of idx.search('p', vec(q), 3, threshold)) if (accept(c.ref, q)) return c.ref;
-    return undefined;
-  };
-  let right = 0, wrong = 0;
-  for (const p of paraphrases) {
-    const got = serve(p.query);
-    if (got === p.stored) right++;
-    else if (got !== undefined) wrong++;
-  }
-  // a near miss served the answer of the prompt it was derived from is a wrong answer
-  const crowdedNearMissWrong = nearMisses.filter((p) => serve(p.query) === p.stored).length;
-  return {
-    threshold, guard: useGuard,
-    paraphraseRecall: Math.round((paraphraseHits / paraphrases.length) * 1000) / 1000,
-    wrongOnParaphrases: wrong,
-    crowdedPrecision: right + wrong ? Math.round((right / (right + wrong)) * 1000) / 1000 : 1,
-    crowdedRecall: Math.round((right / paraphrases.length) * 1000) / 1000,
-    nearMissWrong, crowdedNearMissWrong,
-  };
-}
-
-const num = (name: string) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a ? Number(a.slice(name.length + 3)) : undefined; };
-const rss = () => { global.gc?.(); global.gc?.(); return process.memoryUsage().rss; };
+const num = (name: string) => {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.slice(name.length + 3)) : undefined;
+};
+const rss = () => {
+  global.gc?.();
+  global.gc?.();
+  return process.memoryUsage().rss;
+};
 
 /** One partition of `n` random unit vectors: HNSW vs exact scan, memory, recall@1. */
 async function scale(n: number, dim: number, efConstruction: number, maxBuildS: number) {
   const queries = quick ? 300 : 2000;
-  const vecs = (seed: number) => { const r = rng(seed); return () => randomUnit(dim, r); };
+  const vecs = (seed: number) => {
+    const r = rng(seed);
+    return () => randomUnit(dim, r);
+  };
   // near-duplicate of v: v plus noise, renormalised (cosine with v about 0.9: a paraphrase-like query)
   const qr = rng(7);
   const near = (v: Float32Array) => {
-    const w = randomUnit(dim, qr), out = new Float32Array(dim);
+    const w = randomUnit(dim, qr),
+      out = new Float32Array(dim);
     let m = 0;
-    for (let i = 0; i < dim; i++) { out[i] = v[i] + 0.48 * w[i]; m += out[i] * out[i]; }
+    for (let i = 0; i < dim; i++) {
+      out[i] = v[i] + 0.48 * w[i];
+      m += out[i] * out[i];
+    }
     for (let i = 0; i < dim; i++) out[i] /= Math.sqrt(m);
     return out;
   };
@@ -174,7 +209,9 @@ async function scale(n: number, dim: number, efConstruction: number, maxBuildS: 
   const rss0 = rss();
   const idx = new VectorIndex({ maxEntries: n + 10, ttlMs: 3_600_000, hnswThreshold: 2048, hnsw: { efConstruction } });
   const t0 = performance.now();
-  let tChunk = t0, built = 0, stopped = false;
+  let tChunk = t0,
+    built = 0,
+    stopped = false;
   const progress: Array<{ entries: number; s: number; perS: number }> = [];
   const step = Math.max(1, Math.floor(n / 20));
   for (let i = 0; i < n; i++) {
@@ -184,10 +221,17 @@ async function scale(n: number, dim: number, efConstruction: number, maxBuildS: 
     if (i % sampleEvery === 0) sample.push({ i, v });
     if (built % step === 0) {
       const now = performance.now();
-      progress.push({ entries: built, s: Math.round((now - t0) / 100) / 10, perS: Math.round(step / ((now - tChunk) / 1000)) });
+      progress.push({
+        entries: built,
+        s: Math.round((now - t0) / 100) / 10,
+        perS: Math.round(step / ((now - tChunk) / 1000)),
+      });
       console.log(JSON.stringify(progress[progress.length - 1]));
       tChunk = now;
-      if ((now - t0) / 1000 > maxBuildS && built < n) { stopped = true; break; }
+      if ((now - t0) / 1000 > maxBuildS && built < n) {
+        stopped = true;
+        break;
+      }
     }
   }
   const buildS = (performance.now() - t0) / 1000;
@@ -200,13 +244,34 @@ async function scale(n: number, dim: number, efConstruction: number, maxBuildS: 
   const qs: Array<{ kind: 'stored' | 'near' | 'fresh'; v: Float32Array }> = [];
   for (let q = 0; q < queries; q++) {
     const s = sample[(q * 7) % sample.length].v;
-    qs.push(q % 3 === 0 ? { kind: 'stored', v: s } : q % 3 === 1 ? { kind: 'near', v: near(s) } : { kind: 'fresh', v: fresh() });
+    qs.push(
+      q % 3 === 0
+        ? { kind: 'stored', v: s }
+        : q % 3 === 1
+          ? { kind: 'near', v: near(s) }
+          : { kind: 'fresh', v: fresh() },
+    );
   }
   for (let q = 0; q < 200; q++) idx.search('p', qs[q].v, 3, 0.85); // warm-up
   const hnswT: number[] = [];
-  for (const q of qs) { const t = performance.now(); idx.search('p', q.v, 3, 0.85); hnswT.push(performance.now() - t); }
-  const hnswTop = qs.map((q) => { const m = idx.search('p', q.v, 1, -2)[0]; return m ? Number(m.ref.slice(1)) : -1; });
-  const nearCos = qs.filter((q, j) => q.kind === 'near').slice(0, 50).map((q, j) => { const s = sample[(((j * 3) + 1) * 7) % sample.length].v; let d = 0; for (let i = 0; i < dim; i++) d += s[i] * q.v[i]; return d; });
+  for (const q of qs) {
+    const t = performance.now();
+    idx.search('p', q.v, 3, 0.85);
+    hnswT.push(performance.now() - t);
+  }
+  const hnswTop = qs.map((q) => {
+    const m = idx.search('p', q.v, 1, -2)[0];
+    return m ? Number(m.ref.slice(1)) : -1;
+  });
+  const nearCos = qs
+    .filter((q, j) => q.kind === 'near')
+    .slice(0, 50)
+    .map((q, j) => {
+      const s = sample[((j * 3 + 1) * 7) % sample.length].v;
+      let d = 0;
+      for (let i = 0; i < dim; i++) d += s[i] * q.v[i];
+      return d;
+    });
   // idx is kept alive (not cleared: clearing disposes every entry, and tombstoning a 1M graph
   // rebuilds it several times); the exact scan's memory is measured as its own RSS delta.
 
@@ -230,10 +295,28 @@ async function scale(n: number, dim: number, efConstruction: number, maxBuildS: 
   }
   const rate = (h: number[]) => Math.round((h[0] / h[1]) * 1000) / 1000;
   return {
-    entries: built, requested: n, dim, efConstruction, stopped, buildS: Math.round(buildS * 10) / 10,
-    buildPerS: Math.round(built / buildS), progress,
-    hnsw: { searchP50us: us(pct(hnswT, 0.5)), searchP99us: us(pct(hnswT, 0.99)), rssBytesPerEntry: hnswBytesPerEntry, indexBytesPerEntry: hnswIndexBytes, queries },
-    exact: { searchP50us: us(pct(flatT, 0.5)), searchP99us: us(pct(flatT, 0.99)), rssBytesPerEntry: flatBytesPerEntry, indexBytesPerEntry: Math.round(flat.bytes / built), queries: exactQ },
+    entries: built,
+    requested: n,
+    dim,
+    efConstruction,
+    stopped,
+    buildS: Math.round(buildS * 10) / 10,
+    buildPerS: Math.round(built / buildS),
+    progress,
+    hnsw: {
+      searchP50us: us(pct(hnswT, 0.5)),
+      searchP99us: us(pct(hnswT, 0.99)),
+      rssBytesPerEntry: hnswBytesPerEntry,
+      indexBytesPerEntry: hnswIndexBytes,
+      queries,
+    },
+    exact: {
+      searchP50us: us(pct(flatT, 0.5)),
+      searchP99us: us(pct(flatT, 0.99)),
+      rssBytesPerEntry: flatBytesPerEntry,
+      indexBytesPerEntry: Math.round(flat.bytes / built),
+      queries: exactQ,
+    },
     recallAt1: { stored: rate(hits.stored), near: rate(hits.near), fresh: rate(hits.fresh), counts: hits },
     nearCosine: { min: Math.min(...nearCos), max: Math.max(...nearCos) },
   };
@@ -244,46 +327,45 @@ async function main() {
   if (entries) {
     const res = await scale(entries, num('dim') ?? 64, num('ef-construction') ?? 64, num('max-build-s') ?? Infinity);
     console.log(JSON.stringify({ ...res, progress: undefined }, null, 2));
-    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ node: process.version, date: new Date().toISOString(), gc: typeof global.gc === 'function', scale: res }, null, 2));
+    if (jsonOut)
+      writeFileSync(
+        jsonOut,
+        JSON.stringify(
+          { node: process.version, date: new Date().toISOString(), gc: typeof global.gc === 'function', scale: res },
+          null,
+          2,
+        ),
+      );
     return;
   }
   const out: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), quick };
-  const { paraphrases, nearMisses } = buildSets(600);
-  const rows: QualityRow[] = [];
-  for (const th of [0.7, 0.8, 0.85, 0.9, 0.95]) for (const g of [true, false]) rows.push(quality(paraphrases, nearMisses, th, g));
-  console.log(`\nQuality: ${paraphrases.length} paraphrase pairs, ${nearMisses.length} near-miss pairs (synthetic, bench/cache-sets.ts), n-gram embedder 256-d`);
-  console.table(rows);
-  // per kind, at the default threshold with the guard
-  const byKind = (set: EvalPair[]) => {
-    const m = new Map<string, { n: number; hit: number }>();
-    for (const p of set) {
-      const k = `${p.intent}: ${p.kind}`;
-      const e = m.get(k) ?? { n: 0, hit: 0 };
-      m.set(k, e);
-      e.n++;
-      let dot = 0;
-      const a = embedNgrams(p.stored, 256), b = embedNgrams(p.query, 256);
-      for (let i = 0; i < 256; i++) dot += a[i] * b[i];
-      if (dot >= 0.85 && !compare(features(p.stored), features(p.query))) e.hit++;
-    }
-    return Object.fromEntries([...m].map(([k, v]) => [k, `${v.hit}/${v.n}`]));
-  };
-  out.quality = rows;
-  out.paraphraseByKind = byKind(paraphrases);
-  out.nearMissByKind = byKind(nearMisses);
-  console.log('paraphrase hits by kind at 0.85 + guard:', out.paraphraseByKind);
-  console.log('near-miss hits (wrong answers) by kind at 0.85 + guard:', out.nearMissByKind);
-
   const lat: LatencyRow[] = [];
-  const sizes: Array<[number, number, boolean]> = quick
-    ? [[1000, 256, true], [10_000, 256, true]]
-    : [[1000, 256, true], [10_000, 256, true], [100_000, 256, true], [1_000_000, 64, false]];
+  const only = args
+    .find((a) => a.startsWith('--sizes='))
+    ?.slice(8)
+    .split(',')
+    .map(Number);
+  const sizes: Array<[number, number, boolean]> = only
+    ? only.map((n) => [n, n >= 1_000_000 ? 64 : 256, n < 1_000_000])
+    : quick
+      ? [
+          [1000, 256, true],
+          [10_000, 256, true],
+        ]
+      : [
+          [1000, 256, true],
+          [10_000, 256, true],
+          [100_000, 256, true],
+          [1_000_000, 64, false],
+        ];
   for (const [n, dim, textual] of sizes) {
     const row = await latency(n, dim, textual);
     lat.push(row);
     console.log(JSON.stringify(row));
   }
-  console.log('\nLatency (one partition holding every entry)');
+  console.log(
+    '\nLatency (one partition holding every entry; lookup = default WordNet embedding + search + store read + guard)',
+  );
   console.table(lat);
   out.latency = lat;
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2));

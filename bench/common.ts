@@ -37,10 +37,14 @@ export function freePort(): Promise<number> {
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening`);
+    if (child && child.exitCode !== null)
+      throw new Error(`process exited with code ${child.exitCode} before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, HOST);
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -93,17 +97,19 @@ export async function compileEntry(script: string): Promise<string> {
     target: 'node20',
     packages: 'external',
     logLevel: 'warning',
-    plugins: [{
-      name: 'switchyard-dist',
-      setup(build) {
-        build.onResolve({ filter: /^\.\.?\// }, (args) => {
-          const abs = path.resolve(args.resolveDir, args.path);
-          if (abs.startsWith(benchPrefix)) return undefined;
-          const rel = path.relative(ROOT, abs).replace(/\.ts$/, '.js');
-          return { path: path.join(ROOT, 'dist', rel), external: true };
-        });
+    plugins: [
+      {
+        name: 'switchyard-dist',
+        setup(build) {
+          build.onResolve({ filter: /^\.\.?\// }, (args) => {
+            const abs = path.resolve(args.resolveDir, args.path);
+            if (abs.startsWith(benchPrefix)) return undefined;
+            const rel = path.relative(ROOT, abs).replace(/\.ts$/, '.js');
+            return { path: path.join(ROOT, 'dist', rel), external: true };
+          });
+        },
       },
-    }],
+    ],
   });
   compiledEntries.set(script, outfile);
   return outfile;
@@ -120,7 +126,19 @@ export async function prepareEntries(scripts: string[], log: (s: string) => void
  * Spawn `node [nodeArgs] script args`, tracked for cleanup; output to logFile. A .ts script runs as
  * its compiled bundle (see prepareEntries), or through tsx when BENCH_TSX=1 or `tsx: true`.
  */
-export function spawnNode(script: string, args: string[], opts: { logFile?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv; tsx?: boolean; stdout?: 'pipe' } = {}): ChildProcess {
+export function spawnNode(
+  script: string,
+  args: string[],
+  opts: {
+    logFile?: string;
+    nodeArgs?: string[];
+    env?: NodeJS.ProcessEnv;
+    tsx?: boolean;
+    stdout?: 'pipe';
+    /** `env` is the whole environment (not added to the bench's own). */ replaceEnv?: boolean;
+    cwd?: string;
+  } = {},
+): ChildProcess {
   const out = opts.stdout === 'pipe' ? 'pipe' : opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const err = opts.logFile ? openSync(opts.logFile, 'a') : 'inherit';
   const stdio: StdioOptions = ['ignore', out, err];
@@ -128,13 +146,24 @@ export function spawnNode(script: string, args: string[], opts: { logFile?: stri
   const entry = !tsx && compiledEntries.get(script) ? compiledEntries.get(script)! : script;
   const nodeArgs = [...(opts.nodeArgs ?? []), ...(tsx ? ['--import', 'tsx'] : [])];
   const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     stdio,
-    env: { ...process.env, ...opts.env },
+    env: opts.replaceEnv ? opts.env : { ...process.env, ...opts.env },
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Track a child started elsewhere, so that stopAll() and the exit handlers stop it too. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/** The file node runs for a bench script: its compiled bundle when there is one (see prepareEntries). */
+export function compiledPath(script: string): string {
+  return compiledEntries.get(script) ?? script;
 }
 
 /** Ask a child to stop (SIGTERM), then SIGKILL it after graceMs. */
@@ -154,7 +183,11 @@ export async function stopAll(): Promise<void> {
 /** Synchronous last resort, for process 'exit'. */
 export function killAllSync(): void {
   for (const c of children) {
-    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -215,6 +248,16 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
+}
+
+/** Whether a command is on the PATH. */
+export function onPath(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `--name=value` / `--flag` from argv. */

@@ -1,67 +1,28 @@
 /**
- * Switchyard as its own process, in one of the benchmark scenarios:
+ * Switchyard as its own process, in one of the benchmark's configurations (bench/scenarios.ts):
+ * zero, production or all. The openai provider reads OPENAI_API_KEY and OPENAI_BASE_URL.
  *
- *   provider  only the provider plugin (plus the router every gateway has): failover, meter, cache
- *             and auth off, logging at warn.
- *   defaults  what createGateway adds by default (router, retry/failover, usage meter with its
- *             per-request log line), logging at info to the process's stdout (a file).
- *   all       everything on: governance (a virtual key with a budget, RPM/TPM/concurrency limits set
- *             high enough never to refuse, the SQLite usage ledger, Prometheus metrics), the cache
- *             (the bench sends a unique prompt per request, so this measures the miss path and the
- *             store), meter with logging, failover, logging at info.
- *
- *   node --import tsx bench/gateway.ts --scenario=defaults --port=PORT --upstream=http://127.0.0.1:UPORT/v1
+ *   OPENAI_API_KEY=sk-... OPENAI_BASE_URL=http://127.0.0.1:UPORT/v1 \
+ *     node --import tsx bench/gateway.ts --scenario=production --port=PORT
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createGateway } from '../index.js';
-import type { SwitchyardConfig } from '../index.js';
-import { openaiCompatible } from '../index.js';
-import { argValue, BENCH_CLIENT_KEY, HOST } from './common.js';
-
-export type GatewayScenario = 'provider' | 'defaults' | 'all';
-
-export function scenarioConfig(scenario: GatewayScenario, baseURL: string): SwitchyardConfig {
-  const providers = [openaiCompatible({ name: 'bench', baseURL, apiKey: 'sk-bench-upstream', models: ['bench-model'] })];
-  switch (scenario) {
-    case 'provider':
-      return { providers, auth: false, failover: false, meter: false, cache: false, logging: { level: 'warn' } };
-    case 'defaults':
-      return { providers, auth: false, logging: { level: 'info' } };
-    case 'all':
-      return {
-        providers,
-        auth: false,
-        governance: {
-          keys: [{
-            id: 'bench', key: BENCH_CLIENT_KEY, project: 'bench',
-            budgets: [{ limitUsd: 1_000_000, period: 'month' }],
-            limits: { requestsPerMinute: 100_000_000, tokensPerMinute: 1_000_000_000, concurrent: 10_000 },
-          }],
-          ledger: { path: join(mkdtempSync(join(tmpdir(), 'switchyard-bench-')), 'usage.db') },
-          metrics: true,
-        },
-        catalog: { models: { 'bench/bench-model': { prices: { input: 0.15, output: 0.6 }, contextWindow: 128_000, maxOutputTokens: 16_384 } } },
-        cache: { ttlSeconds: 300 },
-        meter: { log: true },
-        failover: { retries: 1 },
-        logging: { level: 'info' },
-      };
-  }
-}
+import { argValue, HOST } from './common.js';
+import { GATEWAY_SCENARIOS, scenarioConfig, type GatewayScenario } from './scenarios.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const scenario = (argValue(argv, 'scenario') ?? 'defaults') as GatewayScenario;
-  if (!['provider', 'defaults', 'all'].includes(scenario)) throw new Error(`unknown scenario "${scenario}"`);
+  const scenario = (argValue(argv, 'scenario') ?? 'zero') as GatewayScenario;
+  if (!GATEWAY_SCENARIOS.includes(scenario))
+    throw new Error(`unknown scenario "${scenario}" (${GATEWAY_SCENARIOS.join(', ')})`);
   const port = Number(argValue(argv, 'port') ?? 0);
-  const upstream = argValue(argv, 'upstream') ?? 'http://127.0.0.1:9000/v1';
-  const gateway = await createGateway(scenarioConfig(scenario, upstream));
+  const gateway = await createGateway(scenarioConfig(scenario));
   await gateway.listen({ port, host: HOST });
   // Exit through process.exit so that --cpu-prof writes its profile.
   const stop = () => {
-    gateway.close().catch(() => undefined).finally(() => process.exit(0));
+    gateway
+      .close()
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.once('SIGTERM', stop);

@@ -24,17 +24,36 @@ await l.pool.query(`INSERT INTO ${schema}.usage (time, request_id, key_id, proje
 await l.prune(0); // the hourly retention run: summarises new BRIN ranges
 await l.pool.query(`ANALYZE ${schema}.usage`);
 console.log(`inserted ${N} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-const sizes = await l.pool.query(`SELECT relname, pg_size_pretty(pg_relation_size(c.oid)) size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}' AND relname LIKE 'usage%' ORDER BY relname`);
+const sizes = await l.pool.query(
+  `SELECT relname, pg_size_pretty(pg_relation_size(c.oid)) size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}' AND relname LIKE 'usage%' ORDER BY relname`,
+);
 console.log(sizes.rows.map((r) => `${r.relname}: ${r.size}`).join(', '));
-const month = Date.UTC(2026, 3, 1), monthEnd = Date.UTC(2026, 4, 1);
-const time = async (label: string, fn: () => Promise<unknown>) => { await fn(); const t = performance.now(); await fn(); console.log(`${label}: ${(performance.now() - t).toFixed(1)} ms`); };
-await time('one key, one month, by model', () => l.query({ key: 'key-7', from: month, to: monthEnd }, ['model'], 'UTC'));
-await time('one project, one month, by day', () => l.query({ project: 'proj-3', from: month, to: monthEnd }, ['day'], 'UTC'));
+const month = Date.UTC(2026, 3, 1),
+  monthEnd = Date.UTC(2026, 4, 1);
+const time = async (label: string, fn: () => Promise<unknown>) => {
+  await fn();
+  const t = performance.now();
+  await fn();
+  console.log(`${label}: ${(performance.now() - t).toFixed(1)} ms`);
+};
+await time('one key, one month, by model', () =>
+  l.query({ key: 'key-7', from: month, to: monthEnd }, ['model'], 'UTC'),
+);
+await time('one project, one month, by day', () =>
+  l.query({ project: 'proj-3', from: month, to: monthEnd }, ['day'], 'UTC'),
+);
 await time('everything, one day, by hour', () => l.query({ from: month, to: month + 86_400_000 }, ['hour'], 'UTC'));
-await time('one model, one week, by key (top groups)', () => l.query({ model: 'model-4', from: month, to: month + 7 * 86_400_000 }, ['key'], 'UTC'));
+await time('one model, one week, by key (top groups)', () =>
+  l.query({ model: 'model-4', from: month, to: month + 7 * 86_400_000 }, ['key'], 'UTC'),
+);
 await time('everything, one month, totals', () => l.query({ from: month, to: monthEnd }, [], 'UTC'));
-const ex = async (q: string) => console.log((await l.pool.query('EXPLAIN ANALYZE ' + q)).rows.map((r: any) => r['QUERY PLAN']).join('\n'));
-await ex(`SELECT count(*), sum(cost_pusd) FROM ${schema}.usage u WHERE u.time >= ${month} AND u.time < ${month + 86_400_000}`);
-await ex(`SELECT u.key_id, count(*) FROM ${schema}.usage u WHERE (u.model = 'model-4' OR u.requested_model = 'model-4') AND u.time >= ${month} AND u.time < ${month + 7 * 86_400_000} GROUP BY 1`);
+const ex = async (q: string) =>
+  console.log((await l.pool.query('EXPLAIN ANALYZE ' + q)).rows.map((r: any) => r['QUERY PLAN']).join('\n'));
+await ex(
+  `SELECT count(*), sum(cost_pusd) FROM ${schema}.usage u WHERE u.time >= ${month} AND u.time < ${month + 86_400_000}`,
+);
+await ex(
+  `SELECT u.key_id, count(*) FROM ${schema}.usage u WHERE (u.model = 'model-4' OR u.requested_model = 'model-4') AND u.time >= ${month} AND u.time < ${month + 7 * 86_400_000} GROUP BY 1`,
+);
 await l.pool.query(`DROP SCHEMA ${schema} CASCADE`);
 await l.close();

@@ -21,7 +21,13 @@ export interface LoadSpec {
   durationMs: number;
 }
 
-export interface Stats { p50: number; p90: number; p99: number; mean: number; max: number }
+export interface Stats {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
 
 export interface LoadResult {
   requests: number;
@@ -55,11 +61,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let errors = 0;
   let firstError: string | undefined;
 
-  const body = () => JSON.stringify({
-    model: spec.model,
-    messages: [{ role: 'user', content: `Benchmark prompt ${tag}-${counter++}: say something short.` }],
-    ...(spec.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
+  const body = () =>
+    JSON.stringify({
+      model: spec.model,
+      messages: [{ role: 'user', content: `Benchmark prompt ${tag}-${counter++}: say something short.` }],
+      ...(spec.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    });
 
   const once = async (): Promise<void> => {
     const t0 = process.hrtime.bigint();
@@ -102,7 +109,11 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, 5000))]);
   await pool.destroy().catch(() => undefined);
   return {
-    requests, errors, firstError, seconds, rps: requests / seconds,
+    requests,
+    errors,
+    firstError,
+    seconds,
+    rps: requests / seconds,
     latency: stats(latencies),
     ...(spec.stream ? { ttfb: stats(ttfbs) } : {}),
   };

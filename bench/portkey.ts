@@ -43,32 +43,65 @@ function installedVersion(name: string): string | undefined {
   }
 }
 
-export type PortkeyStatus = { ok: true; entry: string; version: string; honoNodeServer: string } | { ok: false; reason: string };
+export type PortkeyStatus =
+  | { ok: true; entry: string; version: string; honoNodeServer: string }
+  | { ok: false; reason: string };
 
 /** Install @portkey-ai/gateway and @hono/node-server (pinned) into bench/.deps unless present. */
 export async function ensurePortkey(log: (s: string) => void = () => undefined): Promise<PortkeyStatus> {
   if (process.env.BENCH_NO_PORTKEY) return { ok: false, reason: 'BENCH_NO_PORTKEY is set' };
-  const have = installedVersion('@portkey-ai/gateway') === PORTKEY_VERSION && installedVersion('@hono/node-server') === HONO_NODE_SERVER_VERSION
-    && !existsSync(path.join(PKG_DIR, 'node_modules', '@hono', 'node-server'));
+  const have =
+    installedVersion('@portkey-ai/gateway') === PORTKEY_VERSION &&
+    installedVersion('@hono/node-server') === HONO_NODE_SERVER_VERSION &&
+    !existsSync(path.join(PKG_DIR, 'node_modules', '@hono', 'node-server'));
   if (!have) {
     mkdirSync(DEPS_DIR, { recursive: true });
     // The override makes Portkey itself use the pinned @hono/node-server (npm would otherwise nest
     // a newer one under it, with which Portkey's streaming fails: "TypeError: immutable" headers).
-    writeFileSync(path.join(DEPS_DIR, 'package.json'), JSON.stringify({
-      name: 'switchyard-bench-deps', private: true, overrides: { '@hono/node-server': HONO_NODE_SERVER_VERSION },
-    }, null, 2) + '\n');
-    log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} and @hono/node-server@${HONO_NODE_SERVER_VERSION} into bench/.deps ...`);
-    const args = ['install', '--prefix', DEPS_DIR, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error',
-      `@portkey-ai/gateway@${PORTKEY_VERSION}`, `@hono/node-server@${HONO_NODE_SERVER_VERSION}`];
+    writeFileSync(
+      path.join(DEPS_DIR, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'switchyard-bench-deps',
+          private: true,
+          overrides: { '@hono/node-server': HONO_NODE_SERVER_VERSION },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    log(
+      `installing @portkey-ai/gateway@${PORTKEY_VERSION} and @hono/node-server@${HONO_NODE_SERVER_VERSION} into bench/.deps ...`,
+    );
+    const args = [
+      'install',
+      '--prefix',
+      DEPS_DIR,
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--loglevel=error',
+      `@portkey-ai/gateway@${PORTKEY_VERSION}`,
+      `@hono/node-server@${HONO_NODE_SERVER_VERSION}`,
+    ];
     const result = await new Promise<{ code: number; out: string }>((resolve) => {
       execFile('npm', args, { timeout: 180_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}`.trim() });
       });
     });
-    if (result.code !== 0) return { ok: false, reason: `npm install failed (${result.code}): ${result.out.split('\n').slice(-3).join(' | ')}` };
+    if (result.code !== 0)
+      return {
+        ok: false,
+        reason: `npm install failed (${result.code}): ${result.out.split('\n').slice(-3).join(' | ')}`,
+      };
   }
   if (!existsSync(PORTKEY_ENTRY)) return { ok: false, reason: `${PORTKEY_ENTRY} is missing after install` };
-  return { ok: true, entry: PORTKEY_ENTRY, version: installedVersion('@portkey-ai/gateway') ?? '?', honoNodeServer: installedVersion('@hono/node-server') ?? '?' };
+  return {
+    ok: true,
+    entry: PORTKEY_ENTRY,
+    version: installedVersion('@portkey-ai/gateway') ?? '?',
+    honoNodeServer: installedVersion('@hono/node-server') ?? '?',
+  };
 }
 
 /** Run Portkey in this process, bound to loopback only. */

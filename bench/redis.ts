@@ -12,7 +12,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { request } from 'undici';
-import { createGateway, governance, mock, redis, sharedGovernance, SqliteLedger, type SwitchyardConfig } from '../index.js';
+import {
+  createGateway,
+  governance,
+  mock,
+  redis,
+  sharedGovernance,
+  SqliteLedger,
+  type SwitchyardConfig,
+} from '../index.js';
 
 const arg = (name: string, d: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d;
 const N = Number(arg('requests', '2000'));
@@ -21,23 +29,44 @@ const CONC = Number(arg('concurrency', '32'));
 const REDIS = arg('redis', 'redis://127.0.0.1:6379');
 const KEY = 'sk-bench-redis-key-0000000000001';
 
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+};
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const gov = {
-  keys: [{ id: 'bench', key: KEY, limits: { requestsPerMinute: 10_000_000, concurrent: 10_000 }, budgets: [{ limitUsd: 1_000_000, period: 'month' as const }] }],
+  keys: [
+    {
+      id: 'bench',
+      key: KEY,
+      limits: { requestsPerMinute: 10_000_000, concurrent: 10_000 },
+      budgets: [{ limitUsd: 1_000_000, period: 'month' as const }],
+    },
+  ],
   metrics: false as const,
 };
 
 async function run(name: string, config: SwitchyardConfig) {
-  const gw = await createGateway({ providers: [mock()], cache: {}, meter: { log: false }, logging: { level: 'silent' }, ...config });
+  const gw = await createGateway({
+    providers: [mock()],
+    cache: {},
+    meter: { log: false },
+    logging: { level: 'silent' },
+    ...config,
+  });
   const { url } = await gw.listen({ port: 0 });
   let i = 0;
   const send = async () => {
     const t0 = performance.now();
     const res = await request(`${url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ model: 'mock-small', max_tokens: 16, messages: [{ role: 'user', content: `bench ${name} ${i++} ${Math.random()}` }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        model: 'mock-small',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: `bench ${name} ${i++} ${Math.random()}` }],
+      }),
     });
     await res.body.text();
     if (res.statusCode !== 200) throw new Error(`${name}: status ${res.statusCode}`);
@@ -48,7 +77,14 @@ async function run(name: string, config: SwitchyardConfig) {
   for (let k = 0; k < N; k++) lat.push(await send());
   let done = 0;
   const end = performance.now() + SECONDS * 1000;
-  await Promise.all(Array.from({ length: CONC }, async () => { while (performance.now() < end) { await send(); done++; } }));
+  await Promise.all(
+    Array.from({ length: CONC }, async () => {
+      while (performance.now() < end) {
+        await send();
+        done++;
+      }
+    }),
+  );
   await gw.close();
   return { name, p50: r2(pct(lat, 0.5)), p99: r2(pct(lat, 0.99)), rps: Math.round(done / SECONDS) };
 }
@@ -60,7 +96,11 @@ async function ops() {
   const time = async (fn: () => Promise<unknown>, n = 2000) => {
     for (let k = 0; k < 100; k++) await fn();
     const xs: number[] = [];
-    for (let k = 0; k < n; k++) { const t0 = performance.now(); await fn(); xs.push(performance.now() - t0); }
+    for (let k = 0; k < n; k++) {
+      const t0 = performance.now();
+      await fn();
+      xs.push(performance.now() - t0);
+    }
     if (!store.up) throw new Error('Redis went away during the measurement');
     return `${r2(pct(xs, 0.5) * 1000)} / ${r2(pct(xs, 0.99) * 1000)}`;
   };
@@ -68,9 +108,24 @@ async function ops() {
     ['Store get (cache lookup, miss)', await time(() => store.get('cache:v2:nothing'))],
     ['Store set with PX TTL (cache store, 1 KB)', await time(() => store.set('cache:v2:x', 'x'.repeat(1000), 60_000))],
     ['Store increment (breaker window, Lua)', await time(() => store.increment('breaker:t:w', 1, 60_000))],
-    ['QuotaStore.acquire + release (concurrency)', await time(async () => { await q.acquire([{ key: 'c', limit: 1e9 }]); await q.release(['c']); })],
-    ['QuotaStore.rate (GCRA, 1 key)', await time(() => q.rate([{ key: 'r', cost: 1, limit: 1e9, windowMs: 60_000 }], Date.now()))],
-    ['QuotaStore.reserve + settle (budget, 1 key)', await time(async () => { await q.reserve([{ key: 'b', amount: 10, limit: 1e15 }]); await q.settle([{ key: 'b', reserved: 10, actual: 5 }]); })],
+    [
+      'QuotaStore.acquire + release (concurrency)',
+      await time(async () => {
+        await q.acquire([{ key: 'c', limit: 1e9 }]);
+        await q.release(['c']);
+      }),
+    ],
+    [
+      'QuotaStore.rate (GCRA, 1 key)',
+      await time(() => q.rate([{ key: 'r', cost: 1, limit: 1e9, windowMs: 60_000 }], Date.now())),
+    ],
+    [
+      'QuotaStore.reserve + settle (budget, 1 key)',
+      await time(async () => {
+        await q.reserve([{ key: 'b', amount: 10, limit: 1e15 }]);
+        await q.settle([{ key: 'b', reserved: 10, actual: 5 }]);
+      }),
+    ],
   ];
   const keys = await store.client.keys('*');
   if (keys.length) await store.client.del(...keys.map((k) => k.slice(store.prefix.length)));
@@ -80,7 +135,10 @@ async function ops() {
 
 const memory = await run('in-memory', { plugins: [governance(gov, { ledger: new SqliteLedger(':memory:') })] });
 const store = redis({ url: REDIS, prefix: `bench:${process.pid}:gw:`, commandTimeoutMs: 1000 });
-const withRedis = await run('redis', { store, plugins: sharedGovernance(gov, { store, ledger: new SqliteLedger(':memory:') }) });
+const withRedis = await run('redis', {
+  store,
+  plugins: sharedGovernance(gov, { store, ledger: new SqliteLedger(':memory:') }),
+});
 const opRows = await ops();
 
 const lines = [
@@ -97,7 +155,7 @@ const lines = [
   ...[memory, withRedis].map((r) => `| ${r.name} | ${r.p50} | ${r.p99} | ${r.rps} |`),
   '',
   `Added latency per request with Redis: **${r2(withRedis.p50 - memory.p50)} ms** at the median (${r2(withRedis.p99 - memory.p99)} ms at p99); throughput ${Math.round((withRedis.rps / memory.rps) * 100)} % of in-memory.`,
-  'A governed, cached request makes about 7 Redis round trips, each one command or Lua script: acquire, rate, reserve, cache get, cache set, release, settle. The revocation list is read locally, and a healthy target\'s circuit breaker costs no round trip per request (its state is re-read at most once a second, its successes added to Redis once a second).',
+  "A governed, cached request makes about 7 Redis round trips, each one command or Lua script: acquire, rate, reserve, cache get, cache set, release, settle. The revocation list is read locally, and a healthy target's circuit breaker costs no round trip per request (its state is re-read at most once a second, its successes added to Redis once a second).",
   '',
   '| Operation (one round trip) | p50 / p99 (µs) |',
   '|---|---|',

@@ -1,23 +1,39 @@
 /**
- * Results model and rendering: the Markdown tables (stdout and docs/benchmarks.md), the ratios, the
- * targets from the benchmark issue, the profile summary, and a dependency-free SVG bar chart.
+ * Results model and rendering: the Markdown tables (stdout and docs/benchmarks.md), the ratios to the
+ * floor, the targets of the hot-path issue, instruction counts, profiles, and a dependency-free SVG
+ * bar chart.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LoadResult } from './load.js';
 import { BENCH_DIR, ROOT } from './common.js';
 
+export interface Stats {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+export type PhaseKey = 'c1' | 'cN' | 'stream1' | 'streamN';
+
 export interface PhaseResult {
-  load: LoadResult;
-  /** CPU time (user+system) of the server process per completed request, ms. */
-  cpuMsPerReq: number;
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  /** ms: whole request, or for a stream until its last byte. */
+  latency: Stats;
+  /** ms to the first body byte (the first SSE event): streams at c=1. */
+  ttfb?: Stats;
+  /** CPU time (user+system, /proc/<pid>/stat) of the server process per completed request, ms. */
+  cpuMsPerReq?: number;
+  /** The same per SSE event relayed (streams), µs. */
+  cpuUsPerChunk?: number;
   /** Highest VmRSS of the server process while measuring, MiB. */
-  rssMaxMiB: number;
+  rssMaxMiB?: number;
   /** How many rounds were merged (medians). */
   rounds?: number;
-  /** performance.now() in the orchestrator when measuring started / ended (not saved meaningfully). */
-  measureStartAt?: number;
-  measureEndAt?: number;
+  perRound?: { rps: number[]; cpuMsPerReq: number[]; p50: number[] };
 }
 
 export interface ScenarioResult {
@@ -26,7 +42,9 @@ export interface ScenarioResult {
   /** What the server process is (for the reader). */
   process: string;
   skipped?: string;
-  /** RSS right after start-up and one smoke request (V8 still holds the start-up garbage). */
+  /** Started for its idle memory only (no load phases). */
+  idleOnly?: boolean;
+  /** RSS right after start-up and the smoke requests (V8 still holds the start-up garbage). */
   startRssMiB?: number;
   /** RSS after `settings.idleS` seconds without traffic (V8's memory reducer has run). */
   idleRssMiB?: number;
@@ -34,10 +52,22 @@ export interface ScenarioResult {
   idleRssAfterMiB?: number;
   c1?: PhaseResult;
   cN?: PhaseResult;
-  stream?: PhaseResult;
+  stream1?: PhaseResult;
+  streamN?: PhaseResult;
 }
 
-export interface ProfileEntry { name: string; where: string; selfMs: number; selfPct: number }
+export interface ProfileEntry {
+  name: string;
+  where: string;
+  selfMs: number;
+  selfPct: number;
+  usPerReq?: number;
+}
+export interface AllocationSummary {
+  bytesPerRequest: number;
+  topFunctions: Array<{ name: string; where: string; bytesPerRequest: number; pct: number }>;
+  byArea: Array<{ area: string; bytesPerRequest: number; pct: number }>;
+}
 export interface ProfileSummary {
   scenario: string;
   date: string;
@@ -45,8 +75,10 @@ export interface ProfileSummary {
   rps: number;
   totalMs: number;
   sampledMs: number;
+  cpuMsPerReq?: number;
   topFunctions: ProfileEntry[];
-  byArea: Array<{ area: string; selfMs: number; selfPct: number }>;
+  byArea: Array<{ area: string; selfMs: number; selfPct: number; usPerReq?: number }>;
+  allocations?: AllocationSummary;
 }
 
 export interface SoakResult {
@@ -64,64 +96,114 @@ export interface BenchResults {
   date: string;
   command: string;
   quick: boolean;
-  machine: { nproc: number; cpu: string; node: string; os: string; memGiB: number; bareRssMiB?: number; bareTsxRssMiB?: number; runtime?: 'compiled' | 'tsx' };
-  settings: { idleS?: number; prewarmS?: number; warmupS: number; durationS: number; streamDurationS: number; concurrency: number; streamChunks: number; chunkDelayMs: number; rounds?: number };
+  machine: { nproc: number; cpu: string; node: string; os: string; memGiB: number; runtime?: 'compiled' | 'tsx' };
+  settings: {
+    idleS: number;
+    prewarmS: number;
+    warmupS: number;
+    durationS: number;
+    concurrency: number;
+    streamChunks: number;
+    chunkDelayMs: number;
+    eventsPerStream: number;
+    rounds: number;
+    loadGenerator: string;
+  };
   /** 1-minute load average when measuring started and ended (other work on the machine shows here). */
   loadAverage?: { start: number; end: number };
   portkey: { version?: string; honoNodeServer?: string; skipped?: string };
   scenarios: ScenarioResult[];
 }
 
+/** bench/instructions.json (the gate's committed figures) and bench/instructions-report.json. */
+export interface InstructionsData {
+  date: string;
+  node: string;
+  valgrind: string;
+  nodeFlags: string[];
+  settings: { warmup: number; requests: number; windows: number; runs: number };
+  tolerance: number;
+  scenarios: Record<
+    string,
+    | {
+        main: number;
+        all: number;
+        samples: number[];
+        allSamples: number[];
+        runs: number;
+        /** Main-thread instructions per request by kind of code (report mode). */
+        breakdown?: Record<string, number>;
+        topNative?: Array<{ name: string; object: string; perRequest: number }>;
+      }
+    | undefined
+  >;
+}
+
 export const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
 export const PROFILE_FILE = path.join(BENCH_DIR, 'profile.json');
 export const SOAK_FILE = path.join(BENCH_DIR, 'soak.json');
 export const PROFILE_NOTES_FILE = path.join(BENCH_DIR, 'profile-notes.md');
+export const INSTRUCTIONS_FILE = path.join(BENCH_DIR, 'instructions.json');
+export const INSTRUCTIONS_REPORT_FILE = path.join(BENCH_DIR, 'instructions-report.json');
 export const DOC_FILE = path.join(ROOT, 'docs', 'benchmarks.md');
 export const SVG_FILE = path.join(ROOT, 'docs', 'images', 'bench-throughput.svg');
 
-const f = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
-const plus = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
-const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(0)}%`);
-const times = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(1)}×`);
+const ok = (v: number | undefined) => v !== undefined && Number.isFinite(v);
+const f = (v: number | undefined, digits = 2) => (ok(v) ? v!.toFixed(digits) : '–');
+const plus = (v: number | undefined, digits = 2) => (ok(v) ? `${v! >= 0 ? '+' : ''}${v!.toFixed(digits)}` : '–');
+const times = (v: number | undefined, digits = 2) => (ok(v) ? `${v!.toFixed(digits)}×` : '–');
+const int = (v: number | undefined) => (ok(v) ? Math.round(v!).toLocaleString('en-US') : '–');
+const status = (v: boolean | undefined) => (v === undefined ? 'n/a' : v ? 'met' : '**not met**');
+const MB = 1.048576; // MiB -> MB
 
 function find(r: BenchResults, id: string): ScenarioResult | undefined {
   const s = r.scenarios.find((x) => x.id === id);
   return s && !s.skipped ? s : undefined;
 }
 
-/** The numbers every renderer needs, relative to direct (the floor), pass-through and Portkey. */
+const sub = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a - b);
+const div = (a?: number, b?: number) => (a === undefined || b === undefined || !b ? undefined : a / b);
+
+/** The figures every renderer needs, relative to the upstream (direct), the floor and Portkey. */
 export function derive(r: BenchResults) {
   const direct = find(r, 'direct');
-  const pass = find(r, 'passthrough');
+  const floor = find(r, 'floor');
   const portkey = find(r, 'portkey');
   return r.scenarios.map((s) => {
-    if (s.skipped) return { s, skipped: s.skipped };
-    const add = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a - b);
+    const addP50 = sub(s.c1?.latency.p50, direct?.c1?.latency.p50);
+    const floorAddP50 = sub(floor?.c1?.latency.p50, direct?.c1?.latency.p50);
+    const addTtfb = sub(s.stream1?.ttfb?.p50, direct?.stream1?.ttfb?.p50);
+    const floorAddTtfb = sub(floor?.stream1?.ttfb?.p50, direct?.stream1?.ttfb?.p50);
     return {
       s,
-      skipped: undefined,
-      c1p50: s.c1?.load.latency.p50,
-      c1p99: s.c1?.load.latency.p99,
-      c1addP50: add(s.c1?.load.latency.p50, direct?.c1?.load.latency.p50),
-      c1addP99: add(s.c1?.load.latency.p99, direct?.c1?.load.latency.p99),
-      c1p99OverPass: add(s.c1?.load.latency.p99, pass?.c1?.load.latency.p99),
-      cNp50: s.cN?.load.latency.p50,
-      cNp99: s.cN?.load.latency.p99,
-      cNaddP50: add(s.cN?.load.latency.p50, direct?.cN?.load.latency.p50),
-      cNaddP99: add(s.cN?.load.latency.p99, direct?.cN?.load.latency.p99),
-      rps: s.cN?.load.rps,
-      ofDirect: s.cN && direct?.cN ? s.cN.load.rps / direct.cN.load.rps : undefined,
-      ofPass: s.cN && pass?.cN ? s.cN.load.rps / pass.cN.load.rps : undefined,
-      xPortkey: s.cN && portkey?.cN ? s.cN.load.rps / portkey.cN.load.rps : undefined,
-      ttfb: s.stream?.load.ttfb?.p50,
-      ttfbAdd: add(s.stream?.load.ttfb?.p50, direct?.stream?.load.ttfb?.p50),
-      ttlb: s.stream?.load.latency.p50,
-      ttlbAdd: add(s.stream?.load.latency.p50, direct?.stream?.load.latency.p50),
+      skipped: s.skipped,
+      idleOnly: s.idleOnly,
+      rps: s.cN?.rps,
+      ofFloor: div(s.cN?.rps, floor?.cN?.rps),
+      ofDirect: div(s.cN?.rps, direct?.cN?.rps),
+      xPortkey: div(s.cN?.rps, portkey?.cN?.rps),
+      cpu: s.cN?.cpuMsPerReq,
+      cpuVsFloor: div(s.cN?.cpuMsPerReq, floor?.cN?.cpuMsPerReq),
+      cpuAboveFloor: sub(s.cN?.cpuMsPerReq, floor?.cN?.cpuMsPerReq),
+      p50: s.c1?.latency.p50,
+      p99: s.c1?.latency.p99,
+      addP50,
+      addP99: sub(s.c1?.latency.p99, direct?.c1?.latency.p99),
+      addP50OverFloor: sub(addP50, floorAddP50),
+      cNp50: s.cN?.latency.p50,
+      cNp99: s.cN?.latency.p99,
+      ttfb: s.stream1?.ttfb?.p50,
+      addTtfb,
+      addTtfbOverFloor: sub(addTtfb, floorAddTtfb),
+      ttlb: s.stream1?.latency.p50,
+      chunkUs: s.streamN?.cpuUsPerChunk,
+      chunkVsFloor: div(s.streamN?.cpuUsPerChunk, floor?.streamN?.cpuUsPerChunk),
+      streamsPerS: s.streamN?.rps,
       startRss: s.startRssMiB,
       idleRss: s.idleRssMiB,
       loadRss: s.cN?.rssMaxMiB,
-      cpuPerReq: s.cN?.cpuMsPerReq,
-      errors: (s.c1?.load.errors ?? 0) + (s.cN?.load.errors ?? 0) + (s.stream?.load.errors ?? 0),
+      afterRss: s.idleRssAfterMiB,
+      errors: (s.c1?.errors ?? 0) + (s.cN?.errors ?? 0) + (s.stream1?.errors ?? 0) + (s.streamN?.errors ?? 0),
     };
   });
 }
@@ -130,26 +212,67 @@ export function derive(r: BenchResults) {
 export function renderTables(r: BenchResults): string {
   const c = r.settings.concurrency;
   const rows = derive(r);
+  const loaded = rows.filter((d) => !d.skipped && !d.idleOnly);
   const out: string[] = [];
-  out.push(`**Latency and throughput** (ms; "+" = added over direct to the upstream; non-streaming chat completions)`);
+  out.push(
+    `**Throughput, CPU and latency** (non-streamed chat completions; "+" = added over calling the upstream directly)`,
+  );
   out.push('');
-  out.push(`| Scenario | p50 c=1 | +p50 c=1 | p99 c=1 | +p99 c=1 | p50 c=${c} | +p50 c=${c} | p99 c=${c} | req/s c=${c} | of direct | of pass-through | vs Portkey |`);
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    `| Server | req/s c=${c} | vs floor | vs Portkey | CPU per request (ms) | CPU vs floor | +p50 c=1 (ms) | +p50 over the floor's | +p99 c=1 (ms) | p50 / p99 c=${c} (ms) |`,
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const d of rows) {
+    if (d.idleOnly) continue;
     if (d.skipped) {
-      out.push(`| ${d.s.label} | skipped: ${d.skipped.replace(/\|/g, '/')} |||||||||||`);
+      out.push(`| ${d.s.label} | skipped: ${d.skipped.replace(/\|/g, '/')} |||||||||`);
       continue;
     }
-    out.push(`| ${d.s.label} | ${f(d.c1p50, 3)} | ${plus(d.c1addP50, 3)} | ${f(d.c1p99, 3)} | ${plus(d.c1addP99, 3)} | ${f(d.cNp50)} | ${plus(d.cNaddP50)} | ${f(d.cNp99)} | ${f(d.rps, 0)} | ${pct(d.ofDirect)} | ${pct(d.ofPass)} | ${times(d.xPortkey)} |`);
+    out.push(
+      `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.xPortkey, 1)} | ${f(d.cpu, 3)} | ${times(d.cpuVsFloor)} | ${plus(d.addP50, 3)} | ${plus(d.addP50OverFloor, 3)} | ${plus(d.addP99, 3)} | ${f(d.cNp50, 1)} / ${f(d.cNp99, 1)} |`,
+    );
   }
   out.push('');
-  out.push(`**Streaming and resources** (stream of ${r.settings.streamChunks} chunks, ${r.settings.chunkDelayMs} ms apart, c=1; RSS and CPU of the server process)`);
+  out.push(
+    `**Streaming** (${r.settings.streamChunks} content chunks ${r.settings.chunkDelayMs} ms apart, plus the usage chunk and [DONE]: ${r.settings.eventsPerStream} SSE events per stream; TTFB at c=1, CPU at c=${c})`,
+  );
   out.push('');
-  out.push(`| Scenario | TTFB p50 | +TTFB | TTLB p50 | +TTLB | RSS idle (MiB) | RSS under load (MiB) | CPU per request (ms, c=${c}) | errors |`);
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    `| Server | TTFB p50 (ms) | +TTFB | +TTFB over the floor's | last byte p50 (ms) | streams/s c=${c} | CPU per chunk (µs) | vs floor |`,
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const d of loaded) {
+    out.push(
+      `| ${d.s.label} | ${f(d.ttfb, 3)} | ${plus(d.addTtfb, 3)} | ${plus(d.addTtfbOverFloor, 3)} | ${f(d.ttlb, 2)} | ${f(d.streamsPerS, 0)} | ${f(d.chunkUs, 1)} | ${times(d.chunkVsFloor)} |`,
+    );
+  }
+  out.push('');
+  out.push(`**Memory** (VmRSS of the server process, MiB)`);
+  out.push('');
+  out.push(
+    `| Server | after start-up | idle (${r.settings.idleS} s without traffic) | peak under load (c=${c}) | idle after the run | errors |`,
+  );
+  out.push('|---|---:|---:|---:|---:|---:|');
   for (const d of rows) {
     if (d.skipped) continue;
-    out.push(`| ${d.s.label} | ${f(d.ttfb, 3)} | ${plus(d.ttfbAdd, 3)} | ${f(d.ttlb, 2)} | ${plus(d.ttlbAdd, 3)} | ${f(d.idleRss, 1)} | ${f(d.loadRss, 1)} | ${f(d.cpuPerReq, 3)} | ${d.errors} |`);
+    out.push(
+      `| ${d.s.label} | ${f(d.startRss, 1)} | ${f(d.idleRss, 1)} | ${f(d.loadRss, 1)} | ${f(d.afterRss, 1)} | ${d.idleOnly ? '–' : d.errors} |`,
+    );
+  }
+  const spreads = loaded.filter((d) => (d.s.cN?.perRound?.rps.length ?? 0) > 1);
+  if (spreads.length) {
+    out.push('');
+    out.push(
+      `**Round by round** (req/s at c=${c} and CPU per request in each round; the tables above show the medians)`,
+    );
+    out.push('');
+    out.push('| Server | req/s per round | CPU ms/request per round |');
+    out.push('|---|---|---|');
+    for (const d of spreads) {
+      out.push(
+        `| ${d.s.label} | ${d.s.cN!.perRound!.rps.map((x) => x.toFixed(0)).join(', ')} | ${d.s.cN!.perRound!.cpuMsPerReq.map((x) => x.toFixed(3)).join(', ')} |`,
+      );
+    }
   }
   return out.join('\n');
 }
@@ -157,62 +280,70 @@ export function renderTables(r: BenchResults): string {
 /** Short ratio summary (what bench/print.ts prints). */
 export function renderRatios(r: BenchResults): string {
   const rows = derive(r);
-  const out: string[] = [`Results of ${r.date} (${r.machine.nproc} CPUs, ${r.machine.cpu}, Node ${r.machine.node}${r.quick ? ', --quick' : ''})`, ''];
-  out.push(`| Scenario | +p50 c=1 (ms) | +p99 c=1 (ms) | req/s c=${r.settings.concurrency} | of direct | of pass-through | vs Portkey | +TTFB (ms) |`);
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const out: string[] = [
+    `Results of ${r.date} (${r.machine.nproc} CPUs, ${r.machine.cpu}, Node ${r.machine.node}${r.quick ? ', --quick' : ''})`,
+    '',
+  ];
+  out.push(
+    `| Server | req/s c=${r.settings.concurrency} | vs floor | CPU vs floor | +p50 c=1 (ms) | +TTFB (ms) | CPU/chunk vs floor |`,
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const d of rows) {
-    if (d.skipped) out.push(`| ${d.s.label} | skipped: ${d.skipped} |||||||`);
-    else out.push(`| ${d.s.label} | ${plus(d.c1addP50, 3)} | ${plus(d.c1addP99, 3)} | ${f(d.rps, 0)} | ${pct(d.ofDirect)} | ${pct(d.ofPass)} | ${times(d.xPortkey)} | ${plus(d.ttfbAdd, 3)} |`);
+    if (d.idleOnly) continue;
+    if (d.skipped) out.push(`| ${d.s.label} | skipped: ${d.skipped} ||||||`);
+    else
+      out.push(
+        `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.cpuVsFloor)} | ${plus(d.addP50, 3)} | ${plus(d.addTtfb, 3)} | ${times(d.chunkVsFloor)} |`,
+      );
   }
   return out.join('\n');
 }
 
-/** The issue's targets (for the default-plugins scenario), met or not. */
-export function renderTargets(r: BenchResults): string {
+/** The hot-path issue's targets, met or not. */
+export function renderTargets(r: BenchResults, soak?: SoakResult): string {
   const rows = derive(r);
   const get = (id: string) => rows.find((x) => x.s.id === id && !x.skipped);
-  const d = get('sy-defaults');
-  const a = get('sy-all');
-  const p = get('passthrough');
-  const ok = (v: boolean | undefined) => (v === undefined ? 'n/a' : v ? 'met' : '**not met**');
-  const lines = ['| Target (default plugins) | Goal | Measured (defaults) | Status | All plugins | Pass-through, for reference |', '|---|---|---:|---|---:|---:|'];
-  lines.push(`| Added p50 latency, c=1 | ≤ 0.3 ms | ${plus(d?.c1addP50, 3)} ms | ${ok(d?.c1addP50 === undefined ? undefined : d.c1addP50 <= 0.3)} | ${plus(a?.c1addP50, 3)} ms | ${plus(p?.c1addP50, 3)} ms |`);
-  lines.push(`| p99 c=1 above pass-through's p99 | ≤ 0.5 ms | ${plus(d?.c1p99OverPass, 3)} ms | ${ok(d?.c1p99OverPass === undefined ? undefined : d.c1p99OverPass <= 0.5)} | ${plus(a?.c1p99OverPass, 3)} ms | p99 ${f(p?.c1p99, 3)} ms |`);
-  lines.push(`| Throughput c=${r.settings.concurrency} vs pass-through | ≥ 75% | ${pct(d?.ofPass)} | ${ok(d?.ofPass === undefined ? undefined : d.ofPass >= 0.75)} | ${pct(a?.ofPass)} | ${f(p?.rps, 0)} req/s |`);
-  lines.push(`| Throughput c=${r.settings.concurrency} vs Portkey | ≥ 8× | ${times(d?.xPortkey)} | ${ok(d?.xPortkey === undefined ? undefined : d.xPortkey >= 8)} | ${times(a?.xPortkey)} | ${times(p?.xPortkey)} |`);
-  lines.push(`| Added streaming TTFB | ≤ 0.5 ms | ${plus(d?.ttfbAdd, 3)} ms | ${ok(d?.ttfbAdd === undefined ? undefined : d.ttfbAdd <= 0.5)} | ${plus(a?.ttfbAdd, 3)} ms | ${plus(p?.ttfbAdd, 3)} ms |`);
-  lines.push(`| Idle RSS (after ${r.settings.idleS ?? 0} s without traffic) | < 80 MB | ${f(d?.idleRss, 1)} MiB | ${ok(d?.idleRss === undefined ? undefined : d.idleRss * 1.048576 < 80)} | ${f(a?.idleRss, 1)} MiB | ${f(p?.idleRss, 1)} MiB |`);
-  if (d?.startRss !== undefined) {
-    lines.push(`| RSS right after start-up (for reference) | – | ${f(d.startRss, 1)} MiB | – | ${f(a?.startRss, 1)} MiB | ${f(p?.startRss, 1)} MiB |`);
-  }
-  const tsx = (r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN);
-  if (r.machine.runtime !== 'compiled' && Number.isFinite(tsx) && d?.idleRss !== undefined) {
-    const net = d.idleRss - tsx;
-    lines.push(`| Idle RSS without the tsx loader (estimate) | < 80 MB | ${f(net, 1)} MiB | ${ok(net * 1.048576 < 80)} | ${f((a?.idleRss ?? NaN) - tsx, 1)} MiB | ${f((p?.idleRss ?? NaN) - tsx, 1)} MiB |`);
+  const z = get('sy-zero');
+  const p = get('sy-production');
+  const ts = get('sy-production-ts');
+  const fl = get('floor');
+  const cmp = (v: number | undefined, test: (x: number) => boolean) => (ok(v) ? test(v!) : undefined);
+  const lines = [
+    '| Target | Goal | Measured | Status | For reference |',
+    '|---|---|---:|---|---|',
+    `| Zero-config throughput, c=${r.settings.concurrency} | ≥ 0.75× the floor's req/s | ${times(z?.ofFloor)} | ${status(cmp(z?.ofFloor, (x) => x >= 0.75))} | floor ${f(fl?.rps, 0)} req/s, zero-config ${f(z?.rps, 0)} |`,
+    `| Zero-config CPU per request | ≤ 1.3× the floor's | ${times(z?.cpuVsFloor)} | ${status(cmp(z?.cpuVsFloor, (x) => x <= 1.3))} | floor ${f(fl?.cpu, 3)} ms, zero-config ${f(z?.cpu, 3)} ms |`,
+    `| Zero-config added p50, c=1 | ≤ the floor's + 0.1 ms | ${plus(z?.addP50OverFloor, 3)} ms over the floor's | ${status(cmp(z?.addP50OverFloor, (x) => x <= 0.1))} | floor ${plus(fl?.addP50, 3)} ms, zero-config ${plus(z?.addP50, 3)} ms |`,
+    `| Production throughput, c=${r.settings.concurrency} | ≥ 0.6× the floor's req/s | ${times(p?.ofFloor)} | ${status(cmp(p?.ofFloor, (x) => x >= 0.6))} | production ${f(p?.rps, 0)} req/s |`,
+    `| Production added p50, c=1 | ≤ the floor's + 0.2 ms | ${plus(p?.addP50OverFloor, 3)} ms over the floor's | ${status(cmp(p?.addP50OverFloor, (x) => x <= 0.2))} | production ${plus(p?.addP50, 3)} ms |`,
+    `| Streaming added TTFB (zero-config) | ≤ the floor's + 0.2 ms | ${plus(z?.addTtfbOverFloor, 3)} ms over the floor's | ${status(cmp(z?.addTtfbOverFloor, (x) => x <= 0.2))} | floor ${plus(fl?.addTtfb, 3)} ms, zero-config ${plus(z?.addTtfb, 3)} ms, production ${plus(p?.addTtfbOverFloor, 3)} ms over the floor's |`,
+    `| Streaming CPU per chunk (zero-config) | ≤ 1.5× the floor's | ${times(z?.chunkVsFloor)} | ${status(cmp(z?.chunkVsFloor, (x) => x <= 1.5))} | floor ${f(fl?.chunkUs, 1)} µs, zero-config ${f(z?.chunkUs, 1)} µs, production ${times(p?.chunkVsFloor)} |`,
+    `| Production vs Portkey, c=${r.settings.concurrency} | ≥ 8× Portkey's req/s | ${times(p?.xPortkey, 1)} | ${status(cmp(p?.xPortkey, (x) => x >= 8))} | the floor itself: ${times(fl?.xPortkey, 1)} |`,
+    `| Idle RSS, zero-config | < 80 MB | ${f(z?.idleRss === undefined ? undefined : z.idleRss * MB, 1)} MB | ${status(cmp(z?.idleRss, (x) => x * MB < 80))} | ${f(z?.idleRss, 1)} MiB |`,
+    `| Idle RSS, production as a \`.ts\` config via the CLI | < 80 MB | ${f(ts?.idleRss === undefined ? undefined : ts.idleRss * MB, 1)} MB | ${status(cmp(ts?.idleRss, (x) => x * MB < 80))} | ${f(ts?.idleRss, 1)} MiB; the same config compiled: ${f(p?.idleRss, 1)} MiB |`,
+  ];
+  if (soak) {
+    const slope = soakSlope(soak);
+    lines.push(
+      `| RSS flat over a ${Math.round(soak.seconds / 60)}-minute soak (\`${soak.scenario}\`) | no steady climb | ${plus(slope, 2)} MiB/min after the first minute | ${status(ok(slope) ? Math.abs(slope) < 0.5 : undefined)} | see Memory soak |`,
+    );
+  } else {
+    lines.push(
+      '| RSS flat over a 10-minute soak | no steady climb | not run with this build | n/a | `npm run bench -- --soak` |',
+    );
   }
   return lines.join('\n');
 }
 
-/**
- * Where an absolute target is below what the undici pass-through itself reaches on this machine, say
- * so, with Switchyard's figure relative to the pass-through (the part the gateway is responsible for).
- */
-export function floorNotes(r: BenchResults): string {
-  const rows = derive(r);
-  const d = rows.find((x) => x.s.id === 'sy-defaults' && !x.skipped);
-  const p = rows.find((x) => x.s.id === 'passthrough' && !x.skipped);
-  if (!d || !p) return '';
-  const notes: string[] = [];
-  if (p.c1addP50 !== undefined && d.c1addP50 !== undefined && p.c1addP50 > 0.3) {
-    notes.push(`the pass-through alone adds ${f(p.c1addP50, 3)} ms at p50 (c=1), above the 0.3 ms target; Switchyard with the default plugins adds ${plus(d.c1addP50 - p.c1addP50, 3)} ms over the pass-through`);
-  }
-  if (p.ttfbAdd !== undefined && d.ttfbAdd !== undefined && p.ttfbAdd > 0.5) {
-    notes.push(`the pass-through alone adds ${f(p.ttfbAdd, 3)} ms to the streaming TTFB, above the 0.5 ms target; Switchyard adds ${plus(d.ttfbAdd - p.ttfbAdd, 3)} ms over the pass-through`);
-  }
-  if (p.xPortkey !== undefined && d.xPortkey !== undefined && p.xPortkey < 8) {
-    notes.push(`the pass-through itself reaches only ${times(p.xPortkey)} Portkey's throughput here, so 8× would take ${pct(8 / p.xPortkey)} of the pass-through's throughput; Switchyard with the default plugins reaches ${pct(d.ofPass)} of the pass-through`);
-  }
-  return notes.length ? `On this machine some absolute targets are below the floor: ${notes.join('; ')}.` : '';
+/** Least-squares slope of RSS over time in MiB/min, leaving out the first minute (warm-up, heap sizing). */
+export function soakSlope(k: SoakResult): number {
+  const pts = k.samples.filter((x) => x.s >= Math.min(60, k.seconds / 5) && Number.isFinite(x.rssMiB));
+  if (pts.length < 3) return NaN;
+  const mx = pts.reduce((n, x) => n + x.s, 0) / pts.length;
+  const my = pts.reduce((n, x) => n + x.rssMiB, 0) / pts.length;
+  const num = pts.reduce((n, x) => n + (x.s - mx) * (x.rssMiB - my), 0);
+  const den = pts.reduce((n, x) => n + (x.s - mx) ** 2, 0);
+  return den ? (num / den) * 60 : NaN;
 }
 
 export function renderSoak(k: SoakResult): string {
@@ -220,126 +351,246 @@ export function renderSoak(k: SoakResult): string {
   const first = k.samples[1] ?? k.samples[0];
   const last = k.samples[k.samples.length - 1];
   const peak = Math.max(...k.samples.map((x) => x.rssMiB));
-  // Least-squares slope of RSS over time, leaving out the first minute (warm-up, heap sizing).
-  const pts = k.samples.filter((x) => x.s >= Math.min(60, k.seconds / 5) && Number.isFinite(x.rssMiB));
-  let slope = NaN;
-  if (pts.length >= 3) {
-    const mx = pts.reduce((n, x) => n + x.s, 0) / pts.length;
-    const my = pts.reduce((n, x) => n + x.rssMiB, 0) / pts.length;
-    const num = pts.reduce((n, x) => n + (x.s - mx) * (x.rssMiB - my), 0);
-    const den = pts.reduce((n, x) => n + (x.s - mx) ** 2, 0);
-    slope = den ? (num / den) * 60 : NaN;
-  }
-  out.push(`Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ${peak.toFixed(1)} MiB; trend after the first minute ${Number.isFinite(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`);
+  const slope = soakSlope(k);
+  out.push(
+    `Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ${peak.toFixed(1)} MiB; trend after the first minute ${ok(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`,
+  );
   out.push('');
   const step = Math.max(1, Math.ceil(k.samples.length / 12));
   const shown = k.samples.filter((_, i) => i % step === 0 || i === k.samples.length - 1);
   out.push('| Time (s) | ' + shown.map((x) => x.s.toFixed(0)).join(' | ') + ' |');
   out.push('|---|' + shown.map(() => '---:').join('|') + '|');
   out.push('| RSS (MiB) | ' + shown.map((x) => x.rssMiB.toFixed(1)).join(' | ') + ' |');
-  out.push('');
-  const w = 24;
-  const lo = Math.min(...k.samples.map((x) => x.rssMiB));
-  const bars = shown.map((x) => `${x.s.toFixed(0).padStart(5)} s ${'#'.repeat(Math.max(1, Math.round(((x.rssMiB - lo * 0.9) / (peak - lo * 0.9 || 1)) * w)))} ${x.rssMiB.toFixed(1)}`);
-  out.push('```');
-  out.push(...bars);
-  out.push('```');
   return out.join('\n');
 }
 
-export function renderProfile(p: ProfileSummary): string {
+/** Instructions per request (callgrind): the gate's committed figures and the fuller report. */
+export function renderInstructions(rep?: InstructionsData, gate?: InstructionsData): string {
   const out: string[] = [];
-  out.push(`Scenario \`${p.scenario}\` under c=64 load (${p.requests} requests, ${p.rps.toFixed(0)} req/s), \`node --cpu-prof\` on the gateway process's main thread, samples from the measured ${(p.totalMs / 1000).toFixed(1)} s only (start-up and module loading left out), ${p.date}. Self time excludes idle; shares are of the ${p.sampledMs.toFixed(0)} ms of sampled non-idle time. "V8 / native" is mostly \`writev\`/\`writeString\` (socket and log-file writes, i.e. system-call time) and microtask running.`);
-  out.push('');
-  out.push('By area:');
-  out.push('');
-  out.push('| Area | Self time (ms) | Share |');
-  out.push('|---|---:|---:|');
-  for (const a of p.byArea) out.push(`| ${a.area} | ${a.selfMs.toFixed(0)} | ${a.selfPct.toFixed(1)}% |`);
-  out.push('');
-  out.push('Top functions by self time:');
-  out.push('');
-  out.push('| # | Function | Where | Self (ms) | Share |');
-  out.push('|---:|---|---|---:|---:|');
-  p.topFunctions.forEach((e, i) => out.push(`| ${i + 1} | \`${e.name}\` | ${e.where} | ${e.selfMs.toFixed(0)} | ${e.selfPct.toFixed(1)}% |`));
+  if (rep) {
+    const floor = rep.scenarios.floor?.main;
+    const s = rep.settings;
+    out.push(
+      `Measured ${rep.date.slice(0, 10)} with ${rep.valgrind}, Node ${rep.node} (\`${rep.nodeFlags.join(' ')}\`), \`npm run bench:gate -- --report\`: ${s.runs} server processes per configuration, each warmed up with ${s.warmup} requests, then ${s.windows} windows of ${s.requests} requests one at a time. "Main thread" is the gated figure; "all threads" adds V8's optimizing compiler (still busy after the warm-up, hence the wider spread) and helper threads.`,
+    );
+    out.push('');
+    out.push(
+      '| Server | instructions per request, main thread (median) | vs floor | spread over windows | all threads (median) | windows (main thread) |',
+    );
+    out.push('|---|---:|---:|---:|---:|---|');
+    const labels: Record<string, string> = {
+      floor: 'floor: buffered pass-through',
+      'sy-zero': 'Switchyard: zero-config',
+      'sy-production': 'Switchyard: production',
+      'sy-all': 'Switchyard: all plugins',
+    };
+    for (const [id, v] of Object.entries(rep.scenarios)) {
+      if (!v) continue;
+      const sorted = [...v.samples].sort((a, b) => a - b);
+      const spread = sorted.length > 1 ? (sorted[sorted.length - 1] - sorted[0]) / v.main : 0;
+      out.push(
+        `| ${labels[id] ?? id} | ${int(v.main)} | ${times(floor ? v.main / floor : undefined)} | ${(spread * 100).toFixed(1)}% | ${int(v.all)} | ${v.samples.map(int).join(', ')} |`,
+      );
+    }
+  }
+  const withBreakdown = rep ? Object.entries(rep.scenarios).filter(([, v]) => v?.breakdown) : [];
+  if (withBreakdown.length) {
+    const cats = new Map<string, number>();
+    for (const [, v] of withBreakdown)
+      for (const [k, n] of Object.entries(v!.breakdown!)) cats.set(k, Math.max(cats.get(k) ?? 0, n));
+    const order = [...cats].sort((a, b) => b[1] - a[1]).map(([k]) => k);
+    out.push('');
+    out.push(
+      "Where the main thread's instructions go, per request (self cost per function from `callgrind_annotate`, grouped by `bench/callgrind-breakdown.ts`; JIT-compiled code has no symbols under valgrind, the CPU profile below names those functions):",
+    );
+    out.push('');
+    out.push(`| Kind of code | ${withBreakdown.map(([id]) => id).join(' | ')} |`);
+    out.push(`|---|${withBreakdown.map(() => '---:').join('|')}|`);
+    for (const k of order)
+      out.push(`| ${k} | ${withBreakdown.map(([, v]) => int(v!.breakdown![k] ?? 0)).join(' | ')} |`);
+  }
+  if (gate) {
+    out.push('');
+    out.push(
+      `The gate's committed figures (\`bench/instructions.json\`, ${gate.date.slice(0, 10)}, ${gate.settings.runs} run × ${gate.settings.windows} windows of ${gate.settings.requests} after ${gate.settings.warmup} warm-up requests): ` +
+        Object.entries(gate.scenarios)
+          .filter(([, v]) => v)
+          .map(([id, v]) => `${id} ${int(v!.main)}`)
+          .join(', ') +
+        `. \`npm run bench:gate\` fails when either rises more than ${(gate.tolerance * 100).toFixed(0)}% above them.`,
+    );
+  }
+  return out.join('\n');
+}
+
+export function renderProfiles(ps: ProfileSummary[]): string {
+  const out: string[] = [];
+  const floor = ps.find((p) => p.scenario === 'floor');
+  for (const p of ps) {
+    out.push(`#### \`${p.scenario}\``);
+    out.push('');
+    out.push(
+      `${p.requests} requests at ${p.rps.toFixed(0)} req/s (c=64), ${f(p.cpuMsPerReq, 3)} ms CPU per request (/proc); \`node --cpu-prof\` main thread, the measured ${(p.totalMs / 1000).toFixed(1)} s only; ${p.sampledMs.toFixed(0)} ms of non-idle samples. Self time per request is the profile's share × the sampled time / requests.`,
+    );
+    out.push('');
+    const floorArea = new Map(floor && floor !== p ? floor.byArea.map((a) => [a.area, a.usPerReq ?? NaN]) : []);
+    out.push(`| Area | self µs per request | share |${floorArea.size ? ' floor µs per request |' : ''}`);
+    out.push(`|---|---:|---:|${floorArea.size ? '---:|' : ''}`);
+    for (const a of p.byArea.slice(0, 14)) {
+      out.push(
+        `| ${a.area} | ${f(a.usPerReq, 1)} | ${a.selfPct.toFixed(1)}% |${floorArea.size ? ` ${f(floorArea.get(a.area), 1)} |` : ''}`,
+      );
+    }
+    out.push('');
+    out.push('| # | Function | Where | self µs per request | share |');
+    out.push('|---:|---|---|---:|---:|');
+    p.topFunctions
+      .slice(0, 20)
+      .forEach((e, i) =>
+        out.push(`| ${i + 1} | \`${e.name}\` | ${e.where} | ${f(e.usPerReq, 1)} | ${e.selfPct.toFixed(1)}% |`),
+      );
+    if (p.allocations) {
+      out.push('');
+      out.push(
+        `Allocations (sampling heap profiler, collected objects kept): ${int(p.allocations.bytesPerRequest)} bytes per request. Top allocating functions:`,
+      );
+      out.push('');
+      out.push('| Function | Where | bytes per request | share |');
+      out.push('|---|---|---:|---:|');
+      for (const e of p.allocations.topFunctions.slice(0, 12))
+        out.push(`| \`${e.name}\` | ${e.where} | ${int(e.bytesPerRequest)} | ${e.pct.toFixed(1)}% |`);
+    }
+    out.push('');
+  }
   return out.join('\n');
 }
 
 /** A horizontal bar chart of requests/second at concurrency N, without dependencies. */
 export function renderSvg(r: BenchResults): string {
-  const rows = derive(r).filter((d) => !d.skipped && d.rps !== undefined && Number.isFinite(d.rps));
+  const rows = derive(r).filter((d) => !d.skipped && !d.idleOnly && ok(d.rps));
   const max = Math.max(1, ...rows.map((d) => d.rps as number));
   const rowH = 34;
-  const left = 230;
-  const width = 760;
-  const barMax = width - left - 150;
+  const left = 280;
+  const width = 820;
+  const barMax = width - left - 160;
   const top = 48;
   const height = top + rows.length * rowH + 40;
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const colour = (id: string) => (id === 'direct' ? '#9aa5b1' : id === 'passthrough' ? '#7b8794' : id === 'portkey' ? '#e07a5f' : '#3d5a80');
+  const colour = (id: string) =>
+    id === 'direct'
+      ? '#9aa5b1'
+      : id === 'floor' || id === 'streaming-passthrough'
+        ? '#7b8794'
+        : id === 'portkey'
+          ? '#e07a5f'
+          : '#3d5a80';
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Requests per second at concurrency ${r.settings.concurrency} (higher is better)</text>`);
+  parts.push(
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Requests per second at concurrency ${r.settings.concurrency} (higher is better)</text>`,
+  );
   rows.forEach((d, i) => {
     const y = top + i * rowH;
     const w = Math.max(1, Math.round(((d.rps as number) / max) * barMax));
-    const note = d.s.id === 'direct' ? '' : ` (${pct(d.ofDirect)} of direct)`;
+    const note = d.s.id === 'direct' || d.s.id === 'floor' ? '' : ` (${times(d.ofFloor)} the floor)`;
     parts.push(`<text x="${left - 10}" y="${y + 17}" text-anchor="end">${esc(d.s.label)}</text>`);
     parts.push(`<rect x="${left}" y="${y + 4}" width="${w}" height="${rowH - 12}" fill="${colour(d.s.id)}" rx="2"/>`);
     parts.push(`<text x="${left + w + 6}" y="${y + 17}">${(d.rps as number).toFixed(0)}${esc(note)}</text>`);
   });
-  parts.push(`<text x="${left}" y="${height - 12}" fill="#52606d" font-size="11">${esc(`${r.machine.nproc} CPUs (${r.machine.cpu}), Node ${r.machine.node}; load generator, upstream and server on the same machine; ${r.date}`)}</text>`);
+  parts.push(
+    `<text x="${left}" y="${height - 12}" fill="#52606d" font-size="11">${esc(`${r.machine.nproc} CPUs (${r.machine.cpu}), Node ${r.machine.node}; wrk, upstream and server on the same machine; ${r.date}`)}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
 
-export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: string, soak?: SoakResult): string {
+export interface DocInputs {
+  profiles?: ProfileSummary[];
+  notes?: string;
+  soak?: SoakResult;
+  instructions?: InstructionsData;
+  gate?: InstructionsData;
+}
+
+export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   const s = r.settings;
+  const rows = derive(r);
+  const fl = rows.find((x) => x.s.id === 'floor' && !x.skipped);
+  const old = rows.find((x) => x.s.id === 'streaming-passthrough' && !x.skipped);
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
-  out.push('A gateway sits in the path of every model call, so its own overhead has to stay close to nothing. `npm run bench` measures Switchyard against the floor (the emulated upstream called directly), against a minimal undici pass-through proxy (the floor for any Node gateway) and against Portkey\'s open-source gateway, side by side in one run so that the ratios hold on a noisy machine.');
+  out.push(
+    "A gateway sits in the path of every model call, so its own cost has to stay close to that of the cheapest possible proxy. `npm run bench` measures Switchyard against that floor, side by side in one run: the emulated upstream called directly, the floor (a buffered undici pass-through), the old streaming pass-through, Switchyard in three configurations, and Portkey's open-source gateway. `npm run bench:gate` counts instructions per request under callgrind and guards against regressions in CI.",
+  );
   out.push('');
-  out.push('This file is written by `npm run bench` (the tables, chart and targets) from `bench/results.json`; the profile section comes from `npm run bench -- --profile` and the notes in `bench/profile-notes.md`.');
+  out.push(
+    'This file is written by `npm run bench` (tables, chart, targets) from `bench/results.json`, `bench/instructions-report.json` (`npm run bench:gate -- --report`), `bench/profile.json` (`npm run bench -- --profile`), `bench/soak.json` (`npm run bench -- --soak`) and the hand-written notes in `bench/profile-notes.md`.',
+  );
+  out.push('');
+  out.push('## The floor');
+  out.push('');
+  out.push(
+    `Earlier versions of this page compared Switchyard with a *streaming* pass-through (now \`bench/streaming-passthrough.ts\`) and reported Switchyard at 98% of it. That floor was weak: it streamed the request body upstream chunked, flushed the response headers in a write of their own and piped the answer back, so it reached only a fraction of the upstream's own rate${old && fl ? ` (${times(old.ofDirect)} the upstream's req/s in this run, against ${times(fl.ofDirect)} for the new floor)` : ''}, and being close to it said little. A gateway that parses JSON must hold the whole body anyway, so the floor is now \`bench/floor.ts\`: it reads the whole body, forwards it with a Content-Length over an undici \`Pool\`, and writes the answer back in one write (status line, headers and body together); a streamed answer is relayed chunk by chunk. Every ratio below is against this floor. The old one is still measured, for reference.`,
+  );
   out.push('');
   out.push('## Machine');
   out.push('');
-  out.push(`- CPUs: ${r.machine.nproc} (\`nproc\`), ${r.machine.cpu}`);
-  out.push(`- Memory: ${r.machine.memGiB.toFixed(1)} GiB; OS: ${r.machine.os}`);
-  if (r.machine.runtime === 'compiled') {
-    out.push(`- Node ${r.machine.node}; every server runs as plain JavaScript: Switchyard from its compiled build (\`dist/\`, what \`npm run build\` ships and what \`switchyard start\` runs for a JavaScript config), the bench's own entry points bundled by esbuild into \`bench/.build/\`. (\`BENCH_TSX=1\` runs everything under \`node --import tsx\` instead, as \`switchyard start\` runs with a TypeScript config: a bare node:http server measured ${f(r.machine.bareRssMiB, 1)} MiB RSS plain and ${f(r.machine.bareTsxRssMiB, 1)} MiB under tsx, so the loader costs about ${f((r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN), 0)} MiB.)`);
-  } else {
-    out.push(`- Node ${r.machine.node}; every process (Portkey's too) is run with \`node --import tsx\` (BENCH_TSX=1). The loader costs memory: a bare node:http server measured ${f(r.machine.bareRssMiB, 1)} MiB RSS plain and ${f(r.machine.bareTsxRssMiB, 1)} MiB under tsx, so about ${f((r.machine.bareTsxRssMiB ?? NaN) - (r.machine.bareRssMiB ?? NaN), 0)} MiB of every RSS figure below is tsx, which a compiled build (\`dist/\`) does not carry.`);
-  }
-  out.push(`- Load generator, emulated upstream and the server under test all share these CPUs; traffic is on 127.0.0.1 only.`);
-  out.push(`- Run: ${r.date}${r.quick ? ' (**--quick**: short smoke-run durations, numbers are rough)' : ''}`);
+  out.push(
+    `- CPUs: ${r.machine.nproc} (\`nproc\`), ${r.machine.cpu}; memory ${r.machine.memGiB.toFixed(1)} GiB; ${r.machine.os}`,
+  );
+  out.push(
+    `- Node ${r.machine.node}; ${r.machine.runtime === 'compiled' ? "Switchyard runs from its compiled build (`dist/`, what `npm run build` ships and `switchyard start` runs without a `.ts` config); the bench's own entry points are bundled by esbuild into `bench/.build/`" : 'every process runs under `node --import tsx` (BENCH_TSX=1)'}.`,
+  );
+  out.push(
+    `- The load generator (wrk), the emulated upstream and the server under test share these CPUs; traffic is on 127.0.0.1 only. The machine is shared with other work: ${r.loadAverage ? `the 1-minute load average was ${r.loadAverage.start.toFixed(1)} when measuring started and ${r.loadAverage.end.toFixed(1)} when it ended (the bench itself keeps about 3 processes busy at c=${s.concurrency})` : 'see the load average in results.json'}. Absolute numbers are noisy; the ratios of one interleaved run hold up better, and instruction counts do not depend on load at all.`,
+  );
+  out.push(
+    `- Run: ${r.date}${r.quick ? ' (**--quick**: short smoke-run durations, numbers are rough)' : ''}; command \`${r.command}\`.`,
+  );
   out.push('');
-  out.push('## Commands');
+  out.push('## How it is measured');
+  out.push('');
+  out.push(
+    `- **Load generator**: Debian's \`wrk\` (one thread; \`bench/wrk.lua\` builds a unique POST body per request, so the cache always misses). It costs a few percent of a CPU, against about half a CPU for a Node load generator. \`npm run bench\` installs it with apt-get when it is missing. Latencies are wrk's microsecond histogram; time to first byte of a stream comes from \`bench/load.ts\` (undici, c=1), which wrk cannot report.`,
+  );
+  out.push(
+    `- **Interleaved**: a pre-warm of ${s.prewarmS} s at c=${s.concurrency} per server, then ${s.rounds} round(s); in each round every phase runs against every server in turn (${s.warmupS} s unmeasured, then ${s.durationS} s measured): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), stream at c=${s.concurrency} (CPU per chunk). Figures are medians over rounds.`,
+  );
+  out.push(
+    `- **CPU per request**: the server process's utime+stime from \`/proc/<pid>/stat\` (all its threads) over the wrk run, divided by the requests completed. CPU per chunk: the same over the c=${s.concurrency} stream phase, divided by streams × ${s.eventsPerStream} SSE events.`,
+  );
+  out.push(
+    `- **Memory**: \`VmRSS\` from \`/proc/<pid>/status\`, right after start-up, after ${s.idleS} s without traffic, at its peak under load, and ${s.idleS} s after the run. The \`.ts\` production config is started through the CLI only for its idle memory.`,
+  );
+  out.push('- **Instructions per request**: see below; the figure the CI gate uses.');
   out.push('');
   out.push('```sh');
-  out.push('npm run bench                      # full run, about 5 minutes');
-  out.push('npm run bench -- --quick           # ~30 s smoke run');
-  out.push('BENCH_DURATION=10 BENCH_ROUNDS=3 npm run bench   # seconds per phase and round (default 4 s x 3 rounds)');
-  out.push('npm run bench -- --only=direct,passthrough,sy-defaults   # a subset');
-  out.push('npm run bench -- --profile         # --cpu-prof of Switchyard (default plugins) under c=64 load');
-  out.push('npm run bench -- --soak            # 10-minute memory soak of Switchyard (default plugins), RSS curve');
-  out.push('npx tsx bench/print.ts             # print the last results\' ratios');
+  out.push('npm run bench                      # full run (about 15 minutes), writes this page');
+  out.push('npm run bench -- --quick           # smoke run, ~2 minutes');
+  out.push('npm run bench -- --only=direct,floor,sy-zero,sy-production   # a subset');
+  out.push('npm run bench -- --profile         # --cpu-prof + allocation profile: floor, zero-config, production');
+  out.push('npm run bench -- --soak            # 10-minute memory soak (production config), RSS curve');
+  out.push('npm run bench:gate                 # instructions per request vs bench/instructions.json (CI)');
+  out.push('npm run bench:gate -- --report     # the instruction table below, 3 runs per configuration');
+  out.push('npx tsx bench/callgrind-windows.ts sy-production 5 200   # one server: per window, GC and mutator (A/B)');
+  out.push("npx tsx bench/print.ts             # the last results' ratios");
+  out.push('npx tsx bench/config-memory.ts     # RSS of switchyard start by config language (.ts vs .mjs)');
   out.push('```');
   out.push('');
-  out.push(`This run: \`${r.command}\`. Settings: a pre-warm of ${s.prewarmS ?? 0} s at concurrency ${s.concurrency} per server (not measured), then ${s.rounds ?? 1} round(s), interleaved (every scenario runs a phase before the next phase or round starts); in each, a warm-up of ${s.warmupS} s then ${s.durationS} s measured per scenario and phase (streaming: ${s.streamDurationS} s); concurrency 1 and ${s.concurrency}; streams of ${s.streamChunks} chunks ${s.chunkDelayMs} ms apart. With several rounds every figure is the median over rounds (RSS under load: the highest). Other knobs: \`BENCH_PREWARM\`, \`BENCH_ROUNDS\`, \`BENCH_WARMUP\`, \`BENCH_STREAM_DURATION\`, \`BENCH_CONCURRENCY\`, \`BENCH_CHUNKS\`, \`BENCH_CHUNK_DELAY_MS\`, \`BENCH_NO_PORTKEY=1\`.`);
-  if (r.loadAverage) {
-    out.push('');
-    out.push(`1-minute load average at the start and end of measuring: ${r.loadAverage.start.toFixed(2)} and ${r.loadAverage.end.toFixed(2)} on ${r.machine.nproc} CPUs. The bench itself keeps about 3 processes busy at concurrency ${s.concurrency}; anything above that is other work on the machine, which makes the absolute numbers noisier (the side-by-side ratios hold up better).`);
-  }
+  out.push('## Servers');
   out.push('');
-  out.push('## Scenarios');
-  out.push('');
-  out.push('| Scenario | Server process |');
+  out.push('| Server | Process |');
   out.push('|---|---|');
-  for (const sc of r.scenarios) out.push(`| ${sc.label} | ${sc.process}${sc.skipped ? ` — **skipped**: ${sc.skipped}` : ''} |`);
+  for (const sc of r.scenarios)
+    out.push(`| ${sc.label} | ${sc.process}${sc.skipped ? ` — **skipped**: ${sc.skipped}` : ''} |`);
   out.push('');
-  out.push('Every request carries a unique prompt, so the cache in "all plugins" only ever misses (the miss path and the store are what is measured). The load generator is a closed loop of workers over an undici pool (one keep-alive connection per worker) with microsecond timing; autocannon was not used because it rounds latencies to whole milliseconds.');
+  out.push(
+    'Every Switchyard configuration uses the `openai` provider with `OPENAI_API_KEY` and `OPENAI_BASE_URL` pointing at the emulated upstream; clients ask for `gpt-4o-mini`. The configurations are in `bench/scenarios.ts`.',
+  );
   out.push('');
   out.push('## Results');
   out.push('');
@@ -347,34 +598,40 @@ export function renderDoc(r: BenchResults, profile?: ProfileSummary, notes?: str
   out.push('');
   out.push('![Requests per second at concurrency ' + s.concurrency + '](images/bench-throughput.svg)');
   out.push('');
-  out.push('"of direct", "of pass-through" and "vs Portkey" are request-rate ratios at concurrency ' + s.concurrency + '. CPU per request is the server process\'s user+system time (from `/proc/<pid>/stat`) over the measured phase divided by the requests completed; for "direct" it is the upstream\'s own cost. RSS is `VmRSS` from `/proc/<pid>/status`: idle after ' + (s.idleS ?? 0) + ' s without traffic (after start-up and one smoke request; V8 returns the start-up garbage to the OS only after its memory reducer has run, somewhere between 20 and 60 s into an idle process, so the figure right after start-up is in the targets table too), and the highest sample during the concurrency-' + s.concurrency + ' phase.');
+  out.push('## Instructions per request');
   out.push('');
-  out.push('## Targets (from the benchmark issue)');
+  out.push(
+    "Timings on a shared 2-core machine move by tens of percent from one run to the next; instruction counts do not. `bench/callgrind.ts` runs the server under `valgrind --tool=callgrind --instr-atstart=no` with the normal JIT, warms it up uninstrumented, then, per window: a full GC, instrumentation on, N requests one at a time (no batching between requests), a full GC (the window pays for collecting its own garbage), instrumentation off, dump. An empty window (the same two GCs, no requests) is measured right before and subtracted. The count is the main thread's (Node's event loop: JavaScript, the runtime and, with `--single-threaded-gc`, all GC work); V8's optimizing compiler runs on a helper thread and keeps compiling for thousands of requests, which makes the all-threads figure noisier. Kernel time (system calls) is not counted: valgrind sees user space only.",
+  );
   out.push('');
-  out.push(renderTargets(r));
-  const floorNote = floorNotes(r);
-  if (floorNote) {
-    out.push('');
-    out.push(floorNote);
-  }
+  out.push(
+    d.instructions || d.gate
+      ? renderInstructions(d.instructions, d.gate)
+      : 'Not measured yet: `npm run bench:gate -- --report`.',
+  );
   out.push('');
-  out.push(`RSS ${s.idleS ?? 0} s after the last measured phase, per process: ` +
-    r.scenarios.filter((x) => !x.skipped).map((x) => `${x.label} ${f(x.idleRssAfterMiB, 1)} MiB`).join(', ') + '.');
+  out.push('## Targets (issue 16, "Hot path")');
+  out.push('');
+  out.push(renderTargets(r, d.soak));
   out.push('');
   out.push('## Memory soak');
   out.push('');
-  if (soak) out.push(renderSoak(soak));
-  else out.push('Not run yet: `npm run bench -- --soak` (10 minutes; `--soak=SECONDS`, `--soak-scenario=all`) writes `bench/soak.json` and this section.');
+  out.push(
+    d.soak
+      ? renderSoak(d.soak)
+      : 'Not run with this build: `npm run bench -- --soak` (10 minutes; `--soak=SECONDS`, `--soak-scenario=sy-zero`) writes `bench/soak.json` and this section.',
+  );
   out.push('');
-  if (profile) {
-    out.push('## Profile');
-    out.push('');
-    out.push(renderProfile(profile));
+  out.push('## Profile');
+  out.push('');
+  if (d.profiles?.length) {
+    out.push(renderProfiles(d.profiles));
+  } else {
+    out.push('Not run yet: `npm run bench -- --profile`.');
     out.push('');
   }
-  if (notes?.trim()) {
-    if (!profile) out.push('## Profile');
-    out.push(notes.trim());
+  if (d.notes?.trim()) {
+    out.push(d.notes.trim());
     out.push('');
   }
   return out.join('\n');
@@ -385,10 +642,19 @@ export function readJson<T>(file: string): T | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-/** Write docs/benchmarks.md and the SVG from the saved results (and profile, if any). */
+/** Write docs/benchmarks.md and the SVG from the saved results (and profiles, soak, instructions). */
 export function writeDoc(r: BenchResults): void {
-  const profile = readJson<ProfileSummary>(PROFILE_FILE);
+  const prof = readJson<ProfileSummary[] | ProfileSummary>(PROFILE_FILE);
+  const profiles = Array.isArray(prof) ? prof : undefined; // an old single-scenario profile is not shown
   const notes = existsSync(PROFILE_NOTES_FILE) ? readFileSync(PROFILE_NOTES_FILE, 'utf8') : undefined;
+  const soak = readJson<SoakResult>(SOAK_FILE);
+  const inputs: DocInputs = {
+    profiles,
+    notes,
+    soak: soak && /^sy-(zero|production|all)$/.test(soak.scenario) ? soak : undefined,
+    instructions: readJson<InstructionsData>(INSTRUCTIONS_REPORT_FILE),
+    gate: readJson<InstructionsData>(INSTRUCTIONS_FILE),
+  };
   mkdirSync(path.dirname(SVG_FILE), { recursive: true });
   writeFileSync(SVG_FILE, renderSvg(r));
   // Sections written by the other benchmarks (bench/cache.ts, bench/failover.ts, ...) live below the
@@ -396,8 +662,9 @@ export function writeDoc(r: BenchResults): void {
   const existing = existsSync(DOC_FILE) ? readFileSync(DOC_FILE, 'utf8') : '';
   const at = existing.indexOf(OTHER_BENCHMARKS_MARKER);
   const tail = at === -1 ? `\n${OTHER_BENCHMARKS_MARKER}\n` : `\n${existing.slice(at)}`;
-  writeFileSync(DOC_FILE, renderDoc(r, profile, notes, readJson<SoakResult>(SOAK_FILE)).trimEnd() + '\n' + tail);
+  writeFileSync(DOC_FILE, renderDoc(r, inputs).trimEnd() + '\n' + tail);
 }
 
 /** Everything after this line in docs/benchmarks.md is written by the other bench scripts. */
-export const OTHER_BENCHMARKS_MARKER = '<!-- sections below: other bench scripts (cache, failover, redis); npm run bench keeps them -->';
+export const OTHER_BENCHMARKS_MARKER =
+  '<!-- sections below: other bench scripts (cache, failover, redis); npm run bench keeps them -->';

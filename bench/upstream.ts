@@ -22,7 +22,14 @@ function answer(model: string): string {
     object: 'chat.completion',
     created: CREATED,
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: 'The gateway routes every request fast.' }, finish_reason: 'stop', logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'The gateway routes every request fast.' },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
+    ],
     usage: USAGE,
   });
 }
@@ -43,7 +50,10 @@ function stream(res: http.ServerResponse, model: string, usage: boolean): void {
       setTimeout(next, chunkDelayMs);
       return;
     }
-    if (usage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model, choices: [], usage: USAGE })}\n\n`);
+    if (usage)
+      res.write(
+        `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model, choices: [], usage: USAGE })}\n\n`,
+      );
     res.end('data: [DONE]\n\n');
   };
   next();
@@ -52,7 +62,11 @@ function stream(res: http.ServerResponse, model: string, usage: boolean): void {
 const server = http.createServer((req, res) => {
   if (req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(req.url === '/v1/models' ? '{"object":"list","data":[{"id":"bench-model","object":"model","created":0,"owned_by":"bench"}]}' : '{"status":"ok"}');
+    res.end(
+      req.url === '/v1/models'
+        ? '{"object":"list","data":[{"id":"bench-model","object":"model","created":0,"owned_by":"bench"}]}'
+        : '{"status":"ok"}',
+    );
     return;
   }
   const parts: Buffer[] = [];

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext, Target } from './context.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
+import type { AttemptReason } from './hooks.js';
 import type { ProviderAdapter } from './provider.js';
 import { clientClosed } from './upstream.js';
 
@@ -27,23 +28,43 @@ interface Settled<T> {
   controller?: AbortController;
   hedge: boolean;
   cancelled?: boolean;
+  seq: number;
 }
 
 export const deadlineExceeded = (ms: number) =>
   new GatewayError(504, `The request did not complete within its deadline of ${ms} ms.`, {
-    type: 'timeout_error', code: 'deadline_exceeded',
+    type: 'timeout_error',
+    code: 'deadline_exceeded',
   });
 
 /** What an ingress already reported as dropped before any attempt (e.g. Responses-only fields). */
 const droppedBaseline = new WeakMap<RequestContext, string | undefined>();
 
-export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, release?: Release<T>): Promise<T> {
+/** The policy of a request that has none (not allocated per request). */
+const NO_POLICY: NonNullable<RequestContext['policy']> = Object.freeze({});
+
+/** Numbers attempts process-wide, so attemptStart and attemptEnd taps can pair them. */
+let attemptSeq = 0;
+
+/** Why the next attempt runs, and the error code of the one before it. */
+interface Why {
+  reason: AttemptReason;
+  after?: string;
+}
+
+export async function attempt<T>(
+  gw: GatewayInternals,
+  ctx: RequestContext,
+  call: AttemptCall<T>,
+  release?: Release<T>,
+): Promise<T> {
   if (!droppedBaseline.has(ctx)) droppedBaseline.set(ctx, ctx.responseHeaders[DROPPED_HEADER]);
   const { targets } = ctx;
-  const policy = ctx.policy ?? {};
+  const policy = ctx.policy ?? NO_POLICY;
   const deadline = policy.deadlineMs ? ctx.startedAt + policy.deadlineMs : Infinity;
   let index = 0;
   let targetAttempts = 0;
+  let why: Why = { reason: 'initial' };
   for (;;) {
     if (performance.now() >= deadline) throw deadlineExceeded(policy.deadlineMs!);
     const target = targets[index];
@@ -51,12 +72,22 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
     let outcome: Settled<T>;
     const canHedge = policy.hedgeDelayMs !== undefined && index + 1 < targets.length && targetAttempts === 0;
     if (canHedge) {
-      const r = await hedged(gw, ctx, call, release, targets[index], targets[index + 1], policy.hedgeDelayMs!, deadline);
+      const r = await hedged(
+        gw,
+        ctx,
+        call,
+        release,
+        targets[index],
+        targets[index + 1],
+        policy.hedgeDelayMs!,
+        deadline,
+        why,
+      );
       if (r.ok) return r.value as T;
       outcome = r;
       if (r.hedge) index++; // both ran and failed: continue after the hedge target (else it is next in line)
     } else {
-      outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false));
+      outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false, why));
       if (outcome.ok) return outcome.value as T;
     }
     const err = outcome.error!;
@@ -64,9 +95,14 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
     const hasNext = index + 1 < targets.length;
     const decision = gw.hooks.failover.isUsed()
       ? await gw.hooks.failover.promise({
-        ctx, error: err, target: targets[index], targetIndex: index, targetAttempts, hasNext,
-        remainingMs: deadline - performance.now(),
-      })
+          ctx,
+          error: err,
+          target: targets[index],
+          targetIndex: index,
+          targetAttempts,
+          hasNext,
+          remainingMs: deadline - performance.now(),
+        })
       : undefined;
     if (!decision || decision.action === 'fail') throw err;
     if (decision.action === 'next') {
@@ -81,9 +117,16 @@ export async function attempt<T>(gw: GatewayInternals, ctx: RequestContext, call
       index++;
       targetAttempts = 0;
     }
-    ctx.log.debug({ provider: outcome.target.provider, status: err.status, code: err.code, action: decision.action }, 'attempt failed');
+    why = { reason: decision.action, after: err.code ?? String(err.status) };
+    ctx.log.debug(
+      { provider: outcome.target.provider, status: err.status, code: err.code, action: decision.action },
+      'attempt failed',
+    );
     const delay = Math.min(decision.delayMs ?? 0, deadline - performance.now());
-    if (delay > 0) await sleep(delay, undefined, { signal: ctx.signal }).catch(() => { throw clientClosed(); });
+    if (delay > 0)
+      await sleep(delay, undefined, { signal: ctx.signal }).catch(() => {
+        throw clientClosed();
+      });
   }
 }
 
@@ -92,27 +135,44 @@ interface Running<T> {
   controller?: AbortController;
   target: Target;
   t0: number;
+  seq: number;
 }
 
 /** Start one attempt under its own controller; never rejects. */
-function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, target: Target, deadline: number, hedge: boolean): Running<T> {
-  const policy = ctx.policy ?? {};
+function start<T>(
+  gw: GatewayInternals,
+  ctx: RequestContext,
+  call: AttemptCall<T>,
+  target: Target,
+  deadline: number,
+  hedge: boolean,
+  why: Why,
+): Running<T> {
+  const policy = ctx.policy ?? NO_POLICY;
   const stream = ctx.operation === 'chat' && ctx.stream;
-  const perAttempt = target.timeoutMs ?? (stream ? policy.firstChunkTimeoutMs ?? policy.attemptTimeoutMs : policy.attemptTimeoutMs);
+  const perAttempt =
+    target.timeoutMs ?? (stream ? (policy.firstChunkTimeoutMs ?? policy.attemptTimeoutMs) : policy.attemptTimeoutMs);
   const budget = Math.min(perAttempt ?? Infinity, deadline - performance.now());
   // An attempt needs its own controller only when something other than the client can cancel it (a
   // timeout, or losing a hedge race); otherwise the request's signal is used as is (hot path).
   const controller = Number.isFinite(budget) || policy.hedgeDelayMs !== undefined ? new AbortController() : undefined;
-  const onClientAbort = () => controller?.abort();
-  if (controller) {
+  const onClientAbort = controller ? () => controller.abort() : undefined;
+  if (controller && onClientAbort) {
     if (ctx.signal.aborted) controller.abort();
     else ctx.signal.addEventListener('abort', onClientAbort, { once: true });
   }
   const signal = controller?.signal ?? ctx.signal;
   let timedOut = false;
-  const timer = controller && Number.isFinite(budget)
-    ? setTimeout(() => { timedOut = true; controller.abort(); }, Math.max(0, budget))
-    : undefined;
+  const timer =
+    controller && Number.isFinite(budget)
+      ? setTimeout(
+          () => {
+            timedOut = true;
+            controller.abort();
+          },
+          Math.max(0, budget),
+        )
+      : undefined;
   const t0 = performance.now();
   // Adapters report what they dropped for *this* attempt; an earlier failed attempt's list must not
   // describe the answer of another target. (Hedged attempts run together: the last writer wins.)
@@ -122,30 +182,39 @@ function start<T>(gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T
     else ctx.responseHeaders[DROPPED_HEADER] = baseline;
   }
   const adapter = gw.providers.get(target.provider);
+  const seq = ++attemptSeq;
+  if (gw.hooks.attemptStart.isUsed())
+    gw.hooks.attemptStart.call({ ctx, target, reason: why.reason, after: why.after, signal, seq });
   const promise = (async (): Promise<Settled<T>> => {
     try {
       if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
       const value = await call(adapter, target, signal);
-      return { ok: true, value, target, controller, hedge };
+      return { ok: true, value, target, controller, hedge, seq };
     } catch (e) {
       let error: GatewayError;
       if (ctx.signal.aborted) error = clientClosed();
       else if (timedOut) {
-        error = perAttempt !== undefined && perAttempt <= budget + 1
-          ? errors.upstreamTimeout(target.provider, Math.round(perAttempt))
-          : deadlineExceeded(policy.deadlineMs ?? 0);
+        error =
+          perAttempt !== undefined && perAttempt <= budget + 1
+            ? errors.upstreamTimeout(target.provider, Math.round(perAttempt))
+            : deadlineExceeded(policy.deadlineMs ?? 0);
       } else error = asError(e, ctx);
-      return { ok: false, error, target, controller, hedge };
+      return { ok: false, error, target, controller, hedge, seq };
     } finally {
       clearTimeout(timer);
-      if (controller) ctx.signal.removeEventListener('abort', onClientAbort);
+      if (onClientAbort) ctx.signal.removeEventListener('abort', onClientAbort);
     }
   })();
-  return { promise, controller, target, t0 };
+  return { promise, controller, target, t0, seq };
 }
 
 /** Wait for a running attempt and record it. */
-async function settle<T>(gw: GatewayInternals, ctx: RequestContext, _call: AttemptCall<T>, run: Running<T>): Promise<Settled<T>> {
+async function settle<T>(
+  gw: GatewayInternals,
+  ctx: RequestContext,
+  _call: AttemptCall<T>,
+  run: Running<T>,
+): Promise<Settled<T>> {
   const r = await run.promise;
   record(gw, ctx, r, performance.now() - run.t0);
   if (!r.ok && r.error!.code === 'client_closed_request') throw r.error;
@@ -156,12 +225,23 @@ function record<T>(gw: GatewayInternals, ctx: RequestContext, r: Settled<T>, lat
   const { target } = r;
   const status = r.ok ? 200 : r.cancelled ? 499 : r.error!.status;
   ctx.attempts.push({
-    provider: target.provider, model: target.model, status, code: r.ok ? undefined : r.cancelled ? 'hedge_cancelled' : r.error!.code,
-    latencyMs, ...(r.hedge ? { hedge: true } : {}), ...(r.cancelled ? { cancelled: true } : {}),
+    provider: target.provider,
+    model: target.model,
+    status,
+    code: r.ok ? undefined : r.cancelled ? 'hedge_cancelled' : r.error!.code,
+    latencyMs,
+    ...(r.hedge ? { hedge: true } : {}),
+    ...(r.cancelled ? { cancelled: true } : {}),
   });
   if (gw.hooks.attemptEnd.isUsed()) {
     gw.hooks.attemptEnd.call({
-      ctx, target, ok: r.ok, error: r.ok ? undefined : r.error, cancelled: r.cancelled, latencyMs,
+      ctx,
+      seq: r.seq,
+      target,
+      ok: r.ok,
+      error: r.ok ? undefined : r.error,
+      cancelled: r.cancelled,
+      latencyMs,
       stream: ctx.operation === 'chat' && ctx.stream,
     });
   }
@@ -169,16 +249,28 @@ function record<T>(gw: GatewayInternals, ctx: RequestContext, r: Settled<T>, lat
 
 /** Run `first`; if it has not settled after `delayMs`, run `second` too; the first success wins. */
 async function hedged<T>(
-  gw: GatewayInternals, ctx: RequestContext, call: AttemptCall<T>, release: Release<T> | undefined,
-  first: Target, second: Target, delayMs: number, deadline: number,
+  gw: GatewayInternals,
+  ctx: RequestContext,
+  call: AttemptCall<T>,
+  release: Release<T> | undefined,
+  first: Target,
+  second: Target,
+  delayMs: number,
+  deadline: number,
+  why: Why,
 ): Promise<Settled<T>> {
-  const a = start(gw, ctx, call, first, deadline, false);
+  const a = start(gw, ctx, call, first, deadline, false, why);
   let timer: NodeJS.Timeout | undefined;
-  const early = await Promise.race([a.promise, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), delayMs); })]);
+  const early = await Promise.race([
+    a.promise,
+    new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), delayMs);
+    }),
+  ]);
   clearTimeout(timer);
   if (early) return settle(gw, ctx, call, a); // answered (or failed) before the hedge delay
   if (ctx.signal.aborted) return settle(gw, ctx, call, a);
-  const b = start(gw, ctx, call, second, deadline, true);
+  const b = start(gw, ctx, call, second, deadline, true, { reason: 'hedge' });
   const runs = [a, b];
   const pending = new Set(runs);
   let winner: Settled<T> | undefined;

@@ -61,7 +61,11 @@ export class ChunkAccumulator {
         if (typeof d.refusal === 'string') acc.refusal = (acc.refusal ?? '') + d.refusal;
         if (d.tool_calls) {
           for (const tc of d.tool_calls) {
-            const slot = (acc.toolCalls[tc.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+            const slot = (acc.toolCalls[tc.index] ??= {
+              id: '',
+              type: 'function',
+              function: { name: '', arguments: '' },
+            });
             if (tc.id) slot.id = tc.id;
             if (tc.function?.name) slot.function.name += tc.function.name;
             if (tc.function?.arguments) slot.function.arguments += tc.function.arguments;
@@ -104,22 +108,30 @@ export class ChunkAccumulator {
 }
 
 /** Split text into pieces of at most `size` characters. */
-export const fixedPieces = (size: number) => (text: string): string[] => {
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-};
+export const fixedPieces =
+  (size: number) =>
+  (text: string): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+    return out;
+  };
 
 /**
  * Replay a complete response as chunks: a role chunk, the content in pieces, tool calls, the finish
  * chunk, and a usage chunk when the response has usage.
  */
-export function responseToChunks(res: ChatCompletionResponse, split: (text: string) => string[] = fixedPieces(64)): ChatCompletionChunk[] {
+export function responseToChunks(
+  res: ChatCompletionResponse,
+  split: (text: string) => string[] = fixedPieces(64),
+): ChatCompletionChunk[] {
   const base = { id: res.id, object: 'chat.completion.chunk' as const, created: res.created, model: res.model };
   const out: ChatCompletionChunk[] = [];
   for (const choice of res.choices) {
     const msg = choice.message;
-    out.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    out.push({
+      ...base,
+      choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
     const text = typeof msg.content === 'string' ? msg.content : '';
     for (const piece of split(text)) {
       out.push({ ...base, choices: [{ index: choice.index, delta: { content: piece }, finish_reason: null }] });
@@ -127,11 +139,22 @@ export function responseToChunks(res: ChatCompletionResponse, split: (text: stri
     (msg.tool_calls ?? []).forEach((tc, index) => {
       out.push({
         ...base,
-        choices: [{
-          index: choice.index,
-          delta: { tool_calls: [{ index, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: tc.function.arguments } }] },
-          finish_reason: null,
-        }],
+        choices: [
+          {
+            index: choice.index,
+            delta: {
+              tool_calls: [
+                {
+                  index,
+                  id: tc.id,
+                  type: 'function',
+                  function: { name: tc.function.name, arguments: tc.function.arguments },
+                },
+              ],
+            },
+            finish_reason: null,
+          },
+        ],
       });
     });
     out.push({ ...base, choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason ?? 'stop' }] });

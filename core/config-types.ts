@@ -1,6 +1,5 @@
 /** The typed shape of switchyard.config.ts. See docs/configuration.md for every option. */
 import type { Logger } from 'pino';
-import type { CatalogConfig } from '../plugins/catalog/catalog.js';
 import type { RequestContext } from './context.js';
 import type { Plugin } from './plugin.js';
 import type { Store } from './store.js';
@@ -15,12 +14,22 @@ export interface ServerConfig {
   prefix?: string;
   /** Largest accepted request body in bytes. Default 10 MiB. */
   bodyLimit?: number;
+  /**
+   * Largest accepted upload (POST /v1/audio/transcriptions and /translations, /v1/images/edits and
+   * /variations; multipart) in bytes. Default 25 MiB (OpenAI's own limit for audio).
+   */
+  uploadLimit?: number;
   /** Serve HTTPS: PEM strings or paths to PEM files. */
   tls?: { cert: string; key: string };
   /** Listen on a non-loopback address although no client auth is configured. Default false. */
   allowUnauthenticatedRemote?: boolean;
   /** How long shutdown waits for in-flight requests and streams. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed, to find the client's address
+   * (the dashboard's sign-in slow-down is per address). Default none: the socket's peer, header ignored.
+   */
+  trustedProxies?: string[];
 }
 
 export interface ApiKeyEntry {
@@ -178,11 +187,36 @@ export interface FailoverConfig {
   onContentPolicy?: string | false;
 }
 
-/** Options of the cache plugin (plugins/cache): exact and semantic tiers. See docs/caching.md. */
-export type CacheConfig = import('../plugins/cache/index.js').CacheOptions;
+/** Provider-native endpoints the gateway relays (docs/endpoints.md#passthrough). */
+export interface PassthroughConfig {
+  /**
+   * USD held against budgets for each passthrough request, and charged when the answer carries no
+   * usage the gateway can read (else the usage is priced from the catalog). Default 0.
+   */
+  estimateUsd?: number;
+  /** Largest request body streamed upstream (bytes). Default 512 MiB. */
+  maxBodyBytes?: number;
+}
 
-/** Options of the governance plugins (plugins/governance): keys, budgets, limits, ledger. See docs/governance.md. */
-export type GovernanceConfig = import('../plugins/governance/types.js').GovernanceConfig;
+/** OpenAI's Files and Batches APIs (docs/forwarded-endpoints.md#files-and-batches). */
+export interface BatchesConfig {
+  /** Provider for new files and listings (a client may pick another with x-switchyard-provider). Default 'openai'. */
+  provider?: string;
+  /** Provider of Anthropic message batches (/v1/messages/batches). Default 'anthropic'. */
+  anthropicProvider?: string;
+  /** USD held against budgets per request line of a batch, at creation. Default 0. */
+  requestEstimateUsd?: number;
+  /** Largest file upload streamed upstream (bytes). Default 512 MiB. */
+  maxUploadBytes?: number;
+}
+
+/**
+ * The client APIs served by ingress plugins, by name: `false` turns one off (default: all on). Each ingress
+ * plugin adds its name here by declaration merging (plugins/anthropic-ingress: `anthropic`, plugins/responses-ingress:
+ * `responses`). The core's own OpenAI endpoints are always served.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in the ingress plugins
+export interface IngressesConfig {}
 
 export interface MeterConfig {
   /** Write one metadata-only log line per request. Default true. */
@@ -198,6 +232,10 @@ export interface LoggingConfig {
   bufferMs?: number;
 }
 
+/**
+ * The config file's shape. Plugins that own a top-level section (cache, catalog, governance) add it to this
+ * interface by declaration merging in their own folder, so core names no plugin's types.
+ */
 export interface SwitchyardConfig {
   server?: ServerConfig;
   /** Provider plugins. Omitted: every provider whose key (or base URL) is in the environment. */
@@ -207,14 +245,14 @@ export interface SwitchyardConfig {
   routing?: RoutingConfig;
   /** Retry then next target. Default on; false turns it off. */
   failover?: FailoverConfig | false;
-  /** Response cache (exact tier, optional semantic tier). Default off. */
-  cache?: CacheConfig | false;
-  /** Model catalog overrides, negotiated prices and discounts (cost in metering). Default on. */
-  catalog?: CatalogConfig | false;
   /** Usage metering and the per-request log line. Default on. */
   meter?: MeterConfig | false;
-  /** Virtual keys, projects, budgets, rate limits, usage ledger, alerts, admin API, /metrics. Default off. */
-  governance?: GovernanceConfig | false;
+  /** /passthrough/{provider}/{path}: relay to a provider's own endpoints. Default off. */
+  passthrough?: PassthroughConfig | false;
+  /** /v1/files and /v1/batches (OpenAI format), owned per key, budgeted and metered. Default off. */
+  batches?: BatchesConfig | false;
+  /** Built-in client APIs besides OpenAI's, by name: e.g. `{ anthropic: false }` stops serving /v1/messages. */
+  ingresses?: IngressesConfig;
   upstream?: UpstreamOptions;
   logging?: LoggingConfig;
   /** State store. Default: in-memory. */

@@ -4,6 +4,7 @@
  */
 import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
 import { catalogSchema, checkRouting, failoverSchema, routingSchema } from './config-routing.js';
+import { trustedProxies } from './http/client-address.js';
 import { bestError, compile, formatAjvError } from './validation.js';
 
 export type * from './config-types.js';
@@ -14,7 +15,11 @@ export function defineConfig(config: SwitchyardConfig): SwitchyardConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly path: string, readonly detail: string, readonly fix?: string) {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+    readonly fix?: string,
+  ) {
     super(`Invalid configuration: ${path} ${detail}.${fix ? ` ${fix}` : ''}`);
     this.name = 'ConfigError';
   }
@@ -24,6 +29,24 @@ export class ConfigError extends Error {
 const pluginList = { type: 'array' };
 const posInt = { type: 'integer', minimum: 1 };
 const nonNegInt = { type: 'integer', minimum: 0 };
+
+/** One client key of `auth.keys` (and of the static-keys plugin). */
+export const apiKeyEntrySchema = {
+  anyOf: [
+    { type: 'string', minLength: 8 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        id: { type: 'string', minLength: 1 },
+        key: { type: 'string', minLength: 8 },
+        keyHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        project: { type: 'string' },
+        name: { type: 'string' },
+      },
+    },
+  ],
+};
 
 const schema = {
   type: 'object',
@@ -37,12 +60,16 @@ const schema = {
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         prefix: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$' },
         bodyLimit: posInt,
+        uploadLimit: posInt,
         tls: {
-          type: 'object', additionalProperties: false, required: ['cert', 'key'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['cert', 'key'],
           properties: { cert: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
         },
         allowUnauthenticatedRemote: { type: 'boolean' },
         shutdownTimeoutMs: nonNegInt,
+        trustedProxies: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
     providers: pluginList,
@@ -51,26 +78,11 @@ const schema = {
       anyOf: [
         { const: false },
         {
-          type: 'object', additionalProperties: false, required: ['keys'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['keys'],
           properties: {
-            keys: {
-              type: 'array',
-              items: {
-                anyOf: [
-                  { type: 'string', minLength: 8 },
-                  {
-                    type: 'object', additionalProperties: false,
-                    properties: {
-                      id: { type: 'string', minLength: 1 },
-                      key: { type: 'string', minLength: 8 },
-                      keyHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-                      project: { type: 'string' },
-                      name: { type: 'string' },
-                    },
-                  },
-                ],
-              },
-            },
+            keys: { type: 'array', items: apiKeyEntrySchema },
           },
         },
       ],
@@ -82,16 +94,63 @@ const schema = {
     cache: { anyOf: [{ const: false }, { type: 'object' }] },
     // the governance plugin validates its own options (errors name plugin "governance" and the option)
     governance: { anyOf: [{ const: false }, { type: 'object' }] },
-    meter: { anyOf: [{ const: false }, { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } }] },
+    // the guardrails plugin validates its own options (errors name plugin "guardrails" and the option)
+    guardrails: { anyOf: [{ const: false }, { type: 'object' }] },
+    meter: {
+      anyOf: [
+        { const: false },
+        { type: 'object', additionalProperties: false, properties: { log: { type: 'boolean' } } },
+      ],
+    },
+    passthrough: {
+      anyOf: [
+        { const: false },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { estimateUsd: { type: 'number', minimum: 0 }, maxBodyBytes: posInt },
+        },
+      ],
+    },
+    batches: {
+      anyOf: [
+        { const: false },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            provider: { type: 'string', minLength: 1 },
+            anthropicProvider: { type: 'string', minLength: 1 },
+            requestEstimateUsd: { type: 'number', minimum: 0 },
+            maxUploadBytes: posInt,
+          },
+        },
+      ],
+    },
+    // ingress plugins by name (the wiring names the built-in ones and refuses unknown names)
+    ingresses: { type: 'object', additionalProperties: { type: 'boolean' } },
     upstream: {
-      type: 'object', additionalProperties: false,
-      properties: { timeoutMs: posInt, connectTimeoutMs: posInt, connections: posInt, keepAliveTimeoutMs: posInt },
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        timeoutMs: posInt,
+        connectTimeoutMs: posInt,
+        connections: posInt,
+        keepAliveTimeoutMs: posInt,
+        maxResponseBytes: posInt,
+      },
     },
     logging: {
-      type: 'object', additionalProperties: false,
-      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, bufferMs: { type: 'integer', minimum: 0, maximum: 10_000 } },
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+        bufferMs: { type: 'integer', minimum: 0, maximum: 10_000 },
+      },
     },
     store: { type: 'object' },
+    // the governance plugin's ledger (a Ledger object, e.g. postgresLedger(...))
+    ledger: { type: 'object' },
     logger: { type: 'object' },
   },
 };
@@ -112,15 +171,37 @@ export function validateConfig(config: unknown): asserts config is SwitchyardCon
   }
   if (!validate(config)) {
     const f = formatAjvError(bestError(validate.errors!), '', config);
-    const fixKey = Object.keys(FIXES).find((k) => f.path === k || f.path.startsWith(k + '.') || f.path.startsWith(k + '['));
+    const fixKey = Object.keys(FIXES).find(
+      (k) => f.path === k || f.path.startsWith(k + '.') || f.path.startsWith(k + '['),
+    );
     throw new ConfigError(f.path, f.message, fixKey ? FIXES[fixKey] : undefined);
   }
+  (config as SwitchyardConfig).server?.trustedProxies?.forEach((entry, i) => {
+    try {
+      trustedProxies([entry]);
+    } catch (e) {
+      throw new ConfigError(
+        `server.trustedProxies[${i}]`,
+        (e as Error).message.replace(/^"[^"]*" /, ''),
+        'Use an address or CIDR range.',
+      );
+    }
+  });
   const problem = checkRouting(config as SwitchyardConfig);
   if (problem) throw new ConfigError(problem.path, problem.detail, problem.fix);
   for (const list of ['providers', 'plugins'] as const) {
     (config as SwitchyardConfig)[list]?.forEach((p, i) => {
-      if (!p || typeof p !== 'object' || typeof (p as { apply?: unknown }).apply !== 'function' || typeof p.name !== 'string') {
-        throw new ConfigError(`${list}[${i}]`, 'is not a plugin', 'Call the plugin factory, e.g. `openai()` rather than `openai`.');
+      if (
+        !p ||
+        typeof p !== 'object' ||
+        typeof (p as { apply?: unknown }).apply !== 'function' ||
+        typeof p.name !== 'string'
+      ) {
+        throw new ConfigError(
+          `${list}[${i}]`,
+          'is not a plugin',
+          'Call the plugin factory, e.g. `openai()` rather than `openai`.',
+        );
       }
     });
   }
@@ -131,12 +212,17 @@ const DEFAULT_SERVER = {
   port: 4000,
   prefix: '',
   bodyLimit: 10 * 1024 * 1024,
+  uploadLimit: 25 * 1024 * 1024,
   allowUnauthenticatedRemote: false,
   shutdownTimeoutMs: 10_000,
+  trustedProxies: [] as string[],
 };
 
 /** Fill defaults. `envProviders` supplies providers when the config names none. */
-export function resolveConfig(config: SwitchyardConfig, envProviders: () => ResolvedConfig['providers']): ResolvedConfig {
+export function resolveConfig(
+  config: SwitchyardConfig,
+  envProviders: () => ResolvedConfig['providers'],
+): ResolvedConfig {
   validateConfig(config);
   return {
     ...config,

@@ -5,8 +5,27 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChatCompletionRequest, EmbeddingsRequest, Usage } from './types.js';
+import type { MediaUsage } from './usage.js';
 
-export type Operation = 'chat' | 'embeddings' | 'models';
+export type Operation = 'chat' | 'count_tokens' | 'embeddings' | 'models' | MediaOperation | ForwardOperation;
+
+/**
+ * Operations priced per unit rather than per token alone (core/media.ts): OpenAI's POST /v1/moderations,
+ * /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/audio/speech,
+ * /v1/audio/transcriptions and /v1/audio/translations, and POST /v1/rerank (Cohere's v2 format).
+ */
+export type MediaOperation =
+  | 'moderations'
+  | 'images'
+  | 'image_edits'
+  | 'image_variations'
+  | 'speech'
+  | 'transcriptions'
+  | 'translations'
+  | 'rerank';
+
+/** Endpoints relayed to a provider's own API (core/forward.ts): passthrough, files, batches. */
+export type ForwardOperation = 'passthrough' | 'files' | 'batches';
 
 /** Who is calling. Returned by an `auth` tap. Never holds the key itself. */
 export interface Principal {
@@ -56,6 +75,16 @@ export interface AttemptRecord {
 
 export type CacheStatus = 'hit' | 'semantic-hit' | 'miss' | 'bypass' | 'refresh';
 
+/** What the answer said about itself (no content): set by the pipeline as the answer arrives. */
+export interface AnswerInfo {
+  /** The upstream's completion id. */
+  id?: string;
+  /** The model the upstream says answered (may be more specific than the one asked for). */
+  model?: string;
+  /** finish_reason of each choice, by choice index (streams: once the choice finished). */
+  finishReasons: string[];
+}
+
 interface BaseContext {
   readonly id: string;
   readonly operation: Operation;
@@ -81,6 +110,18 @@ interface BaseContext {
   responseHeaders: Record<string, string>;
   cache?: CacheStatus;
   usage?: Usage;
+  /**
+   * True when `usage` is the gateway's estimate: a stream that ended (client gone, upstream cut,
+   * or an upstream that reports no usage) without the upstream's usage chunk.
+   */
+  usageEstimated?: boolean;
+  /** Id, model and finish reasons of the answer (chat only; no content). */
+  answer?: AnswerInfo;
+  /**
+   * The end user within the principal (e.g. the OpenAI `user` field), once a plugin (governance)
+   * validated it. Safe to log and store: plugins set only validated ids or their hashes.
+   */
+  endUser?: string;
   /** Milliseconds from start to the first byte of the answer (streams). */
   ttftMs?: number;
   /** Scratch space for plugins, keyed by plugin name. */
@@ -91,10 +132,20 @@ interface BaseContext {
   shadow?: Target[];
   /** True for the context of a shadow (mirrored) request. */
   readonly isShadow?: boolean;
+  /**
+   * The most this request may cost (USD), when the ingress cannot estimate it from tokens (passthrough,
+   * batches): budgets hold this instead of a token estimate.
+   */
+  costEstimateUsd?: number;
+  /** The request's cost (USD) when the ingress prices it itself: copied to the meter record, not re-priced. */
+  costUsd?: number;
+  /** Usage priced at batch prices (the catalog's, else 50% of list). */
+  batch?: boolean;
 }
 
 export interface ChatContext extends BaseContext {
-  readonly operation: 'chat';
+  /** 'count_tokens': POST /v1/messages/count_tokens (auth, route, admit and meter; no model call). */
+  readonly operation: 'chat' | 'count_tokens';
   /** The canonical request; `transform.request` taps may replace it. */
   request: ChatCompletionRequest;
   readonly stream: boolean;
@@ -106,6 +157,20 @@ export interface EmbeddingsContext extends BaseContext {
   readonly stream: false;
 }
 
+/**
+ * A media operation. `request` holds the client's JSON fields (multipart uploads: the form's text fields,
+ * never the file); `mediaEstimate` is what admission holds budget for, `media` what was measured.
+ */
+export interface MediaContext extends BaseContext {
+  readonly operation: MediaOperation;
+  request: { model: string; [field: string]: unknown };
+  readonly stream: false;
+  /** Units the request may use at most (the budget hold), set by the ingress before admission. */
+  mediaEstimate?: MediaUsage;
+  /** Units used, once known (priced by the catalog into the meter record). */
+  media?: MediaUsage;
+}
+
 /** GET /v1/models runs only the auth hook. */
 export interface ModelsContext extends BaseContext {
   readonly operation: 'models';
@@ -113,4 +178,12 @@ export interface ModelsContext extends BaseContext {
   readonly stream: false;
 }
 
-export type RequestContext = ChatContext | EmbeddingsContext | ModelsContext;
+/** Endpoints relayed to a provider's own API (passthrough, files, batches): auth, route, admit, meter. */
+export interface ForwardContext extends BaseContext {
+  readonly operation: ForwardOperation;
+  /** The `model` of a JSON body, when there is one. */
+  request: { model?: string };
+  readonly stream: boolean;
+}
+
+export type RequestContext = ChatContext | EmbeddingsContext | ModelsContext | MediaContext | ForwardContext;

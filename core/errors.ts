@@ -48,10 +48,12 @@ export class GatewayError extends Error {
   constructor(status: number, message: string, init: GatewayErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'GatewayError';
-    this.status = status;
-    this.type = init.type ?? defaultType(status);
-    this.code = init.code ?? null;
-    this.param = init.param ?? null;
+    // An upstream's status outside 400-599 (600, 999, a 3xx) means nothing to a client: 502.
+    this.status = init.upstream && (status < 400 || status > 599) ? 502 : status;
+    // The fields come from upstream bodies too: only strings (numbers as text) reach a client.
+    this.type = text(init.type) ?? defaultType(this.status);
+    this.code = text(init.code);
+    this.param = text(init.param);
     this.headers = init.headers ?? {};
     this.retryable = init.retryable ?? false;
     this.upstream = init.upstream;
@@ -61,6 +63,9 @@ export class GatewayError extends Error {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 }
+
+const text = (v: unknown): string | null =>
+  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
 
 export function defaultType(status: number): ErrorType {
   if (status === 401) return 'authentication_error';
@@ -79,43 +84,91 @@ export const errors = {
   invalidRequest: (message: string, param: string | null = null) =>
     new GatewayError(400, message, { code: 'invalid_request', param }),
   bodyTooLarge: (limit: number) =>
-    new GatewayError(413, `Request body is larger than the configured limit of ${limit} bytes.`, { code: 'request_too_large' }),
+    new GatewayError(413, `Request body is larger than the configured limit of ${limit} bytes.`, {
+      code: 'request_too_large',
+    }),
   unsupportedMediaType: () =>
-    new GatewayError(415, 'Request body must be JSON (Content-Type: application/json).', { code: 'unsupported_media_type' }),
+    new GatewayError(415, 'Request body must be JSON (Content-Type: application/json).', {
+      code: 'unsupported_media_type',
+    }),
   missingKey: () =>
     new GatewayError(401, 'You did not provide an API key. Send it as "Authorization: Bearer <key>".', {
-      type: 'authentication_error', code: 'missing_api_key',
+      type: 'authentication_error',
+      code: 'missing_api_key',
     }),
   invalidKey: () =>
     new GatewayError(401, 'Incorrect API key provided.', { type: 'authentication_error', code: 'invalid_api_key' }),
   modelNotFound: (model: string) =>
     new GatewayError(404, `The model \`${model}\` does not exist or is not enabled on this gateway.`, {
-      code: 'model_not_found', param: 'model',
+      code: 'model_not_found',
+      param: 'model',
     }),
+  wrongModelKind: (model: string, kind: 'chat' | 'embeddings') =>
+    new GatewayError(
+      400,
+      kind === 'embeddings'
+        ? `The model \`${model}\` is an embeddings model: it cannot answer chat requests. ` +
+            'Use it with POST /v1/embeddings, or ask a chat model.'
+        : `The model \`${model}\` is a chat model: it cannot create embeddings. ` +
+            'Use an embeddings model (e.g. text-embedding-3-small).',
+      {
+        code: 'wrong_model_kind',
+        param: 'model',
+      },
+    ),
   unsupported: (what: string, provider: string) =>
     new GatewayError(400, `${what} is not supported by provider "${provider}".`, { code: 'unsupported_operation' }),
   upstreamTimeout: (provider: string, ms: number) =>
     new GatewayError(504, `The upstream provider "${provider}" did not answer within ${ms} ms.`, {
-      type: 'timeout_error', code: 'upstream_timeout', retryable: true, upstream: { provider },
+      type: 'timeout_error',
+      code: 'upstream_timeout',
+      retryable: true,
+      upstream: { provider },
     }),
   upstreamUnreachable: (provider: string, detail: string) =>
     new GatewayError(502, `The upstream provider "${provider}" could not be reached (${detail}).`, {
-      type: 'api_error', code: 'upstream_unreachable', retryable: true, upstream: { provider },
+      type: 'api_error',
+      code: 'upstream_unreachable',
+      retryable: true,
+      upstream: { provider },
     }),
   upstreamBadResponse: (provider: string, detail: string) =>
     new GatewayError(502, `The upstream provider "${provider}" sent a malformed response (${detail}).`, {
-      type: 'api_error', code: 'upstream_bad_response', retryable: true, upstream: { provider },
+      type: 'api_error',
+      code: 'upstream_bad_response',
+      retryable: true,
+      upstream: { provider },
     }),
+  upstreamTooLarge: (provider: string, limit: number) =>
+    new GatewayError(
+      502,
+      `The upstream provider "${provider}" sent an answer larger than the limit of ${limit} bytes.`,
+      {
+        type: 'api_error',
+        code: 'upstream_response_too_large',
+        retryable: true,
+        upstream: { provider },
+      },
+    ),
   streamInterrupted: (provider: string, detail: string) =>
     new GatewayError(502, `The stream from provider "${provider}" ended unexpectedly (${detail}).`, {
-      type: 'api_error', code: 'upstream_stream_interrupted', retryable: true, upstream: { provider },
+      type: 'api_error',
+      code: 'upstream_stream_interrupted',
+      retryable: true,
+      upstream: { provider },
     }),
   internal: (requestId: string) =>
     new GatewayError(500, `The gateway hit an internal error. Quote request id ${requestId} when reporting it.`, {
-      type: 'server_error', code: 'internal_error',
+      type: 'server_error',
+      code: 'internal_error',
     }),
-  unavailable: (message: string) =>
-    new GatewayError(503, message, { type: 'api_error', code: 'service_unavailable' }),
+  shuttingDown: () =>
+    new GatewayError(503, 'The gateway is shutting down; the request was cut. Retry it.', {
+      type: 'api_error',
+      code: 'server_shutting_down',
+      retryable: true,
+    }),
+  unavailable: (message: string) => new GatewayError(503, message, { type: 'api_error', code: 'service_unavailable' }),
 };
 
 /** Retryable HTTP statuses for upstream answers (the failover plugins use this classification). */

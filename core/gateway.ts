@@ -8,21 +8,24 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { builtinPlugins } from '../plugins/builtin.js';
-import { providersFromEnv } from '../plugins/providers/from-env.js';
-import { ConfigError, isLoopback, resolveConfig } from './config.js';
+import { resolveConfig } from './config.js';
 import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
 import { GatewayError } from './errors.js';
 import type { Gateway } from './gateway-types.js';
 import { createHooks } from './hooks.js';
+import { checkListenHost, LoopbackOnly } from './loopback.js';
 import { mountIngresses } from './http/ingresses.js';
+import { Ingresses, type IngressSpec } from './ingress.js';
 import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger, stopLogger } from './logger.js';
-import { errorSummary } from './pipeline.js';
-import { validatePlugin, type Plugin } from './plugin.js';
+import { errorSummary, meterWork } from './pipeline.js';
+import { cutOpenRequests } from './http/open-requests.js';
+import { applyPlugin, checkDependencies, validatePlugin, type Plugin } from './plugin.js';
+import { pluginRouter } from './plugin-router.js';
 import { ProviderRegistry } from './provider.js';
 import { Readiness } from './readiness.js';
+import { mountRoute, type MountedRoute, type RouteSpec } from './routes.js';
 import { Stage } from './stages.js';
 import { MemoryStore, type Store } from './store.js';
 import { UpstreamClient } from './upstream.js';
@@ -43,7 +46,7 @@ export interface SwitchyardGateway extends Gateway {
   readonly app: Koa;
   /** Middleware serving the gateway's routes, for `yourApp.use(gateway.middleware())`. */
   middleware(): Koa.Middleware;
-  /** Start serving (HTTPS when server.tls is set). Refuses unauthenticated non-loopback hosts. */
+  /** Start serving (HTTPS when server.tls is set). Refuses non-loopback hosts without auth (core/loopback.ts). */
   listen(options?: ListenOptions): Promise<Listening>;
   /** Stop accepting, let in-flight requests and streams finish (bounded), then release everything. */
   close(): Promise<void>;
@@ -52,8 +55,23 @@ export interface SwitchyardGateway extends Gateway {
   readonly draining: boolean;
 }
 
-export async function createGateway(config: SwitchyardConfig = {}): Promise<SwitchyardGateway> {
-  const resolved: ResolvedConfig = resolveConfig(config, () => providersFromEnv(process.env));
+/**
+ * What the package root plugs into the core: core names no plugin, so the built-in plugins that config
+ * sections switch on, and the providers found in the environment, come from here.
+ */
+export interface GatewayWiring {
+  /** Providers when the config names none. */
+  envProviders?: () => Plugin[];
+  /** The built-in plugins for the resolved config, applied after the providers and before `plugins`. */
+  builtins?: (config: ResolvedConfig) => Plugin[];
+}
+
+/** The core's gateway factory. Use `createGateway` from the package root, which adds the built-in wiring. */
+export async function assembleGateway(
+  config: SwitchyardConfig = {},
+  wiring: GatewayWiring = {},
+): Promise<SwitchyardGateway> {
+  const resolved: ResolvedConfig = resolveConfig(config, () => wiring.envProviders?.() ?? []);
   const log = resolved.logger ?? createLogger(resolved.logging);
   const hooks = createHooks();
   const providers = new ProviderRegistry();
@@ -62,15 +80,41 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
   const router = new Router(resolved.server.prefix ? { prefix: resolved.server.prefix } : {});
 
   const readiness = new Readiness();
-  const gateway: Gateway = Object.freeze({ hooks, providers, store, log, upstream, router, config: resolved, Stage, readiness });
+  const loopbackOnly = new LoopbackOnly();
+  const mounted: MountedRoute[] = [];
+  const ingresses = new Ingresses(mounted);
+  let applying: string | undefined; // the plugin being applied (plugin-router.ts warns it)
+  const gateway: Gateway = Object.freeze({
+    hooks,
+    providers,
+    store,
+    log,
+    upstream,
+    router: pluginRouter(router, log, () => applying),
+    config: resolved,
+    Stage,
+    readiness,
+    loopbackOnly,
+    routes: mounted,
+    route: (spec: RouteSpec) => mountRoute(gateway, router, mounted, spec),
+    ingress: (spec: IngressSpec) => ingresses.add(spec),
+  });
+  // Built before the store attaches, so that a config mistake is reported before any connection is made.
+  const plugins: Plugin[] = [...resolved.providers, ...(wiring.builtins?.(resolved) ?? []), ...resolved.plugins];
   await store.attach?.(gateway);
 
-  const plugins: Plugin[] = [...resolved.providers, ...builtinPlugins(resolved), ...resolved.plugins];
   for (const plugin of plugins) validatePlugin(plugin);
-  for (const plugin of plugins) await plugin.apply(gateway);
+  checkDependencies(plugins);
+  for (const plugin of plugins) {
+    applying = plugin.name;
+    await applyPlugin(plugin, gateway).finally(() => {
+      applying = undefined;
+    });
+  }
 
   let draining = false;
   let inFlight = 0;
+  let handling = 0; // handlers still running (a handler meters its request before it returns)
   let listening: Listening | undefined;
 
   router.get('/health', (kctx) => {
@@ -85,6 +129,7 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
     const status = draining ? 'draining' : names.length === 0 ? 'no_providers' : ready ? 'ready' : 'not_ready';
     kctx.body = { status, providers: names, ...(extra ? { checks: extra.checks } : {}) };
   });
+  ingresses.mount(router); // the plugins' ingresses (Anthropic Messages, Responses, yours), then the core's own
   mountIngresses(gateway);
 
   const routes = router.routes();
@@ -97,19 +142,25 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
 
   const serve: Koa.Middleware = async (kctx, next) => {
     inFlight++;
+    handling++;
     kctx.res.once('close', () => inFlight--);
     if (draining) kctx.set('connection', 'close');
     try {
-      const direct = kctx.method === 'POST' ? (hot ??= hotRoutes(router, resolved.server.prefix)).get(kctx.path) : undefined;
+      const direct =
+        kctx.method === 'POST' ? (hot ??= hotRoutes(router, resolved.server.prefix)).get(kctx.path) : undefined;
       if (direct) return await direct(kctx, next);
       // Router middleware is typed for router contexts; at runtime it accepts any Koa context.
       await (routes as unknown as Koa.Middleware)(kctx, async () => (allowed as unknown as Koa.Middleware)(kctx, next));
     } catch (e) {
       const err = e instanceof GatewayError ? e : undefined;
       if (!err) log.error({ err: errorSummary(e) }, 'unhandled error');
-      const body = err ? openaiErrorBody(err) : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
+      const body = err
+        ? openaiErrorBody(err)
+        : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
       kctx.status = err?.status ?? 500;
       kctx.body = body;
+    } finally {
+      handling--;
     }
   };
 
@@ -119,7 +170,9 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
   app.use(serve);
   app.use((kctx) => {
     kctx.status = 404;
-    kctx.body = openaiErrorBody(new GatewayError(404, `Unknown request URL: ${kctx.method} ${kctx.path}.`, { code: 'unknown_url' }));
+    kctx.body = openaiErrorBody(
+      new GatewayError(404, `Unknown request URL: ${kctx.method} ${kctx.path}.`, { code: 'unknown_url' }),
+    );
   });
 
   await hooks.ready.promise();
@@ -128,15 +181,16 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
     ...gateway,
     app,
     middleware: () => serve,
-    get inFlight() { return inFlight; },
-    get draining() { return draining; },
+    get inFlight() {
+      return inFlight;
+    },
+    get draining() {
+      return draining;
+    },
     async listen(options: ListenOptions = {}): Promise<Listening> {
       const host = options.host ?? resolved.server.host;
       const port = options.port ?? resolved.server.port;
-      if (!isLoopback(host) && !hooks.auth.isUsed() && !resolved.server.allowUnauthenticatedRemote) {
-        throw new ConfigError('server.host', `is "${host}", reachable from other machines, but no client auth is configured`,
-          'Configure auth.keys (or an auth plugin), or set server.allowUnauthenticatedRemote: true if a proxy in front authenticates.');
-      }
+      await checkListenHost(gateway, host); // the address actually bound, whatever server.host says
       const tls = resolved.server.tls;
       const server = tls
         ? https.createServer({ cert: pem(tls.cert), key: pem(tls.key) }, app.callback())
@@ -159,10 +213,20 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
       const deadline = Date.now() + resolved.server.shutdownTimeoutMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      if (inFlight > 0) log.warn({ inFlight }, 'shutdown timeout: closing remaining connections');
+      while (inFlight > 0 && Date.now() < deadline) await sleep(25);
+      if (inFlight > 0) {
+        // Past the grace: cut what is still open with an error the client can read (an SSE error event
+        // in its dialect, or an error body), and let those handlers meter their requests.
+        const cut = cutOpenRequests(hooks);
+        log.warn({ inFlight, cut }, 'shutdown timeout: cutting open requests and closing remaining connections');
+        await until(() => handling === 0, CUT_GRACE_MS);
+      }
       server?.closeAllConnections();
       await closed;
+      // Handlers whose connection was just closed finish (and meter) on their own: wait for them, then
+      // for every meter tap (budget settlement, the ledger's buffer) before the close hooks flush the ledger.
+      await until(() => handling === 0, CUT_GRACE_MS);
+      if (!(await meterWork(hooks, METER_GRACE_MS))) log.warn('shutdown: meter work still pending; closing anyway');
       await hooks.close.promise().catch((err) => log.warn({ err: errorSummary(err) }, 'a close hook failed'));
       await Promise.allSettled(providers.list().map((p) => p.close?.()));
       await upstream.close().catch(() => undefined);
@@ -173,6 +237,18 @@ export async function createGateway(config: SwitchyardConfig = {}): Promise<Swit
     },
   };
   return self;
+}
+
+/** After cutting open requests: how long their handlers get to write the error and meter. */
+const CUT_GRACE_MS = 2_000;
+/** How long shutdown waits for meter taps (budget settlement, ledger buffering) to finish. */
+const METER_GRACE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await sleep(10);
 }
 
 /** The model endpoints, answered without the router's per-request matching (see hotRoutes). */

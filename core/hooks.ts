@@ -7,10 +7,11 @@ import {
   AsyncSeriesBailHook,
   AsyncSeriesHook,
   AsyncSeriesWaterfallHook,
+  SyncBailHook,
   SyncHook,
   SyncWaterfallHook,
 } from 'tapable';
-import type { ChatContext, Principal, RequestContext, Target } from './context.js';
+import type { ChatContext, ModelsContext, Principal, RequestContext, Target } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from './types.js';
 import type { UsageRecord } from './usage.js';
@@ -22,6 +23,8 @@ export interface CachedAnswer {
   kind: 'hit' | 'semantic-hit';
   /** Extra response headers (e.g. the similarity of a semantic hit). */
   headers?: Record<string, string>;
+  /** The target whose answer this is (default: the first target). */
+  target?: Target;
 }
 
 /** What the failover hook is told about a failed attempt. */
@@ -49,9 +52,30 @@ export type FailoverDecision =
   | { action: 'switch'; target: Target; delayMs?: number }
   | { action: 'fail' };
 
+/**
+ * Why an attempt runs: the request's first, a retry of the same target, failover to the next target,
+ * a switch to an inserted target (e.g. a larger context), or a hedge started next to a slow attempt.
+ */
+export type AttemptReason = 'initial' | 'retry' | 'next' | 'switch' | 'hedge';
+
+/** Told when an attempt starts (before its upstream call). */
+export interface AttemptStart {
+  ctx: RequestContext;
+  target: Target;
+  reason: AttemptReason;
+  /** The failed attempt that led to this one (retry, next, switch): its error code, else its status. */
+  after?: string;
+  /** The signal this attempt's upstream calls carry (UpstreamRequest.signal). */
+  signal: AbortSignal;
+  /** Process-wide attempt number: the matching AttemptEnd has the same. */
+  seq: number;
+}
+
 /** Told after every attempt ends: success, failure, or cancellation (a hedge that lost). */
 export interface AttemptEnd {
   ctx: RequestContext;
+  /** The AttemptStart.seq of this attempt. */
+  seq?: number;
   target: Target;
   ok: boolean;
   error?: GatewayError;
@@ -62,6 +86,17 @@ export interface AttemptEnd {
   stream: boolean;
 }
 
+/**
+ * An audit event (metadata only, never content or keys): e.g. `key.created`, `key.revoked`,
+ * `budget.threshold`, `budget.exhausted`, `spend.spike`, `guardrail.verdict`.
+ */
+export interface AuditEvent {
+  type: string;
+  /** Epoch ms. */
+  time: number;
+  [k: string]: unknown;
+}
+
 /** One model as listed by GET /v1/models; plugins may add fields. */
 export interface ModelListing {
   id: string;
@@ -69,6 +104,13 @@ export interface ModelListing {
   created: number;
   owned_by: string;
   [k: string]: unknown;
+}
+
+/** A model as GET /v1/models names it: "provider/model" (provider set), or an alias / virtual model. */
+export interface ModelRef {
+  id: string;
+  provider?: string;
+  model: string;
 }
 
 export function createHooks() {
@@ -85,18 +127,32 @@ export function createHooks() {
     transformResponse: new AsyncSeriesWaterfallHook<[ChatCompletionResponse, ChatContext]>(['response', 'ctx']),
     /** Rewrite one stream chunk; return null to drop it. Synchronous: it runs for every chunk. */
     transformChunk: new SyncWaterfallHook<[ChatCompletionChunk | null, ChatContext]>(['chunk', 'ctx']),
+    /**
+     * Wrap a streamed answer's whole chunk stream (cache replays too), once per stream, after
+     * transformChunk: for async work per chunk, look-ahead or hold-back. Return the iterable to deliver.
+     */
+    transformStream: new SyncWaterfallHook<[AsyncIterable<ChatCompletionChunk>, ChatContext]>(['chunks', 'ctx']),
     /** Look the request up before any upstream call. Bail: a CachedAnswer ends the request. */
     cacheLookup: new AsyncSeriesBailHook<[ChatContext], CachedAnswer | null | undefined>(['ctx']),
     /** Store a complete answer (after the client got it; never awaited by the request). */
     cacheStore: new AsyncParallelHook<[ChatContext, ChatCompletionResponse]>(['ctx', 'response']),
     /** Decide what to do after a failed attempt. Bail: the first decision wins; none means fail. */
     failover: new AsyncSeriesBailHook<[FailoverInfo], FailoverDecision | null | undefined>(['info']),
+    /** Before each attempt's upstream call (sync, on the hot path: keep taps cheap). */
+    attemptStart: new SyncHook<[AttemptStart]>(['info']),
     /** After each attempt (sync, on the hot path: keep taps cheap, do I/O in the background). */
     attemptEnd: new SyncHook<[AttemptEnd]>(['info']),
     /** Decorate a GET /v1/models entry (e.g. catalog prices and limits). */
     modelListing: new SyncWaterfallHook<[ModelListing, { provider?: string; model: string }]>(['entry', 'ref']),
+    /**
+     * Whether the caller of GET /v1/models and /v1/models/{id} may see a model (after auth). Bail: a tap
+     * returning false hides it (e.g. governance's allow-lists); undefined leaves it visible.
+     */
+    modelAccess: new SyncBailHook<[ModelRef, ModelsContext], boolean | undefined>(['ref', 'ctx']),
     /** One record per request after it ended, aborted or not. Never awaited by the request. */
     meter: new AsyncParallelHook<[UsageRecord, RequestContext]>(['record', 'ctx']),
+    /** Audit events from plugins (keys, budget alerts, guardrail verdicts); sync: taps queue, never block. */
+    audit: new SyncHook<[AuditEvent]>(['event']),
     /** After every plugin applied, before the server listens. */
     ready: new AsyncSeriesHook<[]>([]),
     /** On shutdown, after in-flight requests finished: flush and release resources. */

@@ -5,29 +5,43 @@
  */
 import { attempt } from './attempt.js';
 import { ChunkAccumulator, dropRaw, responseToChunks } from './chunks.js';
-import type { ChatContext, EmbeddingsContext, RequestContext, Target } from './context.js';
+import type {
+  AnswerInfo,
+  ChatContext,
+  EmbeddingsContext,
+  ForwardContext,
+  MediaContext,
+  RequestContext,
+  Target,
+} from './context.js';
+import { authenticate } from './request-context.js';
 import { dispatchShadow } from './shadow.js';
+import { countTokens, deltaText, promptTokens } from './tokens.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
 import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } from './types.js';
+import { checkChatResponse, checkChunk, checkEmbeddings, tokenCount } from './upstream-shape.js';
 import type { UsageRecord } from './usage.js';
 
 export type ChatOutcome =
   | { kind: 'response'; response: ChatCompletionResponse }
-  | { kind: 'stream'; chunks: AsyncIterable<ChatCompletionChunk> };
+  | {
+      kind: 'stream';
+      chunks: AsyncIterable<ChatCompletionChunk>;
+      /** Release the upstream when the chunks were not read to the end (also when never started). Never rejects. */
+      close(): Promise<void>;
+    };
 
-/** Run the auth hook; when any auth plugin is installed, a request without a principal is refused. */
-export async function runAuth(gw: GatewayInternals, ctx: RequestContext): Promise<void> {
-  if (!gw.hooks.auth.isUsed()) return;
-  const principal = await gw.hooks.auth.promise(ctx);
-  if (!principal) throw ctx.headers.authorization || ctx.headers['x-api-key'] ? errors.invalidKey() : errors.missingKey();
-  ctx.principal = principal;
-}
+/** @deprecated Use `authenticate` from core/request-context.ts (the same function). */
+export const runAuth = authenticate;
 
 /** Run auth, route and admit: the steps every operation shares. */
-async function admitRequest(gw: GatewayInternals, ctx: ChatContext | EmbeddingsContext): Promise<void> {
+export async function admitRequest(
+  gw: GatewayInternals,
+  ctx: ChatContext | EmbeddingsContext | MediaContext | ForwardContext,
+): Promise<void> {
   const { hooks } = gw;
-  await runAuth(gw, ctx);
+  await authenticate(gw, ctx);
   const targets = await hooks.route.promise(ctx.targets, ctx);
   if (!targets || targets.length === 0) throw errors.modelNotFound(ctx.requestedModel);
   ctx.targets = targets;
@@ -44,34 +58,86 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
     const hit = await hooks.cacheLookup.promise(ctx);
     if (hit) {
       ctx.cache = hit.kind;
-      ctx.target ??= ctx.targets[0]; // the cache key includes the resolved target: this is whose answer it is
+      ctx.target ??= hit.target ?? ctx.targets[0]; // whose answer it is (entries are keyed by the target that answered)
       if (hit.headers) Object.assign(ctx.responseHeaders, hit.headers);
       ctx.usage = hit.response.usage;
-      if (!ctx.stream) return { kind: 'response', response: hit.response };
-      const chunks = responseToChunks(hit.response);
-      return { kind: 'stream', chunks: deliver(gw, ctx, chunks[Symbol.iterator]() as Iterator<ChatCompletionChunk>, undefined, false) };
+      // Stored answers are the provider's (before transforms): transforms apply to every delivery.
+      if (!ctx.stream) {
+        ctx.answer = answerInfo(hit.response);
+        const response = hooks.transformResponse.isUsed()
+          ? await hooks.transformResponse.promise(hit.response, ctx)
+          : hit.response;
+        return { kind: 'response', response };
+      }
+      const chunks = responseToChunks(hit.response)[Symbol.iterator]() as Iterator<ChatCompletionChunk>;
+      return streamOutcome(gw, ctx, deliver(gw, ctx, chunks, undefined, false), chunks);
     }
   }
 
   if (!ctx.stream) {
-    let response = await attempt(gw, ctx, (adapter, target, signal) =>
-      adapter.chat(requestFor(ctx, target), { target, signal, ctx }));
-    ctx.usage = response.usage;
-    if (hooks.transformResponse.isUsed()) response = await hooks.transformResponse.promise(dropRaw(response), ctx);
-    if (hooks.cacheStore.isUsed()) storeInBackground(gw, ctx, response);
+    const answer = await attempt(gw, ctx, async (adapter, target, signal) =>
+      checkChatResponse(await adapter.chat(requestFor(ctx, target), { target, signal, ctx }), target.provider),
+    );
+    ctx.usage = answer.usage;
+    ctx.answer = answerInfo(answer);
+    let response = answer;
+    if (hooks.transformResponse.isUsed()) {
+      // The cache keeps the provider's answer; a copy, in case a tap changes the object in place.
+      const stored = hooks.cacheStore.isUsed() ? structuredClone(answer) : undefined;
+      response = await hooks.transformResponse.promise(dropRaw(answer), ctx);
+      if (stored) storeInBackground(gw, ctx, stored);
+    } else if (hooks.cacheStore.isUsed()) storeInBackground(gw, ctx, answer);
     return { kind: 'response', response };
   }
 
   // Streams: an attempt succeeds once its first chunk has arrived, so failover happens before the
   // client has seen a byte.
-  const { iterator, first } = await attempt(gw, ctx, async (adapter, target, signal) => {
-    const iterable = await adapter.chatStream(requestFor(ctx, target), { target, signal, ctx });
-    const iterator = iterable[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) throw errors.streamInterrupted(target.provider, 'the stream ended before its first chunk');
-    return { iterator, first };
-  }, (lost) => { lost.iterator.return?.(undefined)?.catch(() => undefined); });
-  return { kind: 'stream', chunks: deliver(gw, ctx, iterator, first.value, true) };
+  const { iterator, first } = await attempt(
+    gw,
+    ctx,
+    async (adapter, target, signal) => {
+      const iterable = await adapter.chatStream(requestFor(ctx, target), { target, signal, ctx });
+      const iterator = iterable[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done) throw errors.streamInterrupted(target.provider, 'the stream ended before its first chunk');
+      checkChunk(first.value, target.provider);
+      return { iterator, first };
+    },
+    (lost) => {
+      lost.iterator.return?.(undefined)?.catch(() => undefined);
+    },
+  );
+  return streamOutcome(gw, ctx, deliver(gw, ctx, iterator, first.value, true), iterator);
+}
+
+/**
+ * A stream to deliver: the delivered chunks (wrapped by transformStream taps, when any), and how to tear
+ * it down when the client's answer ends early.
+ */
+function streamOutcome(
+  gw: GatewayInternals,
+  ctx: ChatContext,
+  delivered: AsyncGenerator<ChatCompletionChunk>,
+  upstream: Iterator<ChatCompletionChunk> | AsyncIterator<ChatCompletionChunk>,
+): ChatOutcome {
+  const chunks = gw.hooks.transformStream.isUsed() ? gw.hooks.transformStream.call(delivered, ctx) : delivered;
+  return {
+    kind: 'stream',
+    chunks,
+    async close() {
+      // A generator that never started skips its finally block: release the upstream directly too.
+      try {
+        await delivered.return(undefined);
+      } catch {
+        /* torn down anyway */
+      }
+      try {
+        await upstream.return?.(undefined);
+      } catch {
+        /* torn down anyway */
+      }
+    },
+  };
 }
 
 export async function runEmbeddings(gw: GatewayInternals, ctx: EmbeddingsContext): Promise<EmbeddingsResponse> {
@@ -80,12 +146,18 @@ export async function runEmbeddings(gw: GatewayInternals, ctx: EmbeddingsContext
   const capable = ctx.targets.filter((t) => gw.providers.get(t.provider)?.embeddings);
   if (!capable.length) throw errors.unsupported('Embeddings', ctx.targets[0].provider);
   ctx.targets = capable;
-  const response = await attempt(gw, ctx, (adapter, target, signal) => {
+  const response = await attempt(gw, ctx, async (adapter, target, signal) => {
     if (!adapter.embeddings) throw errors.unsupported('Embeddings', adapter.name);
-    const request = target.params ? { ...ctx.request, ...target.params, model: target.model } : { ...ctx.request, model: target.model };
-    return adapter.embeddings(request, { target, signal, ctx });
+    const request = target.params
+      ? { ...ctx.request, ...target.params, model: target.model }
+      : { ...ctx.request, model: target.model };
+    return checkEmbeddings(await adapter.embeddings(request, { target, signal, ctx }), target.provider);
   });
-  ctx.usage = { prompt_tokens: response.usage?.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: response.usage?.total_tokens ?? 0 };
+  ctx.usage = {
+    prompt_tokens: response.usage?.prompt_tokens ?? 0,
+    completion_tokens: 0,
+    total_tokens: response.usage?.total_tokens ?? 0,
+  };
   return response;
 }
 
@@ -106,25 +178,34 @@ async function* deliver(
   const { hooks } = gw;
   const wantsUsage = ctx.request.stream_options?.include_usage === true;
   const transform = hooks.transformChunk.isUsed();
+  const rewrapped = hooks.transformStream.isUsed(); // its taps may change chunks: no raw relay then
   const acc = storable && hooks.cacheStore.isUsed() ? new ChunkAccumulator() : undefined;
+  // Output text as delivered, counted only if the stream ends without the upstream's usage.
+  const output: string[] = [];
   let next = first;
   try {
     for (;;) {
       if (next === undefined) {
         const r = await iterator.next();
         if (r.done) break;
-        next = r.value;
+        next = checkChunk(r.value, ctx.target?.provider ?? 'upstream');
       }
       let chunk: ChatCompletionChunk | null = next;
       next = undefined;
       if (ctx.ttftMs === undefined) ctx.ttftMs = performance.now() - ctx.startedAt;
       if (chunk.usage) ctx.usage = chunk.usage;
+      noteChunk(ctx, chunk);
+      for (const c of chunk.choices) {
+        const t = deltaText(c.delta);
+        if (t) output.push(t);
+      }
       acc?.add(chunk);
       if (!wantsUsage && chunk.usage) {
         if (chunk.choices.length === 0) continue; // the usage-only chunk the client did not ask for
         chunk = dropRaw({ ...chunk, usage: undefined });
       }
       if (transform) chunk = hooks.transformChunk.call(dropRaw(chunk), ctx);
+      else if (rewrapped) dropRaw(chunk);
       if (chunk) yield chunk;
     }
   } finally {
@@ -137,12 +218,45 @@ async function* deliver(
         /* the upstream is being torn down anyway */
       }
     }
+    if (storable && !ctx.usage) estimateUsage(ctx, output);
   }
   if (acc?.finished && !ctx.signal.aborted) storeInBackground(gw, ctx, acc.toResponse());
 }
 
+/**
+ * A stream from an upstream ended without usage (client gone before the usage chunk, upstream cut,
+ * or an upstream that does not report it): charge what is known, marked as an estimate. Prompt:
+ * the same estimate admission used; output: the delivered text, tokenized.
+ */
+function estimateUsage(ctx: ChatContext, output: string[]): void {
+  try {
+    const prompt = promptTokens(ctx.request);
+    const completion = countTokens(output.join(''));
+    ctx.usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    ctx.usageEstimated = true;
+  } catch (err) {
+    ctx.log.warn({ err: errorSummary(err) }, 'usage estimate failed');
+  }
+}
+
+/** Id, model and finish reasons of a complete answer (no content). */
+function answerInfo(response: ChatCompletionResponse): AnswerInfo {
+  const finishReasons: string[] = [];
+  for (const c of response.choices ?? [])
+    if (c.finish_reason) finishReasons[c.index ?? finishReasons.length] = c.finish_reason;
+  return { id: response.id, model: response.model, finishReasons };
+}
+
+/** The same for a stream, chunk by chunk. */
+function noteChunk(ctx: ChatContext, chunk: ChatCompletionChunk): void {
+  const a = (ctx.answer ??= { id: chunk.id, model: chunk.model, finishReasons: [] });
+  for (const c of chunk.choices) if (c.finish_reason) a.finishReasons[c.index ?? 0] = c.finish_reason;
+}
+
 function storeInBackground(gw: GatewayInternals, ctx: ChatContext, response: ChatCompletionResponse): void {
-  gw.hooks.cacheStore.promise(ctx, response).catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'cache store failed'));
+  gw.hooks.cacheStore
+    .promise(ctx, response)
+    .catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'cache store failed'));
 }
 
 /** Anything thrown by an adapter that is not a GatewayError is a bug: log it, answer 500. */
@@ -155,49 +269,105 @@ export function asGatewayError(e: unknown, ctx: { log: RequestContext['log']; id
 /** Error details that are safe to log: class, code, message (never request content). */
 export function errorSummary(e: unknown): Record<string, unknown> {
   const err = e as { name?: string; code?: unknown; message?: string; stack?: string };
-  return { type: err?.name, code: err?.code, message: err?.message, stack: err?.stack?.split('\n').slice(1, 4).join(' | ') };
+  return {
+    type: err?.name,
+    code: err?.code,
+    message: err?.message,
+    stack: err?.stack?.split('\n').slice(1, 4).join(' | '),
+  };
 }
 
-/** Emit the meter record for an ended request. Never awaited; never throws. */
+/** Meter work not yet done, per gateway (keyed by its hooks): shutdown awaits it before the close hooks. */
+const metering = new WeakMap<object, Set<Promise<void>>>();
+
+/** Emit the meter record for an ended request. Never awaited by the request; never throws. */
 export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status: number, error?: GatewayError): void {
   if (!gw.hooks.meter.isUsed()) return;
-  const record = usageRecord(ctx, status, error);
-  gw.hooks.meter.promise(record, ctx).catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed'));
+  try {
+    const record = usageRecord(ctx, status, error);
+    const work = gw.hooks.meter
+      .promise(record, ctx)
+      .catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed'));
+    let pending = metering.get(gw.hooks);
+    if (!pending) metering.set(gw.hooks, (pending = new Set()));
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  } catch (err) {
+    ctx.log.warn({ err: errorSummary(err) }, 'meter failed');
+  }
 }
 
-/** The metadata-only meter record of an ended request. */
+/** Wait (at most `ms`) until every meter record emitted so far has been handled by every meter tap. */
+export async function meterWork(hooks: object, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (let pending = metering.get(hooks); pending?.size; ) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...pending]),
+      new Promise((r) => {
+        timer = setTimeout(r, left);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  return true;
+}
+
+/**
+ * The metadata-only meter record of an ended request. Built field by field in a fixed order (the
+ * order of the usage log line), optional fields only when set: no spread of temporary objects.
+ */
 export function usageRecord(ctx: RequestContext, status: number, error?: GatewayError): UsageRecord {
   const u = ctx.usage;
-  return {
+  const r = {
     requestId: ctx.id,
     time: ctx.time,
     operation: ctx.operation,
     dialect: ctx.dialect,
     principalId: ctx.principal?.id,
     project: ctx.principal?.project,
-    requestedModel: ctx.requestedModel,
-    provider: ctx.target?.provider,
-    model: ctx.target?.model,
-    stream: ctx.stream,
-    status,
-    errorCode: error?.code ?? null,
-    aborted: status === 499,
-    cache: ctx.cache,
-    latencyMs: Math.round((performance.now() - ctx.startedAt) * 1000) / 1000,
-    ttftMs: ctx.ttftMs === undefined ? undefined : Math.round(ctx.ttftMs * 1000) / 1000,
-    attempts: ctx.attempts.length,
-    promptTokens: u?.prompt_tokens ?? 0,
-    completionTokens: u?.completion_tokens ?? 0,
-    totalTokens: u?.total_tokens ?? 0,
-    cachedTokens: u?.prompt_tokens_details?.cached_tokens ?? 0,
-    cacheWriteTokens: num(u?.prompt_tokens_details?.cache_creation_tokens),
-    reasoningTokens: u?.completion_tokens_details?.reasoning_tokens ?? 0,
-    ...(ctx.isShadow ? { shadow: true } : {}),
-    attemptLog: ctx.attempts.map((a) => ({
-      target: `${a.provider}/${a.model}`, status: a.status, code: a.code, latencyMs: Math.round(a.latencyMs * 1000) / 1000,
-      ...(a.hedge ? { hedge: true } : {}), ...(a.cancelled ? { cancelled: true } : {}),
-    })),
-  };
+  } as UsageRecord;
+  if (ctx.endUser) r.endUser = ctx.endUser;
+  r.requestedModel = ctx.requestedModel;
+  r.provider = ctx.target?.provider;
+  r.model = ctx.target?.model;
+  r.stream = ctx.stream;
+  r.status = status;
+  r.errorCode = error?.code ?? null;
+  r.aborted = status === 499;
+  r.cache = ctx.cache;
+  r.latencyMs = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
+  r.ttftMs = ctx.ttftMs === undefined ? undefined : Math.round(ctx.ttftMs * 1000) / 1000;
+  r.attempts = ctx.attempts.length;
+  // Upstream counts are untrusted: negative, fractional-infinite or non-numbers count as 0.
+  r.promptTokens = tokenCount(u?.prompt_tokens);
+  r.completionTokens = tokenCount(u?.completion_tokens);
+  r.totalTokens = tokenCount(u?.total_tokens);
+  r.cachedTokens = tokenCount(u?.prompt_tokens_details?.cached_tokens);
+  r.cacheWriteTokens = tokenCount(u?.prompt_tokens_details?.cache_creation_tokens);
+  r.reasoningTokens = tokenCount(u?.completion_tokens_details?.reasoning_tokens);
+  if ('media' in ctx && ctx.media) r.units = { ...ctx.media };
+  if (ctx.usageEstimated) r.usageEstimated = true;
+  if (ctx.isShadow) r.shadow = true;
+  if (ctx.costUsd !== undefined) {
+    r.costUsd = ctx.costUsd;
+    r.listCostUsd = ctx.costUsd;
+  }
+  if (ctx.batch) r.batch = true;
+  const log: NonNullable<UsageRecord['attemptLog']> = [];
+  for (const a of ctx.attempts) {
+    const entry: (typeof log)[number] = {
+      target: `${a.provider}/${a.model}`,
+      status: a.status,
+      code: a.code,
+      latencyMs: Math.round(a.latencyMs * 1000) / 1000,
+    };
+    if (a.hedge) entry.hedge = true;
+    if (a.cancelled) entry.cancelled = true;
+    log.push(entry);
+  }
+  r.attemptLog = log;
+  return r;
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

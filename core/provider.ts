@@ -10,8 +10,12 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   ModelInfo,
+  RerankRequest,
+  RerankResponse,
 } from './types.js';
 import type { SseEvent } from './sse.js';
+import type { ForwardRequest } from './forward.js';
+import type { UpstreamResponse } from './upstream.js';
 
 export interface UpstreamCall {
   target: Target;
@@ -24,6 +28,11 @@ export interface ProviderAdapter {
   readonly name: string;
   /** Models advertised by GET /v1/models and used to resolve bare model names. */
   models(): ModelInfo[];
+  /**
+   * Optional: resolves once models() is current, for lists that come from the upstream (discovery).
+   * GET /v1/models awaits it; it must resolve (never reject) within a few seconds.
+   */
+  modelsReady?(): Promise<void>;
   /** Whether a bare model name not in models() belongs to this provider (e.g. /^gpt-/). */
   claims?(model: string): boolean;
   /** A complete chat completion. Throw GatewayError for failures (set `retryable`). */
@@ -45,10 +54,77 @@ export interface ProviderAdapter {
    * streams) once the upstream accepted the request, with its raw typed SSE events.
    */
   responses?(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer>;
+  /**
+   * Optional moderation endpoint in OpenAI's format (POST {base}/moderations: `{ model, input }` ->
+   * `{ results: [{ flagged, categories, category_scores }] }`), used by the guardrails' moderation check.
+   */
+  moderations?(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>>;
+  /**
+   * Optional legacy text completions in OpenAI's format (POST {base}/completions), used natively by
+   * /v1/completions (other adapters get the prompt translated to chat where that is faithful). `body`
+   * is the client's body with the target's model; resolves with the JSON answer or, for `stream: true`,
+   * once the upstream accepted the request, with its SSE events ([DONE] included).
+   */
+  completions?(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer>;
+  /**
+   * Optional rerank: the canonical request (Cohere v2; `return_documents` is the gateway's, not sent) with the
+   * target's model, translated to the provider's rerank API; resolves with the canonical answer, its billed
+   * units in `meta.billed_units` (search units, or input tokens for token-priced rerankers).
+   */
+  rerank?(request: RerankRequest, call: UpstreamCall): Promise<RerankResponse>;
+  /** Optional POST {base}/images/generations (OpenAI's JSON format): the JSON answer. */
+  imageGenerations?(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>>;
+  /**
+   * Optional POST {base}/images/edits or /images/variations (OpenAI's multipart format): `form(model)` gives
+   * the body with that `model` field (call it once per send: the gateway streams the client's upload
+   * through). Resolves with the JSON answer (`{ created, data: [...] }`).
+   */
+  imageUpload?(
+    kind: 'edits' | 'variations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<Record<string, unknown>>;
+  /** Optional POST {base}/audio/speech (OpenAI's format): resolves once the upstream accepted, with the audio bytes. */
+  speech?(body: Record<string, unknown>, call: UpstreamCall): Promise<BinaryAnswer>;
+  /**
+   * Optional POST {base}/audio/transcriptions or /audio/translations. `form(model)` gives the multipart body
+   * to send with that `model` field (the adapter's name for the target's model); call it once per send:
+   * its bytes can be read once (the gateway streams the client's upload through). Resolves with the answer.
+   */
+  audio?(
+    kind: 'transcriptions' | 'translations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<TextAnswer>;
+  /**
+   * Optional: send a request to any of the provider's own endpoints (passthrough, files, batches):
+   * the URL is the configured base URL + `req.path` (core/forward.ts checks it), the provider's
+   * credentials are added. Resolves with the upstream's answer, whatever its status.
+   */
+  forward?(req: ForwardRequest): Promise<UpstreamResponse>;
   /** Settings to show in `switchyard check` (secrets masked). */
   describe?(): Record<string, string>;
   /** Release pooled connections. */
   close?(): Promise<void>;
+}
+
+/** A binary answer streamed from the upstream (e.g. speech audio); `close()` releases it when not read to the end. */
+export interface BinaryAnswer {
+  contentType: string;
+  body: AsyncIterable<Uint8Array>;
+  close(): void;
+}
+
+/** A multipart/form-data body: its content type (with the boundary) and its bytes, produced once. */
+export interface MultipartBody {
+  contentType: string;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** A small answer relayed as is (JSON or plain text, per its content type). */
+export interface TextAnswer {
+  contentType: string;
+  text: string;
 }
 
 /** What a native `responses` call returns: the Responses object, or the upstream's SSE events. */
@@ -99,5 +175,43 @@ export class ProviderRegistry {
 
   list(): ProviderAdapter[] {
     return [...this.#adapters.values()];
+  }
+}
+
+/**
+ * A per-request view of the providers whose adapters are wrapped (an interceptor around attempts): the
+ * ingresses with native routes use it (Responses, legacy completions, Anthropic Messages passthrough) to
+ * send a request in the upstream's own dialect when the target can take it. The pipeline sees the view as
+ * the registry; each adapter is wrapped once per view; registration goes to the underlying registry.
+ */
+export class AdapterView extends ProviderRegistry {
+  readonly #inner: ProviderRegistry;
+  readonly #wrap: (adapter: ProviderAdapter) => ProviderAdapter;
+  readonly #wrapped = new WeakMap<ProviderAdapter, ProviderAdapter>();
+
+  constructor(inner: ProviderRegistry, wrap: (adapter: ProviderAdapter) => ProviderAdapter) {
+    super();
+    this.#inner = inner;
+    this.#wrap = wrap;
+  }
+
+  override register(adapter: ProviderAdapter): void {
+    this.#inner.register(adapter);
+  }
+
+  override get(name: string): ProviderAdapter | undefined {
+    const adapter = this.#inner.get(name);
+    if (!adapter) return undefined;
+    let w = this.#wrapped.get(adapter);
+    if (!w) this.#wrapped.set(adapter, (w = this.#wrap(adapter)));
+    return w;
+  }
+
+  override has(name: string): boolean {
+    return this.#inner.has(name);
+  }
+
+  override list(): ProviderAdapter[] {
+    return this.#inner.list();
   }
 }

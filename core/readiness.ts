@@ -23,16 +23,18 @@ export class Readiness {
   async run(): Promise<{ ready: boolean; checks: Record<string, ReadinessResult> }> {
     const checks: Record<string, ReadinessResult> = {};
     let ready = true;
-    await Promise.all([...this.#checks].map(async ([name, check]) => {
-      let r: ReadinessResult;
-      try {
-        r = await check();
-      } catch (e) {
-        r = { ready: false, error: (e as Error).message };
-      }
-      checks[name] = r;
-      if (!r.ready) ready = false;
-    }));
+    await Promise.all(
+      [...this.#checks].map(async ([name, check]) => {
+        let r: ReadinessResult;
+        try {
+          r = await check();
+        } catch (e) {
+          r = { ready: false, error: (e as Error).message };
+        }
+        checks[name] = r;
+        if (!r.ready) ready = false;
+      }),
+    );
     return { ready, checks };
   }
 

@@ -10,6 +10,7 @@ import type { ChatContext, Target } from './context.js';
 import { GatewayError } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
 import { errorSummary, requestFor, usageRecord } from './pipeline.js';
+import { forkContext } from './request-context.js';
 
 const DEFAULT_SHADOW_TIMEOUT_MS = 60_000;
 
@@ -22,33 +23,24 @@ export function dispatchShadow(gw: GatewayInternals, ctx: ChatContext): void {
 
 async function mirror(gw: GatewayInternals, parent: ChatContext, target: Target, i: number): Promise<void> {
   const controller = new AbortController();
-  const ctx: ChatContext = {
-    ...parent,
-    id: `${parent.id}:shadow${i ? i + 1 : ''}`,
-    time: Date.now(),
-    startedAt: performance.now(),
-    signal: controller.signal,
-    targets: [target],
-    target,
-    attempts: [],
-    responseHeaders: {},
-    state: {},
-    usage: undefined,
-    ttftMs: undefined,
-    cache: undefined,
-    shadow: undefined,
-    isShadow: true,
-    policy: { attemptTimeoutMs: parent.policy?.attemptTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS },
-  };
+  const ctx = forkContext(parent, { idSuffix: `shadow${i ? i + 1 : ''}`, signal: controller.signal, target });
+  ctx.policy = { attemptTimeoutMs: parent.policy?.attemptTimeoutMs ?? DEFAULT_SHADOW_TIMEOUT_MS };
   let status = 200;
   let error: GatewayError | undefined;
   try {
     if (!ctx.stream) {
-      const response = await attempt(gw, ctx, (adapter, t, signal) => adapter.chat(requestFor(ctx, t), { target: t, signal, ctx }));
+      const response = await attempt(gw, ctx, (adapter, t, signal) =>
+        adapter.chat(requestFor(ctx, t), { target: t, signal, ctx }),
+      );
       ctx.usage = response.usage;
     } else {
-      const request = { ...requestFor(ctx, target), stream_options: { ...ctx.request.stream_options, include_usage: true } };
-      const iterable = await attempt(gw, ctx, (adapter, t, signal) => adapter.chatStream({ ...request, model: t.model }, { target: t, signal, ctx }));
+      const request = {
+        ...requestFor(ctx, target),
+        stream_options: { ...ctx.request.stream_options, include_usage: true },
+      };
+      const iterable = await attempt(gw, ctx, (adapter, t, signal) =>
+        adapter.chatStream({ ...request, model: t.model }, { target: t, signal, ctx }),
+      );
       for await (const chunk of iterable) {
         if (ctx.ttftMs === undefined) ctx.ttftMs = performance.now() - ctx.startedAt;
         if (chunk.usage) ctx.usage = chunk.usage;

@@ -1,6 +1,12 @@
 /**
  * Server-sent events: an incremental parser for upstream streams (bytes in, events out) and the
  * encoder for what we send. Handles CRLF, multi-line data, comments and events split across chunks.
+ *
+ * The parser is linear in the body: each new piece of text is scanned once for the blank line that
+ * ends an event, and the pieces of an unfinished event are kept in a list and joined once, when the
+ * event ends. An event larger than `maxEventBytes` (its lines, in characters of decoded text,
+ * newlines normalised) ends the stream with an SseEventTooLarge error, as soon as that much of it is
+ * held, instead of growing a buffer without bound.
  */
 
 export interface SseEvent {
@@ -9,26 +15,97 @@ export interface SseEvent {
   id?: string;
 }
 
-/** Parse an SSE byte stream into events. */
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buf = '';
-  let heldCR = false; // a trailing \r may be the first half of a \r\n split across chunks
-  for await (const piece of body) {
-    let text: string = (heldCR ? '\r' : '') + (typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    heldCR = text.endsWith('\r');
-    if (heldCR) text = text.slice(0, -1);
-    buf += text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
-    let start = 0;
-    for (let end = buf.indexOf('\n\n'); end !== -1; end = buf.indexOf('\n\n', start)) {
-      const ev = parseBlock(buf.slice(start, end));
-      start = end + 2;
-      if (ev) yield ev;
-    }
-    if (start) buf = buf.slice(start);
+export interface SseOptions {
+  /** Longest event accepted, in characters (default 32 MiB; the gateway passes upstream.maxResponseBytes). */
+  maxEventBytes?: number;
+}
+
+export const DEFAULT_MAX_EVENT = 32 * 1024 * 1024;
+
+/** An upstream SSE event passed the size limit (transportError maps it to 502 upstream_response_too_large). */
+export class SseEventTooLarge extends Error {
+  readonly code = 'SSE_EVENT_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`An upstream stream event is larger than ${limit} characters.`);
+    this.name = 'SseEventTooLarge';
   }
-  buf += decoder.decode();
-  const last = parseBlock(buf);
+}
+
+/** Push text, get the events it completes; `end()` flushes the last event of a body without a blank line. */
+export class SseDecoder {
+  readonly #max: number;
+  #parts: string[] = []; // the current event's text so far, newlines normalised
+  #size = 0;
+  #endsWithNl = false; // the current event's text ends with '\n' (half of a boundary)
+  #heldCR = false; // a trailing \r may be the first half of a \r\n split across pieces
+
+  constructor(maxEventBytes = DEFAULT_MAX_EVENT) {
+    this.#max = maxEventBytes;
+  }
+
+  push(piece: string): SseEvent[] {
+    let text = this.#heldCR ? '\r' + piece : piece;
+    this.#heldCR = text.endsWith('\r');
+    if (this.#heldCR) text = text.slice(0, -1);
+    if (text.indexOf('\r') !== -1) text = text.replace(/\r\n?/g, '\n');
+    if (!text) return [];
+    const out: SseEvent[] = [];
+    let start = 0;
+    if (this.#endsWithNl && text.charCodeAt(0) === 10) {
+      this.#emit(out, '', -1); // the boundary straddles the pieces: drop the held '\n'
+      start = 1;
+    }
+    for (let end = text.indexOf('\n\n', start); end !== -1; end = text.indexOf('\n\n', start)) {
+      this.#emit(out, text.slice(start, end), 0);
+      start = end + 2;
+    }
+    if (start < text.length) {
+      const rest = start ? text.slice(start) : text;
+      this.#size += rest.length;
+      this.#endsWithNl = rest.charCodeAt(rest.length - 1) === 10;
+      // A held trailing '\n' may be half of the boundary, not part of the event.
+      if (this.#size - (this.#endsWithNl ? 1 : 0) > this.#max) throw new SseEventTooLarge(this.#max);
+      this.#parts.push(rest);
+    }
+    return out;
+  }
+
+  /** The last event of a body that did not end with a blank line. */
+  end(): SseEvent | undefined {
+    const block = this.#parts.join('');
+    this.#parts = [];
+    this.#size = 0;
+    this.#endsWithNl = false;
+    return parseBlock(block);
+  }
+
+  /** Close the current event with `tail` (`trim`: characters to drop from the held text first). */
+  #emit(out: SseEvent[], tail: string, trim: number): void {
+    let block = this.#parts.length ? this.#parts.join('') + tail : tail;
+    if (trim) block = block.slice(0, trim);
+    if (block.length > this.#max) throw new SseEventTooLarge(this.#max);
+    this.#parts = [];
+    this.#size = 0;
+    this.#endsWithNl = false;
+    const ev = parseBlock(block);
+    if (ev) out.push(ev);
+  }
+}
+
+/** Parse an SSE byte stream into events. Throws SseEventTooLarge for an event past the limit. */
+export async function* parseSse(
+  body: AsyncIterable<Uint8Array | string>,
+  options: SseOptions = {},
+): AsyncGenerator<SseEvent> {
+  const decoder = new TextDecoder();
+  const sse = new SseDecoder(options.maxEventBytes);
+  for await (const piece of body) {
+    const events = sse.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+    for (const ev of events) yield ev;
+  }
+  const tail = decoder.decode();
+  if (tail) for (const ev of sse.push(tail)) yield ev;
+  const last = sse.end();
   if (last) yield last;
 }
 

@@ -10,6 +10,8 @@ import { LRUCache } from 'lru-cache';
 
 export interface Store {
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /** Optional: several values at once, in order (one round trip on a network store). */
+  getMany?<T = unknown>(keys: string[]): Promise<Array<T | undefined>>;
   /** Set a value, optionally expiring after ttlMs. */
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
@@ -37,11 +39,19 @@ export class MemoryStore implements Store {
   readonly #lru: LRUCache<string, Boxed>;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#lru = new LRUCache<string, Boxed>({ max: options.maxEntries ?? 100_000, ttlAutopurge: false, allowStale: false });
+    this.#lru = new LRUCache<string, Boxed>({
+      max: options.maxEntries ?? 100_000,
+      ttlAutopurge: false,
+      allowStale: false,
+    });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
     return this.#lru.get(key)?.v as T | undefined;
+  }
+
+  async getMany<T>(keys: string[]): Promise<Array<T | undefined>> {
+    return keys.map((k) => this.#lru.get(k)?.v as T | undefined);
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {

@@ -6,9 +6,18 @@
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
 
-export interface TextPart { type: 'text'; text: string }
-export interface ImagePart { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } }
-export interface AudioPart { type: 'input_audio'; input_audio: { data: string; format: string } }
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImagePart {
+  type: 'image_url';
+  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+}
+export interface AudioPart {
+  type: 'input_audio';
+  input_audio: { data: string; format: string };
+}
 export type ContentPart = TextPart | ImagePart | AudioPart | { type: string; [k: string]: unknown };
 
 export interface ToolCall {
@@ -98,7 +107,13 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null; [k: string]: unknown };
+    delta: {
+      role?: 'assistant';
+      content?: string | null;
+      tool_calls?: ToolCallDelta[];
+      refusal?: string | null;
+      [k: string]: unknown;
+    };
     finish_reason: FinishReason;
     logprobs?: unknown;
     [k: string]: unknown;
@@ -129,6 +144,41 @@ export interface ModelInfo {
   /** The provider's own model id, as sent upstream. */
   id: string;
   /** What the model can be used for. */
-  kind?: 'chat' | 'embeddings';
+  kind?: 'chat' | 'embeddings' | 'rerank';
   created?: number;
+}
+
+/**
+ * POST /v1/rerank in Cohere's v2 rerank format, the canonical rerank request: a query and plain-text documents.
+ * `return_documents` is the gateway's (Cohere v2 has none): the answer's results then carry their document.
+ */
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: string[];
+  top_n?: number;
+  max_tokens_per_doc?: number;
+  return_documents?: boolean;
+  [field: string]: unknown;
+}
+
+/** One ranked document: its index in the request's documents and its score (0..1, higher is more relevant). */
+export interface RerankResult {
+  index: number;
+  relevance_score: number;
+  document?: { text: string };
+}
+
+/**
+ * The canonical rerank answer (Cohere v2): results best first; `meta.billed_units` says what was billed,
+ * `search_units` (Cohere; Bedrock's queries) or `input_tokens` (token-priced rerankers: Jina, Voyage).
+ */
+export interface RerankResponse {
+  id: string;
+  results: RerankResult[];
+  meta: {
+    api_version?: { version: string };
+    billed_units?: { search_units?: number; input_tokens?: number };
+    [field: string]: unknown;
+  };
 }

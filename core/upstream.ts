@@ -4,9 +4,11 @@
  * upstream_unreachable, and 499 client_closed_request when our own client went away.
  */
 import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { RAW_JSON, type WithRaw } from './chunks.js';
 import { GatewayError, errors } from './errors.js';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 
 // undici's index also loads fetch, WebSocket, EventSource, the caches and the mocks: ~15 MiB of
 // resident memory a gateway never uses. Its Agent and request API alone are what we need (deep paths,
@@ -27,7 +29,11 @@ export function splitUrl(url: string): { origin: string; path: string } {
 }
 
 /** One request on an Agent (or on a shared default one): what undici's top-level `request` does. */
-export function httpRequest(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>, agent: Dispatcher = defaultAgent()): Promise<Dispatcher.ResponseData> {
+export function httpRequest(
+  url: string,
+  options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>,
+  agent: Dispatcher = defaultAgent(),
+): Promise<Dispatcher.ResponseData> {
   const { origin, path } = splitUrl(url);
   return dispatchRequest.call(agent, { ...options, origin, path });
 }
@@ -46,13 +52,22 @@ export interface UpstreamOptions {
   connections?: number;
   /** Idle keep-alive time for pooled connections. Default 30 000 ms. */
   keepAliveTimeoutMs?: number;
+  /**
+   * Largest upstream answer read whole (a JSON body), and largest single event of a stream, in bytes.
+   * Past it the attempt fails with 502 upstream_response_too_large (failover may try the next target).
+   * Default 32 MiB.
+   */
+  maxResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export interface UpstreamRequest {
   url: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  /** A Readable is sent as it is produced (an upload streamed through), and can be sent only once. */
+  body?: string | Uint8Array | Readable;
   signal: AbortSignal;
   /** Overrides the client-wide timeout for this call. */
   timeoutMs?: number;
@@ -63,12 +78,29 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 export const clientClosed = () =>
   new GatewayError(499, 'The client closed the request.', { code: 'client_closed_request' });
 
+/** The size limit of each response sent through an UpstreamClient (read by readBodyText). */
+const responseLimits = new WeakMap<object, number>();
+/**
+ * Watches upstream calls (tracing). Called before each request; may return headers to add (e.g. W3C
+ * `traceparent`) and a callback told how the call ended (status, or the mapped transport error).
+ */
+export type UpstreamObserver = (provider: string, req: UpstreamRequest) => UpstreamObservation | undefined;
+
+export interface UpstreamObservation {
+  headers?: Record<string, string>;
+  end(outcome: { status?: number; error?: GatewayError }): void;
+}
+
 export class UpstreamClient {
   readonly agent: UndiciAgent;
   readonly timeoutMs: number;
+  /** upstream.maxResponseBytes: pass it to parseSse as `maxEventBytes`. */
+  readonly maxResponseBytes: number;
+  #observers: UpstreamObserver[] | undefined;
 
   constructor(options: UpstreamOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.agent = new Agent({
       connections: options.connections ?? 256,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
@@ -78,21 +110,73 @@ export class UpstreamClient {
     });
   }
 
+  /** Watch every upstream call from now on (plugins, at apply time). Without observers, send() does no extra work. */
+  observe(observer: UpstreamObserver): void {
+    (this.#observers ??= []).push(observer);
+  }
+
+  /** Whether any observer watches upstream calls. */
+  get observed(): boolean {
+    return this.#observers !== undefined;
+  }
+
   /** Send a request; transport failures are thrown as GatewayErrors. Any status is returned. */
   async send(provider: string, req: UpstreamRequest): Promise<UpstreamResponse> {
+    if (this.#observers) return this.#observed(provider, req, this.#observers);
     const timeout = req.timeoutMs ?? this.timeoutMs;
+    const { origin, path } = splitUrl(req.url);
+    let res: UpstreamResponse;
     try {
-      return await httpRequest(req.url, {
+      // The dispatcher's options in one object (httpRequest would copy them into a second one).
+      res = await dispatchRequest.call(this.agent, {
+        origin,
+        path,
         method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
         signal: req.signal,
         headersTimeout: timeout,
         bodyTimeout: timeout,
-      }, this.agent);
+      });
     } catch (err) {
       throw transportError(provider, err, timeout, req.signal);
     }
+    responseLimits.set(res, this.maxResponseBytes);
+    return res;
+  }
+
+  async #observed(provider: string, req: UpstreamRequest, observers: UpstreamObserver[]): Promise<UpstreamResponse> {
+    const watching: UpstreamObservation[] = [];
+    let headers = req.headers;
+    for (const observe of observers) {
+      const o = observe(provider, req);
+      if (!o) continue;
+      watching.push(o);
+      // Adapters share their header objects between requests: never write into req.headers.
+      if (o.headers) headers = { ...headers, ...o.headers };
+    }
+    const timeout = req.timeoutMs ?? this.timeoutMs;
+    let res: UpstreamResponse;
+    try {
+      res = await httpRequest(
+        req.url,
+        {
+          method: req.method ?? 'POST',
+          headers,
+          body: req.body,
+          signal: req.signal,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        this.agent,
+      );
+    } catch (err) {
+      const error = transportError(provider, err, timeout, req.signal);
+      for (const o of watching) o.end({ error });
+      throw error;
+    }
+    for (const o of watching) o.end({ status: res.statusCode });
+    return res;
   }
 
   close(): Promise<void> {
@@ -104,9 +188,21 @@ export class UpstreamClient {
 export function transportError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSignal): GatewayError {
   if (err instanceof GatewayError) return err;
   if (signal?.aborted) return clientClosed();
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string }; limit?: number };
+  // A TypeError/RangeError/SyntaxError without a system code is an adapter reading an answer it did not
+  // expect (`data: null`, a missing field): the answer was malformed, the connection is fine.
+  if (
+    (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) &&
+    !e.code &&
+    !e.cause?.code
+  ) {
+    return errors.upstreamBadResponse(provider, 'an answer the adapter could not read');
+  }
   const code = e.code ?? e.cause?.code ?? e.name ?? 'unknown';
   switch (code) {
+    case 'SSE_EVENT_TOO_LARGE': // core/sse.ts
+    case 'UPSTREAM_RESPONSE_TOO_LARGE':
+      return errors.upstreamTooLarge(provider, e.limit ?? DEFAULT_MAX_RESPONSE_BYTES);
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -142,13 +238,16 @@ export function bodyError(provider: string, err: unknown, timeoutMs: number, sig
  * Read a whole JSON answer: a broken body is an interrupted answer, unparseable text a bad response.
  * With keepRaw, the text is attached to the parsed object (RAW_JSON) so it can be relayed as is.
  */
-export async function readJsonBody(provider: string, res: UpstreamResponse, timeoutMs: number, signal?: AbortSignal, keepRaw = false): Promise<unknown> {
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch (e) {
-    throw bodyError(provider, e, timeoutMs, signal);
-  }
+export async function readJsonBody(
+  provider: string,
+  res: UpstreamResponse,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  keepRaw = false,
+): Promise<unknown> {
+  const text = await readBodyText(provider, res, timeoutMs, signal);
+  if (jsonNestsDeeperThan(text))
+    throw errors.upstreamBadResponse(provider, `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -157,6 +256,40 @@ export async function readJsonBody(provider: string, res: UpstreamResponse, time
   }
   if (keepRaw && parsed !== null && typeof parsed === 'object') (parsed as WithRaw)[RAW_JSON] = text;
   return parsed;
+}
+
+/**
+ * Read a whole answer as text, at most the client's maxResponseBytes (a larger Content-Length is
+ * refused before reading; a body that grows past it is destroyed): 502 upstream_response_too_large.
+ */
+export async function readBodyText(
+  provider: string,
+  res: UpstreamResponse,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  const limit = responseLimits.get(res) ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const declared = Number(res.headers['content-length']);
+  if (declared > limit) {
+    res.body.destroy();
+    throw errors.upstreamTooLarge(provider, limit);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      size += buf.length;
+      if (size > limit) {
+        res.body.destroy();
+        throw errors.upstreamTooLarge(provider, limit);
+      }
+      parts.push(buf);
+    }
+  } catch (e) {
+    throw bodyError(provider, e, timeoutMs, signal);
+  }
+  return parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
 }
 
 /** Read at most `limit` bytes of an error body as text (never throws). */

@@ -1,20 +1,28 @@
-/** The built-in plugins that the config's top-level sections switch on, in the order they apply. */
+/**
+ * Wiring, not a plugin: the built-in plugins that the config's top-level sections switch on, in the order
+ * they apply. The package root hands it to core's gateway factory (core knows no plugin).
+ */
 import type { ResolvedConfig } from '../core/config-types.js';
 import { ConfigError } from '../core/config.js';
 import type { Plugin } from '../core/plugin.js';
-import { staticKeys } from './auth/static-keys.js';
-import { exactCache } from './cache/exact-cache.js';
-import { Catalog } from './catalog/catalog.js';
-import { modelCatalog } from './catalog/index.js';
-import { retryFailover } from './failover/retry-failover.js';
+import { anthropicIngress } from './anthropic-ingress/index.js';
+import { staticKeys } from './auth/index.js';
+import { exactCache } from './cache/index.js';
+import { Catalog, modelCatalog } from './catalog/index.js';
+import { retryFailover } from './failover/index.js';
 import { governance } from './governance/index.js';
-import { usageMeter } from './meter/usage-meter.js';
-import { LatencyTracker } from './router/latency.js';
-import { modelRouter } from './router/model-router.js';
+import { guardrails } from './guardrails/index.js';
+import { usageMeter } from './meter/index.js';
+import { responsesIngress } from './responses-ingress/index.js';
+import { LatencyTracker, modelRouter } from './router/index.js';
+import { isSharedStore, sharedGovernance } from './scaleout/index.js';
 
 /** Client keys from SWITCHYARD_API_KEYS (comma-separated) when the config has no `auth` section. */
 export function keysFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env.SWITCHYARD_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  return (env.SWITCHYARD_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 export function builtinPlugins(config: ResolvedConfig): Plugin[] {
@@ -33,13 +41,53 @@ export function builtinPlugins(config: ResolvedConfig): Plugin[] {
   if (config.cache) list.push(exactCache(config.cache));
   if (config.meter !== false) list.push(usageMeter(config.meter ?? {}));
   if (config.governance) {
-    // The governance section keeps budgets, limits and keys in this process. With a shared store the
-    // team clearly runs several instances, where that would silently multiply every limit.
-    if (typeof (config.store as { quota?: unknown } | undefined)?.quota === 'function') {
-      throw new ConfigError('governance', 'is set together with a shared (Redis) store, but this section keeps budgets, rate limits and keys per instance',
-        'For several instances use `plugins: sharedGovernance({ ... }, { store, ledger: postgresLedger({ url }) })` instead (docs/deploy.md).');
+    // One section for 1..N instances: a shared store (Redis) shares budgets, limits, concurrency and
+    // revocations, and then the ledger must be shared too (budget counters are rebuilt from it).
+    const store = config.store;
+    if (isSharedStore(store)) {
+      if (!config.ledger) {
+        throw new ConfigError(
+          'ledger',
+          'is missing: the store is shared (Redis), so several instances keep one governance state, ' +
+            'but each would keep its own usage ledger',
+          'Add a shared ledger at the top level, ' +
+            'e.g. `ledger: postgresLedger({ url: process.env.DATABASE_URL })` (docs/deploy.md).',
+        );
+      }
+      list.push(...sharedGovernance(config.governance, { store, ledger: config.ledger, catalog }));
+    } else {
+      list.push(governance(config.governance, { catalog, ...(config.ledger ? { ledger: config.ledger } : {}) }));
     }
-    list.push(governance(config.governance, { catalog }));
+  } else if (config.ledger) {
+    throw new ConfigError(
+      'ledger',
+      'is set but there is no governance section to record usage in it',
+      'Add `governance: { ... }` (docs/governance.md).',
+    );
   }
+  if (config.guardrails) list.push(guardrails(config.guardrails));
+  list.push(...builtinIngresses(config));
   return list;
+}
+
+/** The client APIs besides the core's OpenAI ones, on unless `ingresses: { <name>: false }`. */
+const INGRESSES: Record<string, () => Plugin> = {
+  anthropic: () => anthropicIngress(),
+  responses: () => responsesIngress(),
+};
+
+function builtinIngresses(config: ResolvedConfig): Plugin[] {
+  const switches: Record<string, boolean | undefined> = { ...config.ingresses };
+  for (const name of Object.keys(switches)) {
+    if (!Object.hasOwn(INGRESSES, name)) {
+      throw new ConfigError(
+        `ingresses.${name}`,
+        'is not a built-in ingress',
+        `Use ${Object.keys(INGRESSES).join(' or ')}; your own ingress plugins go in \`plugins\`.`,
+      );
+    }
+  }
+  return Object.entries(INGRESSES)
+    .filter(([name]) => switches[name] !== false)
+    .map(([, make]) => make());
 }

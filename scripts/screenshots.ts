@@ -21,7 +21,9 @@ async function seedHistory(path: string): Promise<void> {
   const entries: LedgerEntry[] = [];
   const now = Date.now();
   const models = [
-    { model: 'gpt-4o-mini', in: 0.15, out: 0.6 }, { model: 'gpt-4.1-mini', in: 0.4, out: 1.6 }, { model: 'gpt-4.1', in: 2, out: 8 },
+    { model: 'gpt-4o-mini', in: 0.15, out: 0.6 },
+    { model: 'gpt-4.1-mini', in: 0.4, out: 1.6 },
+    { model: 'gpt-4.1', in: 2, out: 8 },
   ];
   for (let t = now - 7 * 86_400_000; t < now - 60_000; t += 5 * 60_000) {
     const hour = new Date(t).getUTCHours();
@@ -39,12 +41,16 @@ async function seedHistory(path: string): Promise<void> {
       entries.push({
         charges: [],
         record: {
-          time: t + Math.floor(rnd() * 300_000), requestId: `seed-${t}-${i}`, keyId: web ? 'web-app' : 'batch-job', project: web ? 'web' : 'batch',
+          time: t + Math.floor(rnd() * 300_000), requestId: `seed-${t}-${i}`,
+          keyId: web ? 'web-app' : 'batch-job', project: web ? 'web' : 'batch',
           provider: 'openai', model: m.model, requestedModel: m.model, operation: 'chat', stream: rnd() < 0.3, status,
           errorCode: status === 503 ? null : status === 429 ? 'rate_limit_exceeded' : null, cache: hit ? 'hit' : null,
-          inputTokens: status === 200 ? input : 0, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: status === 200 ? output : 0, reasoningTokens: 0,
-          totalTokens: status === 200 ? input + output : 0, costPusd: cost, costSavedPusd: hit ? Math.round((input * m.in + output * m.out) * 1e6) : 0,
-          latencyMs: latency, upstreamMs: hit ? 0 : latency - 2, ttftMs: null, attempts: status === 503 ? 2 : 1, aborted: false, shadow: false, tags: [],
+          inputTokens: status === 200 ? input : 0, cachedTokens: 0, cacheWriteTokens: 0,
+          outputTokens: status === 200 ? output : 0, reasoningTokens: 0,
+          totalTokens: status === 200 ? input + output : 0,
+          costPusd: cost, costSavedPusd: hit ? Math.round((input * m.in + output * m.out) * 1e6) : 0,
+          latencyMs: latency, upstreamMs: hit ? 0 : latency - 2, ttftMs: null, attempts: status === 503 ? 2 : 1,
+          aborted: false, shadow: false, tags: [],
         },
       });
     }
@@ -57,7 +63,11 @@ const dbPath = tempDb();
 await seedHistory(dbPath);
 // small budgets, so that the real traffic below shows consumption and crossed thresholds
 const env = await startDashEnv({ dbPath, limits: { key: 0.000025, project: 0.00004, global: 0.0005 } });
-const ask = (key: string, content: string, model = 'gpt-4o-mini') => env.client(key).chat.completions.create({ model, messages: [{ role: 'user', content }], max_tokens: 16 }).catch(() => undefined);
+const ask = (key: string, content: string, model = 'gpt-4o-mini') =>
+  env
+    .client(key)
+    .chat.completions.create({ model, messages: [{ role: 'user', content }], max_tokens: 16 })
+    .catch(() => undefined);
 for (let i = 0; i < 6; i++) await ask(WEB_KEY, `echo: question ${i}`);
 for (let i = 0; i < 3; i++) await ask(BATCH_KEY, `echo: job ${i}`, 'gpt-4.1-mini');
 await ask(BATCH_KEY, 'x', 'openai/error-503');

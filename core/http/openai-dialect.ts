@@ -1,6 +1,7 @@
 /** The OpenAI Chat Completions dialect: the canonical format, so parsing is validation only. */
 import { rawJson } from '../chunks.js';
 import { errors, type GatewayError } from '../errors.js';
+import { checkModelName } from '../model-name.js';
 import { sseData } from '../sse.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from '../types.js';
 import { bestError, compile, formatAjvError } from '../validation.js';
@@ -10,7 +11,7 @@ import { chatRequestSchema, embeddingsRequestSchema } from './openai-schema.js';
 const validateChat = compile<ChatCompletionRequest>(chatRequestSchema);
 const validateEmbeddings = compile<EmbeddingsRequest>(embeddingsRequestSchema);
 
-function check<T>(validate: ReturnType<typeof compile<T>>, body: unknown): T {
+export function check<T>(validate: ReturnType<typeof compile<T>>, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw errors.invalidRequest('The request body must be a JSON object.');
   }
@@ -18,6 +19,7 @@ function check<T>(validate: ReturnType<typeof compile<T>>, body: unknown): T {
     const f = formatAjvError(bestError(validate.errors!), '', body);
     throw errors.invalidRequest(`Invalid request: ${f.path} ${f.message}.`, f.path);
   }
+  checkModelName((body as { model?: unknown }).model);
   return body as T;
 }
 

@@ -11,7 +11,8 @@ const contentPart = {
     type: { type: 'string' },
     text: { type: 'string' },
     image_url: {
-      type: 'object', required: ['url'],
+      type: 'object',
+      required: ['url'],
       properties: { url: { type: 'string', minLength: 1 }, detail: { enum: ['auto', 'low', 'high'] } },
     },
   },
@@ -23,7 +24,11 @@ const toolCall = {
   properties: {
     id: { type: 'string' },
     type: { const: 'function' },
-    function: { type: 'object', required: ['name', 'arguments'], properties: { name: { type: 'string' }, arguments: { type: 'string' } } },
+    function: {
+      type: 'object',
+      required: ['name', 'arguments'],
+      properties: { name: { type: 'string' }, arguments: { type: 'string' } },
+    },
   },
 };
 
@@ -67,8 +72,13 @@ export const chatRequestSchema = {
         properties: {
           type: { const: 'function' },
           function: {
-            type: 'object', required: ['name'],
-            properties: { name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' }, description: { type: 'string' }, parameters: { type: 'object' } },
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string', pattern: '^[a-zA-Z0-9_-]{1,64}$' },
+              description: { type: 'string' },
+              parameters: { type: 'object' },
+            },
           },
         },
       },
@@ -76,12 +86,20 @@ export const chatRequestSchema = {
     tool_choice: {
       anyOf: [
         { enum: ['none', 'auto', 'required'] },
-        { type: 'object', required: ['type', 'function'], properties: { type: { const: 'function' }, function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } },
+        {
+          type: 'object',
+          required: ['type', 'function'],
+          properties: {
+            type: { const: 'function' },
+            function: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+          },
+        },
       ],
     },
     parallel_tool_calls: { type: 'boolean' },
     response_format: {
-      type: 'object', required: ['type'],
+      type: 'object',
+      required: ['type'],
       properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, json_schema: { type: 'object' } },
     },
   },

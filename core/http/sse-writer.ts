@@ -4,25 +4,28 @@
  */
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import { safeHeaders } from './respond.js';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
 
 /**
  * The headers leave with the first event (one write, one packet: the first event is usually in hand
  * already), or on the next turn of the event loop if no event is written before then.
  */
 export function startSse(res: ServerResponse, headers: Record<string, string>): void {
-  res.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  res.writeHead(200, safeHeaders(headers, SSE_HEADERS));
   setImmediate(flushIfUnsent, res);
 }
 
 function flushIfUnsent(res: ServerResponse): void {
   // `_headerSent`: node:http's own flag for "the header bytes went out" (headersSent is already true
   // once writeHead has stored them).
-  if (!(res as unknown as { _headerSent: boolean })._headerSent && !res.destroyed && !res.writableEnded) res.flushHeaders();
+  if (!(res as unknown as { _headerSent: boolean })._headerSent && !res.destroyed && !res.writableEnded)
+    res.flushHeaders();
 }
 
 /** Write and wait for the socket to drain when its buffer is full. False if the client is gone. */

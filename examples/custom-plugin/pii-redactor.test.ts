@@ -11,13 +11,17 @@ test('the custom plugin masks PII before any provider sees it', async () => {
   try {
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
     // The mock echoes what it received, so the answer shows what the provider saw.
-    const { data, response } = await client.chat.completions.create({
-      model: 'mock-small',
-      messages: [{ role: 'user', content: 'echo: mail jane.doe@example.com or call +1 (555) 010-9999' }],
-    }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'mock-small',
+        messages: [{ role: 'user', content: 'echo: mail jane.doe@example.com or call +1 (555) 010-9999' }],
+      })
+      .withResponse();
     assert.equal(data.choices[0].message.content, 'mail <redacted email> or call [phone]');
     assert.equal(response.headers.get('x-pii-redacted'), '2');
-    const clean = await client.chat.completions.create({ model: 'mock-small', messages: [{ role: 'user', content: 'echo: nothing here' }] }).withResponse();
+    const clean = await client.chat.completions
+      .create({ model: 'mock-small', messages: [{ role: 'user', content: 'echo: nothing here' }] })
+      .withResponse();
     assert.equal(clean.response.headers.get('x-pii-redacted'), '0');
   } finally {
     await gw.close();

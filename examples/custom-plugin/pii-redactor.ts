@@ -5,7 +5,7 @@
  * It shows the three parts of a plugin: typed options with a JSON schema (validated at boot), a tap
  * on a hook with a stage, and per-request state kept on the context.
  *
- * In your own project, import from 'switchyard' instead of the relative path.
+ * In your own project, import from 'switchyard-gateway' instead of the relative path.
  */
 import { definePlugin, type ChatMessage } from '../../index.js';
 
@@ -37,14 +37,18 @@ export const piiRedactor = definePlugin<PiiRedactorOptions>({
     const roles = new Set(opts.roles);
     gateway.hooks.transformRequest.tap({ name: 'pii-redactor', stage: gateway.Stage.EARLY }, (request, ctx) => {
       let count = 0;
-      const scrub = (text: string) => text
-        .replace(EMAIL, () => (count++, opts.emailMask!))
-        .replace(PHONE, () => (count++, opts.phoneMask!));
+      const scrub = (text: string) =>
+        text.replace(EMAIL, () => (count++, opts.emailMask!)).replace(PHONE, () => (count++, opts.phoneMask!));
       const messages: ChatMessage[] = request.messages.map((m) => {
         if (!roles.has(m.role as never)) return m;
         if (typeof m.content === 'string') return { ...m, content: scrub(m.content) };
         if (Array.isArray(m.content)) {
-          return { ...m, content: m.content.map((p) => (p.type === 'text' ? { ...p, text: scrub((p as { text: string }).text) } : p)) };
+          return {
+            ...m,
+            content: m.content.map((p) =>
+              p.type === 'text' ? { ...p, text: scrub((p as { text: string }).text) } : p,
+            ),
+          };
         }
         return m;
       });

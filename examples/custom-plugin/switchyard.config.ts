@@ -1,4 +1,4 @@
-/** The custom plugin in a config: `npx switchyard start --config examples/custom-plugin/switchyard.config.ts` */
+/** The custom plugin in a config: node bin/switchyard.js start --config examples/custom-plugin/switchyard.config.ts */
 import { defineConfig, mock } from '../../index.js';
 import { piiRedactor } from './pii-redactor.js';
 

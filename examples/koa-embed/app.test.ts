@@ -16,12 +16,17 @@ test('the gateway serves under /ai inside an existing Koa app, next to its own r
 
     const client = new OpenAI({ baseURL: `${base}/ai/v1`, apiKey: 'unused', maxRetries: 0 });
     const { data, response } = await client.chat.completions
-      .create({ model: 'mock-small', messages: [{ role: 'user', content: 'echo: embedded' }] }).withResponse();
+      .create({ model: 'mock-small', messages: [{ role: 'user', content: 'echo: embedded' }] })
+      .withResponse();
     assert.equal(data.choices[0].message.content, 'embedded');
     assert.equal(response.headers.get('x-powered-by'), 'my-app', 'the host app middleware wrapped the gateway');
 
     let streamed = '';
-    for await (const c of await client.chat.completions.create({ model: 'mock-small', stream: true, messages: [{ role: 'user', content: 'echo: a b' }] })) {
+    for await (const c of await client.chat.completions.create({
+      model: 'mock-small',
+      stream: true,
+      messages: [{ role: 'user', content: 'echo: a b' }],
+    })) {
       streamed += c.choices[0]?.delta.content ?? '';
     }
     assert.equal(streamed, 'a b');

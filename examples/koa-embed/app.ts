@@ -2,7 +2,7 @@
  * Library mode: mount Switchyard inside an existing Koa app, under /ai, next to the app's own routes.
  * Run: npx tsx examples/koa-embed/app.ts  (then POST http://127.0.0.1:3000/ai/v1/chat/completions)
  *
- * In your own project, import from 'switchyard' instead of the relative path.
+ * In your own project, import from 'switchyard-gateway' instead of the relative path.
  */
 import Koa from 'koa';
 import { createGateway, mock, type SwitchyardGateway } from '../../index.js';
@@ -20,6 +20,8 @@ export async function buildApp(): Promise<{ app: Koa; gateway: SwitchyardGateway
     await next();
     ctx.set('x-powered-by', 'my-app');
   });
+  // A body parser may run before the gateway (app.use(bodyParser({ jsonLimit: '10mb' }))): the gateway then
+  // uses the raw body it kept. See docs/architecture.md#library-mode.
   app.use(gateway.middleware()); // serves /ai/v1/chat/completions, /ai/v1/models, /ai/health ...
   app.use((ctx) => {
     if (ctx.path === '/') ctx.body = { app: 'my-app', ai: '/ai/v1' };
@@ -30,7 +32,9 @@ export async function buildApp(): Promise<{ app: Koa; gateway: SwitchyardGateway
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { app, gateway } = await buildApp();
-  const server = app.listen(3000, '127.0.0.1', () => console.log('my-app on http://127.0.0.1:3000 (gateway under /ai)'));
+  const server = app.listen(3000, '127.0.0.1', () =>
+    console.log('my-app on http://127.0.0.1:3000 (gateway under /ai)'),
+  );
   process.on('SIGINT', async () => {
     server.close();
     await gateway.close(); // lets in-flight AI requests finish

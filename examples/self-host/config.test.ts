@@ -3,8 +3,11 @@ import { test } from 'node:test';
 import { runCli } from '../../test/helpers/cli.js';
 
 const env = {
-  OPENAI_API_KEY: 'sk-openai-test-000000000000', ANTHROPIC_API_KEY: 'sk-ant-test-0000000000000', GROQ_API_KEY: 'gsk_test_00000000000000000',
-  SWITCHYARD_KEY_WEB: 'sk-web-client-key-0001', SWITCHYARD_KEY_BATCH: 'sk-batch-client-key-0002',
+  OPENAI_API_KEY: 'sk-openai-test-000000000000',
+  ANTHROPIC_API_KEY: 'sk-ant-test-0000000000000',
+  GROQ_API_KEY: 'gsk_test_00000000000000000',
+  SWITCHYARD_KEY_WEB: 'sk-web-client-key-0001',
+  SWITCHYARD_KEY_BATCH: 'sk-batch-client-key-0002',
 };
 
 test('the self-host example config validates and resolves', async () => {
@@ -18,7 +21,9 @@ test('the self-host example config validates and resolves', async () => {
 });
 
 test('without its environment the self-host config says which variable is missing', async () => {
-  const r = await runCli(['check', '--config', 'examples/self-host/switchyard.config.ts'], { OPENAI_API_KEY: 'sk-x-000000000000000000' });
+  const r = await runCli(['check', '--config', 'examples/self-host/switchyard.config.ts'], {
+    OPENAI_API_KEY: 'sk-x-000000000000000000',
+  });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Set SWITCHYARD_KEY_WEB in the environment/);
 });

@@ -3,9 +3,10 @@
  * aliases with fallbacks, the cache, and listening on all interfaces (allowed because auth is on).
  *
  *   OPENAI_API_KEY=... ANTHROPIC_API_KEY=... GROQ_API_KEY=... \
- *   SWITCHYARD_KEY_WEB=... SWITCHYARD_KEY_BATCH=... npx switchyard start --config examples/self-host/switchyard.config.ts
+ *   SWITCHYARD_KEY_WEB=... SWITCHYARD_KEY_BATCH=... \
+ *   node bin/switchyard.js start --config examples/self-host/switchyard.config.ts
  *
- * In your own project, import from 'switchyard' instead of the relative path.
+ * In your own project, import from 'switchyard-gateway' instead of the relative path.
  */
 import { anthropic, defineConfig, groq, openai } from '../../index.js';
 

@@ -11,24 +11,39 @@
  * `x-switchyard-cache-similarity`.
  */
 import type { ChatContext } from '../../core/context.js';
-import { GatewayError, errors } from '../../core/errors.js';
-import { openaiErrorBody } from '../../core/http/openai-dialect.js';
-import { definePlugin, type Plugin } from '../../core/plugin.js';
+import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin.js';
+import { MemoryStore } from '../../core/store.js';
 import type { ChatCompletionResponse } from '../../core/types.js';
 import type { UsageRecord } from '../../core/usage.js';
 import { ngramEmbedder } from './embedders/ngram.js';
 import { providerEmbedder, type ProviderEmbedderOptions } from './embedders/provider.js';
 import type { Embedder } from './embedders/types.js';
+import { wordnetEmbedder } from './embedders/wordnet.js';
+import { Journal, roundTrip, type AddVector, type RebuildStats } from './journal.js';
 import { contextKey, exactKey, lastUserText, tenantOf, type TenantScope } from './keys.js';
+import { wordnet } from './lexicon/wordnet.js';
 import { cacheOptionsSchema } from './schema.js';
-import { SemanticTier, type SemanticTierOptions, type StoredEntry } from './semantic.js';
+import { SemanticTier, type SemanticTierOptions, type StoredEntry, type VerifyBand } from './semantic.js';
 import { CacheStats, type CacheTotalsView } from './stats.js';
+import { Verifier, type VerifierOptions } from './verifier.js';
 
 export interface SemanticOptions extends SemanticTierOptions {
-  /** 'ngram' (offline, default), a provider's embedding model, or your own Embedder. */
-  embedder?: 'ngram' | ProviderEmbedderOptions | Embedder;
-  /** Vector size of the 'ngram' embedder. Default 256. */
+  /**
+   * 'wordnet' (offline, synonym-aware, default), 'ngram' (offline, surface forms only), a
+   * provider's embedding model, or your own Embedder.
+   */
+  embedder?: 'wordnet' | 'ngram' | ProviderEmbedderOptions | Embedder;
+  /** Vector size of the 'wordnet' and 'ngram' embedders. Default 256. */
   dimensions?: number;
+  /** Ask a model about candidates the guard cannot settle. Off unless given. */
+  verifier?: VerifierOptions;
+  /**
+   * Keep vectors in the gateway Store too (restarts rebuild the index from it; instances sharing
+   * the store find each other's entries). Default: on unless the store is the in-memory one.
+   */
+  persist?: boolean;
+  /** How often an instance picks up vectors other instances stored (ms). Default 250. */
+  syncMs?: number;
 }
 
 export interface CacheOptions {
@@ -48,12 +63,27 @@ export interface CacheOptions {
 
 export interface CachePlugin extends Plugin {
   /** Hit rate and savings since start: overall, and per tenant. */
-  stats(): { all: CacheTotalsView; tenants: Record<string, CacheTotalsView>; semantic?: { entries: number; partitions: number; bytes: number } };
+  stats(): { all: CacheTotalsView; tenants: Record<string, CacheTotalsView>; semantic?: SemanticView };
+}
+
+export interface SemanticView {
+  entries: number;
+  partitions: number;
+  bytes: number;
+  embedder: string;
+  threshold: number;
+  /** WordNet's load time and bytes, when the tier uses it. */
+  lexicon?: { id: string; loadMs: number; bytes: number };
+  /** Index rebuilt from the store on start (persist on): false until done. */
+  rebuilt?: boolean;
+  rebuild?: RebuildStats;
+  verifier?: Verifier['stats'];
 }
 
 interface State {
   key?: string;
   tenant: string;
+  namespace: string;
   ttlMs: number;
   partition?: string;
   prompt?: string;
@@ -68,28 +98,106 @@ function header(ctx: ChatContext, name: string): string | undefined {
 }
 
 function cacheable(response: ChatCompletionResponse): boolean {
-  return response.choices.length > 0 && response.choices.every(
-    (c) => (c.finish_reason === 'stop' || c.finish_reason === 'length') && !c.message.tool_calls?.length);
+  return (
+    response.choices.length > 0 &&
+    response.choices.every(
+      (c) => (c.finish_reason === 'stop' || c.finish_reason === 'length') && !c.message.tool_calls?.length,
+    )
+  );
 }
 
 export function cache(options: CacheOptions = {}): CachePlugin {
   const stats = new CacheStats();
   let tier: SemanticTier | undefined;
+  let verifier: Verifier | undefined;
+  let journal: Journal | undefined;
+  let rebuild: RebuildStats | undefined;
+  let lexiconView: SemanticView['lexicon'];
   const base = definePlugin<CacheOptions>({
     name: 'cache',
-    defaults: { ttlSeconds: 300, maxTtlSeconds: 86_400, maxTemperature: 1, scope: 'project', statsPath: '/cache/stats' },
+    defaults: {
+      ttlSeconds: 300,
+      maxTtlSeconds: 86_400,
+      maxTemperature: 1,
+      scope: 'project',
+      statsPath: '/cache/stats',
+    },
     schema: cacheOptionsSchema,
     apply(gateway, o) {
       const { store } = gateway;
       const ttlMs = o.ttlSeconds! * 1000;
       const sem: SemanticOptions | undefined = o.semantic === true ? {} : o.semantic || undefined;
       if (sem) {
-        const e = sem.embedder;
-        const embedder: Embedder = e === undefined || e === 'ngram' ? ngramEmbedder({ dimensions: sem.dimensions })
-          : 'embed' in e ? e : providerEmbedder(gateway, e);
-        tier = new SemanticTier(embedder, sem, ttlMs);
-        const purge = setInterval(() => tier!.index.purge(), 30_000).unref();
-        gateway.hooks.close.tapPromise('cache', async () => { clearInterval(purge); tier!.index.clear(); });
+        const e = sem.embedder ?? 'wordnet';
+        // WordNet is read only here, when the semantic tier is configured (index files, ~6 MB, a few ms)
+        const lexicon = wordnet();
+        lexiconView = { id: lexicon.id, ...lexicon.stats };
+        const embedder: Embedder =
+          e === 'wordnet'
+            ? wordnetEmbedder(lexicon, { dimensions: sem.dimensions })
+            : e === 'ngram'
+              ? ngramEmbedder({ dimensions: sem.dimensions })
+              : 'embed' in e
+                ? e
+                : providerEmbedder(gateway, e);
+        if (typeof e === 'object' && !('embed' in e)) {
+          gateway.hooks.ready.tap('cache:embedder', () => {
+            if (!gateway.providers.get(e.provider)?.embeddings) {
+              throw new PluginOptionsError(
+                'cache',
+                'semantic.embedder.provider',
+                `names "${e.provider}", which is not an enabled provider with embeddings (enabled: ${
+                  gateway.providers
+                    .list()
+                    .map((p) => p.name)
+                    .join(', ') || 'none'
+                })`,
+              );
+            }
+          });
+        }
+        const t = (tier = new SemanticTier(embedder, sem, ttlMs, lexicon, e === 'wordnet' ? 0.7 : 0.85));
+        if (sem.verifier) verifier = new Verifier(gateway, sem.verifier, ttlMs);
+        const purge = setInterval(() => t.index.purge(), 30_000).unref();
+        let sync: NodeJS.Timeout | undefined;
+        let closed = false;
+        if (sem.persist ?? !(store instanceof MemoryStore)) {
+          const j = (journal = new Journal(store, { embedderId: embedder.id, maxEntries: sem.maxEntries ?? 100_000 }));
+          const add: AddVector = (p, v, ref, ms, id, links) => {
+            if (!closed) t.index.add(p, v, ref, ms, { id, links });
+          };
+          const started = j.rebuild(add, { stopped: () => closed }).then(
+            (r) => {
+              rebuild = r;
+              if (!closed) gateway.log.info({ ...r }, 'cache: semantic index rebuilt from the store');
+            },
+            (err: Error) => {
+              rebuild = { entries: 0, read: 0, ms: 0 };
+              if (!closed)
+                gateway.log.warn(
+                  { err: { message: err.message } },
+                  'cache: semantic index not rebuilt (store unreachable)',
+                );
+            },
+          );
+          void started.then(() => {
+            if (closed) return;
+            sync = setInterval(() => {
+              j.poll(add).catch(() => undefined);
+            }, sem.syncMs ?? 250).unref();
+          });
+          gateway.readiness.add('cache-index', () =>
+            rebuild
+              ? { ready: true, entries: t.index.size, rebuildMs: rebuild.ms }
+              : { ready: false, loading: true, entries: t.index.size },
+          );
+        }
+        gateway.hooks.close.tapPromise('cache', async () => {
+          closed = true;
+          clearInterval(purge);
+          clearInterval(sync);
+          t.index.clear();
+        });
       }
       const semantic = tier;
       const stage = { name: 'cache', stage: gateway.Stage.NORMAL };
@@ -97,34 +205,45 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         const raw = await store.get<string>(key);
         return raw === undefined ? undefined : (JSON.parse(raw) as StoredEntry);
       };
-      const embeddingTokens = () => (semantic && 'tokens' in semantic.embedder ? (semantic.embedder as { tokens: number }).tokens : 0);
+      const embeddingTokens = () =>
+        semantic && 'tokens' in semantic.embedder ? (semantic.embedder as { tokens: number }).tokens : 0;
       /** Embed the state's prompt once per request, counting a provider embedder's tokens. */
       const vectorOf = async (s: State, ctx: ChatContext): Promise<Float32Array> => {
         if (s.vector) return s.vector;
         const before = embeddingTokens();
         s.vector = await semantic!.embed(s.prompt!, ctx);
         const spent = embeddingTokens() - before;
-        if (spent) stats.add(s.tenant, (t) => t.embeddingTokens += spent);
+        if (spent) stats.add(s.tenant, (t) => (t.embeddingTokens += spent));
         return s.vector;
       };
 
       gateway.hooks.cacheLookup.tapPromise(stage, async (ctx) => {
         if ((ctx as { isShadow?: boolean }).isShadow) return undefined; // mirrored traffic neither reads nor writes
-        const cc = (header(ctx, 'cache-control') ?? '').toLowerCase().split(',').map((d) => d.trim());
+        // the cache's own verifier calls
+        if ((ctx.state.cache as { internal?: boolean } | undefined)?.internal) return undefined;
+        const cc = (header(ctx, 'cache-control') ?? '')
+          .toLowerCase()
+          .split(',')
+          .map((d) => d.trim());
         const ns = header(ctx, 'x-switchyard-cache-namespace');
         const temp = ctx.request.temperature;
         const tenant = tenantOf(ctx, o.scope!);
-        if (cc.includes('no-store') || (ctx.request.n ?? 1) > 1 || (ns !== undefined && !NAMESPACE.test(ns)) ||
-          (typeof temp === 'number' && temp > o.maxTemperature!)) {
+        if (
+          cc.includes('no-store') ||
+          (ctx.request.n ?? 1) > 1 ||
+          (ns !== undefined && !NAMESPACE.test(ns)) ||
+          (typeof temp === 'number' && temp > o.maxTemperature!)
+        ) {
           ctx.cache = 'bypass';
           stats.add(tenant, (t) => t.bypasses++);
           return undefined;
         }
         let ttl = ttlMs;
         const ttlHeader = header(ctx, 'x-switchyard-cache-ttl');
-        if (ttlHeader !== undefined && /^\d{1,9}$/.test(ttlHeader.trim())) ttl = Math.min(Number(ttlHeader), o.maxTtlSeconds!) * 1000;
+        if (ttlHeader !== undefined && /^\d{1,9}$/.test(ttlHeader.trim()))
+          ttl = Math.min(Number(ttlHeader), o.maxTtlSeconds!) * 1000;
         const namespace = ns ?? '';
-        const s: State = { key: exactKey(ctx, tenant, namespace), tenant, ttlMs: ttl };
+        const s: State = { key: exactKey(ctx, tenant, namespace), tenant, namespace, ttlMs: ttl };
         ctx.state.cache = s;
         const prompt = semantic ? lastUserText(ctx.request) : undefined;
         if (semantic && prompt !== undefined && prompt.length <= semantic.maxPromptChars && prompt.trim()) {
@@ -140,14 +259,28 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         const exact = await load(s.key!);
         if (exact) {
           stats.add(tenant, (t) => t.hits++);
-          return { kind: 'hit', response: exact.response };
+          return { kind: 'hit', response: exact.response, target: exact.target };
         }
         if (semantic && s.partition) {
           try {
-            const found = await semantic.find(s.partition, await vectorOf(s, ctx), s.prompt!, load);
+            const partition = s.partition;
+            const band: VerifyBand | undefined = verifier && {
+              minScore: verifier.o.minScore ?? semantic.threshold - 0.15,
+              lexical: verifier.o.lexical !== false,
+              ask: async (cached) => {
+                const verdict = await verifier!.verify(ctx, partition, cached, s.prompt!);
+                stats.add(tenant, (t) => {
+                  t.verifier[verdict]++;
+                });
+                return verdict === 'yes';
+              },
+            };
+            const found = await semantic.find(partition, await vectorOf(s, ctx), s.prompt!, load, band);
             if (found.kind === 'hit') {
               stats.add(tenant, (t) => t.semanticHits++);
-              return { kind: 'semantic-hit', response: found.entry.response, headers: { 'x-switchyard-cache-similarity': found.score.toFixed(4) } };
+              const headers: Record<string, string> = { 'x-switchyard-cache-similarity': found.score.toFixed(4) };
+              if (found.verified) headers['x-switchyard-cache-verified'] = 'yes';
+              return { kind: 'semantic-hit', response: found.entry.response, target: found.entry.target, headers };
             }
             for (const r of found.rejected) stats.add(tenant, (t) => t.guardRejections[r]++);
           } catch (err) {
@@ -164,13 +297,28 @@ export function cache(options: CacheOptions = {}): CachePlugin {
       gateway.hooks.cacheStore.tapPromise(stage, async (ctx, response) => {
         const s = ctx.state.cache as State | undefined;
         if (!s?.key || s.ttlMs <= 0 || !cacheable(response)) return;
-        const entry: StoredEntry = { v: 2, response };
-        if (s.partition) entry.prompt = s.prompt;
-        await store.set(s.key, JSON.stringify(entry), s.ttlMs);
+        // Keyed and labelled by the target that answered: after failover that is not the first one,
+        // and its answer must never be served as the first target's.
+        const answered = ctx.target ?? ctx.targets[0];
+        let { key, partition } = s;
+        if (answered !== ctx.targets[0]) {
+          key = exactKey(ctx, s.tenant, s.namespace, answered);
+          if (semantic && partition) partition = contextKey(ctx, s.tenant, s.namespace, semantic.embedder.id, answered);
+        }
+        const entry: StoredEntry = { v: 2, response, target: { provider: answered.provider, model: answered.model } };
+        if (partition) entry.prompt = s.prompt;
+        await store.set(key, JSON.stringify(entry), s.ttlMs);
         stats.add(s.tenant, (t) => t.stores++);
-        if (semantic && s.partition) {
+        if (semantic && partition) {
           try {
-            semantic.add(s.partition, await vectorOf(s, ctx), s.key, s.ttlMs);
+            // with a journal, index the vector every instance will read back (int8 round trip)
+            const vec = journal ? roundTrip(await vectorOf(s, ctx)) : await vectorOf(s, ctx);
+            semantic.add(partition, vec, key, s.ttlMs);
+            if (journal) {
+              // the links the graph just chose travel with the vector, so a rebuild replays them
+              const seq = await journal.append(partition, vec, key, s.ttlMs, semantic.index.linksOf(key));
+              semantic.index.setId(key, seq);
+            }
           } catch (err) {
             stats.add(s.tenant, (t) => t.embeddingErrors++);
             ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: embedding for store failed');
@@ -182,8 +330,18 @@ export function cache(options: CacheOptions = {}): CachePlugin {
       // cacheSaved*Tokens. Runs before every other meter tap (a pricing tap then prices zero tokens).
       gateway.hooks.meter.tap({ name: 'cache', stage: gateway.Stage.FIRST - 10 }, (r: UsageRecord, ctx) => {
         if (r.cache !== 'hit' && r.cache !== 'semantic-hit') return;
-        const saved = { cacheSavedPromptTokens: r.promptTokens, cacheSavedCompletionTokens: r.completionTokens, cacheSavedTokens: r.totalTokens };
-        Object.assign(r, saved, { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedTokens: 0, reasoningTokens: 0 });
+        const saved = {
+          cacheSavedPromptTokens: r.promptTokens,
+          cacheSavedCompletionTokens: r.completionTokens,
+          cacheSavedTokens: r.totalTokens,
+        };
+        Object.assign(r, saved, {
+          promptTokens: 0,
+          completionTokens: 0,
+          totalTokens: 0,
+          cachedTokens: 0,
+          reasoningTokens: 0,
+        });
         const tenant = (ctx.state.cache as State | undefined)?.tenant ?? '-';
         stats.add(tenant, (t) => {
           t.savedPromptTokens += saved.cacheSavedPromptTokens;
@@ -193,22 +351,15 @@ export function cache(options: CacheOptions = {}): CachePlugin {
       });
 
       if (o.statsPath) {
-        gateway.router.get(o.statsPath, async (kctx) => {
-          let tenant: string | undefined;
-          if (gateway.hooks.auth.isUsed()) {
-            const actx = { id: 'cache-stats', operation: 'models', headers: kctx.headers, state: {}, log: gateway.log, responseHeaders: {}, targets: [], attempts: [] } as unknown as ChatContext;
-            const principal = await gateway.hooks.auth.promise(actx).catch((e: unknown) => e);
-            if (!principal || principal instanceof Error) {
-              const err = principal instanceof GatewayError ? principal : errors.missingKey();
-              kctx.status = err.status;
-              kctx.body = openaiErrorBody(err);
-              return;
-            }
-            actx.principal = principal as NonNullable<ChatContext['principal']>;
-            tenant = tenantOf(actx, o.scope!);
-          }
-          // With auth, a caller sees its own tenant only; without, everything.
-          kctx.body = tenant !== undefined ? { scope: o.scope, tenant, ...stats.tenant(tenant) } : self.stats();
+        gateway.route({
+          method: 'get',
+          path: o.statsPath,
+          auth: 'key',
+          handler: (kctx, ctx) => {
+            // With auth, a caller sees its own tenant only; without, everything.
+            const tenant = ctx.principal ? tenantOf(ctx, o.scope!) : undefined;
+            kctx.body = tenant !== undefined ? { scope: o.scope, tenant, ...stats.tenant(tenant) } : self.stats();
+          },
         });
       }
     },
@@ -218,8 +369,30 @@ export function cache(options: CacheOptions = {}): CachePlugin {
     stats: () => ({
       all: CacheStats.view(stats.all),
       tenants: stats.tenants(),
-      ...(tier ? { semantic: { entries: tier.index.size, partitions: tier.index.partitions, bytes: tier.index.bytes } } : {}),
+      ...(tier
+        ? {
+            semantic: {
+              entries: tier.index.size,
+              partitions: tier.index.partitions,
+              bytes: tier.index.bytes,
+              embedder: tier.embedder.id,
+              threshold: tier.threshold,
+              ...(lexiconView ? { lexicon: lexiconView } : {}),
+              ...(journal ? { rebuilt: rebuild !== undefined, ...(rebuild ? { rebuild } : {}) } : {}),
+              ...(verifier ? { verifier: { ...verifier.stats } } : {}),
+            },
+          }
+        : {}),
     }),
   };
   return self;
+}
+
+export { exactCache, type ExactCacheOptions } from './exact-cache.js';
+
+declare module '../../core/config-types.js' {
+  interface SwitchyardConfig {
+    /** Response cache (exact tier, optional semantic tier). Default off. See docs/caching.md. */
+    cache?: CacheOptions | false;
+  }
 }

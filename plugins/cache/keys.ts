@@ -4,7 +4,7 @@
  * and the resolved target, so entries never cross tenants, namespaces or models.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { ChatContext } from '../../core/context.js';
+import type { ChatContext, Target } from '../../core/context.js';
 import type { ChatCompletionRequest, ChatMessage } from '../../core/types.js';
 
 export type TenantScope = 'project' | 'key' | 'global';
@@ -13,7 +13,7 @@ export type TenantScope = 'project' | 'key' | 'global';
 const IGNORED = new Set(['stream', 'stream_options', 'user', 'model', 'metadata', 'store', 'messages']);
 
 /** The tenant an entry belongs to: the project (else the key id), the key id, or nobody. */
-export function tenantOf(ctx: ChatContext, scope: TenantScope): string {
+export function tenantOf(ctx: Pick<ChatContext, 'principal'>, scope: TenantScope): string {
   if (scope === 'global') return '*';
   const p = ctx.principal;
   if (!p) return '-';
@@ -25,19 +25,26 @@ export function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
 }
 
 /** A message with a single text part is the same as one with that string as content. */
 function normaliseMessage(m: ChatMessage): unknown {
   const c = m.content;
-  if (Array.isArray(c) && c.length === 1 && c[0].type === 'text') return { ...m, content: (c[0] as { text: string }).text };
+  if (Array.isArray(c) && c.length === 1 && c[0].type === 'text')
+    return { ...m, content: (c[0] as { text: string }).text };
   return m;
 }
 
-function scope(h: Hash, ctx: ChatContext, tenant: string, namespace: string): void {
-  const t = ctx.targets[0];
+/**
+ * The target part of both keys. Lookups use the first target (the one that would answer); stores
+ * use the target that did answer (after failover, a fallback), so an entry is only ever served as
+ * the answer of the model that wrote it.
+ */
+function scope(h: Hash, ctx: ChatContext, tenant: string, namespace: string, t: Target): void {
   h.update(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${t.params ? stableStringify(t.params) : ''}\0`);
   const req = ctx.request;
   for (const k of Object.keys(req).sort()) {
@@ -47,9 +54,9 @@ function scope(h: Hash, ctx: ChatContext, tenant: string, namespace: string): vo
 }
 
 /** Key of the exact tier: scope + every answer-changing field + all messages. */
-export function exactKey(ctx: ChatContext, tenant: string, namespace: string): string {
+export function exactKey(ctx: ChatContext, tenant: string, namespace: string, target = ctx.targets[0]): string {
   const h = createHash('sha256');
-  scope(h, ctx, tenant, namespace);
+  scope(h, ctx, tenant, namespace, target);
   for (const m of ctx.request.messages) h.update(stableStringify(normaliseMessage(m))).update('\0');
   return `cache:v2:${h.digest('base64url')}`;
 }
@@ -58,9 +65,15 @@ export function exactKey(ctx: ChatContext, tenant: string, namespace: string): s
  * Key of the semantic partition: scope + embedder + every message before the last one (system
  * prompt and conversation history). Only the last user turn is left to similarity.
  */
-export function contextKey(ctx: ChatContext, tenant: string, namespace: string, embedderId: string): string {
+export function contextKey(
+  ctx: ChatContext,
+  tenant: string,
+  namespace: string,
+  embedderId: string,
+  target = ctx.targets[0],
+): string {
   const h = createHash('sha256');
-  scope(h, ctx, tenant, namespace);
+  scope(h, ctx, tenant, namespace, target);
   h.update(`embedder\0${embedderId}\0`);
   const msgs = ctx.request.messages;
   for (let i = 0; i < msgs.length - 1; i++) h.update(stableStringify(normaliseMessage(msgs[i]))).update('\0');

@@ -20,10 +20,16 @@ export const cacheOptionsSchema = {
           properties: {
             embedder: {
               anyOf: [
-                { const: 'ngram' },
+                { enum: ['wordnet', 'ngram'] },
                 {
-                  type: 'object', additionalProperties: false, required: ['provider', 'model'],
-                  properties: { provider: { type: 'string', minLength: 1 }, model: { type: 'string', minLength: 1 }, dimensions: posInt },
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['provider', 'model'],
+                  properties: {
+                    provider: { type: 'string', minLength: 1 },
+                    model: { type: 'string', minLength: 1 },
+                    dimensions: posInt,
+                  },
                 },
                 // your own Embedder object: { id, embed(texts) }
                 { type: 'object', required: ['id', 'embed'], properties: { id: { type: 'string', minLength: 1 } } },
@@ -37,12 +43,32 @@ export const cacheOptionsSchema = {
             efSearch: posInt,
             maxPromptChars: posInt,
             guard: {
-              type: 'object', additionalProperties: false,
+              type: 'object',
+              additionalProperties: false,
               properties: {
-                numbers: { type: 'boolean' }, identifiers: { type: 'boolean' }, negation: { type: 'boolean' },
-                entities: { type: 'boolean' }, lexical: { type: 'boolean' }, relations: { type: 'boolean' },
+                numbers: { type: 'boolean' },
+                identifiers: { type: 'boolean' },
+                negation: { type: 'boolean' },
+                entities: { type: 'boolean' },
+                lexical: { type: 'boolean' },
+                relations: { type: 'boolean' },
+                synonyms: { type: 'boolean' },
               },
             },
+            verifier: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['model'],
+              properties: {
+                model: { type: 'string', minLength: 1 },
+                minScore: unit,
+                lexical: { type: 'boolean' },
+                timeoutMs: { type: 'integer', minimum: 1, maximum: 60_000 },
+                verdictTtlSeconds: posInt,
+              },
+            },
+            persist: { type: 'boolean' },
+            syncMs: { type: 'integer', minimum: 10, maximum: 60_000 },
           },
         },
       ],

@@ -18,6 +18,8 @@ export interface CacheTotals {
   /** Tokens spent by a provider embedder. */
   embeddingTokens: number;
   embeddingErrors: number;
+  /** Verdicts of the verifier (when configured): yes (served), no, failed (error or timeout: a miss). */
+  verifier: { yes: number; no: number; failed: number };
 }
 
 export interface CacheTotalsView extends CacheTotals {
@@ -26,10 +28,20 @@ export interface CacheTotalsView extends CacheTotals {
 }
 
 const empty = (): CacheTotals => ({
-  lookups: 0, hits: 0, semanticHits: 0, misses: 0, bypasses: 0, refreshes: 0, stores: 0,
-  savedPromptTokens: 0, savedCompletionTokens: 0, savedTokens: 0,
+  lookups: 0,
+  hits: 0,
+  semanticHits: 0,
+  misses: 0,
+  bypasses: 0,
+  refreshes: 0,
+  stores: 0,
+  savedPromptTokens: 0,
+  savedCompletionTokens: 0,
+  savedTokens: 0,
   guardRejections: { numbers: 0, identifiers: 0, negation: 0, entities: 0, lexical: 0, relations: 0 },
-  embeddingTokens: 0, embeddingErrors: 0,
+  embeddingTokens: 0,
+  embeddingErrors: 0,
+  verifier: { yes: 0, no: 0, failed: 0 },
 });
 
 const MAX_TENANTS = 10_000;
@@ -51,7 +63,12 @@ export class CacheStats {
 
   static view(t: CacheTotals): CacheTotalsView {
     const served = t.hits + t.semanticHits;
-    return { ...t, guardRejections: { ...t.guardRejections }, hitRate: t.lookups ? served / t.lookups : 0 };
+    return {
+      ...t,
+      guardRejections: { ...t.guardRejections },
+      verifier: { ...t.verifier },
+      hitRate: t.lookups ? served / t.lookups : 0,
+    };
   }
 
   tenant(tenant: string): CacheTotalsView {

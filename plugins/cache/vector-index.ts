@@ -18,19 +18,30 @@ export class FlatIndex {
   #labels: Int32Array;
   #slot = new Map<number, number>();
   #size = 0;
-  constructor(readonly dim: number, capacity = 16) {
+  constructor(
+    readonly dim: number,
+    capacity = 16,
+  ) {
     this.#vectors = new Float32Array(capacity * dim);
     this.#labels = new Int32Array(capacity);
   }
-  get size(): number { return this.#size; }
-  get bytes(): number { return this.#vectors.byteLength + this.#labels.byteLength + this.#slot.size * 40; }
+  get size(): number {
+    return this.#size;
+  }
+  get bytes(): number {
+    return this.#vectors.byteLength + this.#labels.byteLength + this.#slot.size * 40;
+  }
 
   add(vec: Float32Array, label: number): void {
     if (vec.length !== this.dim) throw new Error(`vector has ${vec.length} dimensions, the index ${this.dim}`);
     if (this.#size === this.#labels.length) {
       const cap = this.#labels.length * 2;
-      const v = new Float32Array(cap * this.dim); v.set(this.#vectors); this.#vectors = v;
-      const l = new Int32Array(cap); l.set(this.#labels); this.#labels = l;
+      const v = new Float32Array(cap * this.dim);
+      v.set(this.#vectors);
+      this.#vectors = v;
+      const l = new Int32Array(cap);
+      l.set(this.#labels);
+      this.#labels = l;
     }
     const s = this.#size++;
     this.#vectors.set(vec, s * this.dim);
@@ -52,13 +63,17 @@ export class FlatIndex {
   }
 
   search(q: Float32Array, k: number): Neighbour[] {
-    const d = this.dim, v = this.#vectors;
+    const d = this.dim,
+      v = this.#vectors;
     const best: Neighbour[] = [];
     for (let s = 0; s < this.#size; s++) {
       const score = dot(q, 0, v, s * d, d);
       if (best.length < k || score > best[best.length - 1].score) {
         let i = best.length < k ? best.length : k - 1;
-        while (i > 0 && best[i - 1].score < score) { if (i < k) best[i] = best[i - 1]; i--; }
+        while (i > 0 && best[i - 1].score < score) {
+          if (i < k) best[i] = best[i - 1];
+          i--;
+        }
         best[i] = { label: this.#labels[s], score };
       }
     }
@@ -66,7 +81,8 @@ export class FlatIndex {
   }
 
   *entries(): Generator<{ label: number; vector: Float32Array }> {
-    for (let s = 0; s < this.#size; s++) yield { label: this.#labels[s], vector: this.#vectors.subarray(s * this.dim, (s + 1) * this.dim) };
+    for (let s = 0; s < this.#size; s++)
+      yield { label: this.#labels[s], vector: this.#vectors.subarray(s * this.dim, (s + 1) * this.dim) };
   }
 }
 
@@ -74,13 +90,65 @@ export class FlatIndex {
 class GraphIndex {
   #g: Hnsw;
   #node = new Map<number, number>();
-  constructor(readonly dim: number, private readonly o: Omit<HnswOptions, 'dim'>, from?: Iterable<{ label: number; vector: Float32Array }>) {
+  constructor(
+    readonly dim: number,
+    private readonly o: Omit<HnswOptions, 'dim'>,
+    from?: Iterable<{ label: number; vector: Float32Array }>,
+  ) {
     this.#g = new Hnsw({ ...o, dim });
     if (from) for (const e of from) this.add(e.vector, e.label);
   }
-  get size(): number { return this.#g.live; }
-  get bytes(): number { return this.#g.bytes + this.#node.size * 40; }
-  add(vec: Float32Array, label: number): void { this.#node.set(label, this.#g.add(vec, label)); }
+  get size(): number {
+    return this.#g.live;
+  }
+  get bytes(): number {
+    return this.#g.bytes + this.#node.size * 40;
+  }
+  add(vec: Float32Array, label: number): void {
+    this.#node.set(label, this.#g.add(vec, label));
+  }
+
+  /** The links `label` got on insertion, per level, as labels with their scores. */
+  links(label: number): Array<{ labels: number[]; scores: number[] }> {
+    const n = this.#node.get(label);
+    if (n === undefined) return [];
+    return this.#g.links(n).map((l) => ({ labels: l.nodes.map((x) => this.#g.labelOf(x)), scores: l.scores }));
+  }
+
+  /**
+   * Insert with the links another graph chose, named by ids that `labels` turns into labels of
+   * entries this graph holds. Too few of them left (evicted, expired, not loaded): an ordinary
+   * insertion instead. Runs once per vector of a rebuild: the mapping allocates nothing.
+   */
+  addLinked(vec: Float32Array, label: number, links: EntryLinks, labels: ReadonlyMap<number, number>): void {
+    const levels = Math.min(links.length, 17);
+    while (this.#scratch.length < levels)
+      this.#scratch.push({ nodes: new Int32Array(64), scores: new Float32Array(64), n: 0 });
+    for (let l = 0; l < levels; l++) {
+      const { ids, scores } = links[l];
+      let sl = this.#scratch[l];
+      if (sl.nodes.length < ids.length) {
+        sl = this.#scratch[l] = { nodes: new Int32Array(ids.length), scores: new Float32Array(ids.length), n: 0 };
+      }
+      let n = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const x = labels.get(ids[i]);
+        const node = x === undefined ? undefined : this.#node.get(x);
+        if (node !== undefined) {
+          sl.nodes[n] = node;
+          sl.scores[n++] = scores[i];
+        }
+      }
+      sl.n = n;
+    }
+    if (!levels || this.#scratch[0].n < Math.min(8, links[0].ids.length)) return this.add(vec, label);
+    const mapped = this.#scratch
+      .slice(0, levels)
+      .map((x) => ({ nodes: x.nodes.subarray(0, x.n), scores: x.scores.subarray(0, x.n) }));
+    this.#node.set(label, this.#g.addLinked(vec, label, mapped));
+  }
+  readonly #scratch: Array<{ nodes: Int32Array; scores: Float32Array; n: number }> = [];
+
   remove(label: number): void {
     const n = this.#node.get(label);
     if (n === undefined) return;
@@ -93,8 +161,12 @@ class GraphIndex {
       for (const e of old.entries()) this.add(e.vector, e.label);
     }
   }
-  search(q: Float32Array, k: number): Neighbour[] { return this.#g.search(q, k); }
-  entries() { return this.#g.entries(); }
+  search(q: Float32Array, k: number): Neighbour[] {
+    return this.#g.search(q, k);
+  }
+  entries() {
+    return this.#g.entries();
+  }
 }
 
 type Partition = FlatIndex | GraphIndex;
@@ -119,11 +191,17 @@ export interface IndexMatch {
 interface Meta {
   partition: string;
   ref: string;
+  /** An id given by the caller (the journal's sequence number), to name links across instances. */
+  id?: number;
 }
+
+/** Links of an entry per level: the ids (see Meta.id) of its neighbours and their scores. */
+export type EntryLinks = Array<{ ids: ArrayLike<number>; scores: ArrayLike<number> }>;
 
 export class VectorIndex {
   readonly #partitions = new Map<string, Partition>();
   readonly #byRef = new Map<string, number>();
+  readonly #byId = new Map<number, number>();
   readonly #lru: LRUCache<number, Meta>;
   readonly #threshold: number;
   readonly #hnsw: Omit<HnswOptions, 'dim' | 'capacity'>;
@@ -144,6 +222,7 @@ export class VectorIndex {
 
   #drop(meta: Meta, label: number): void {
     if (this.#byRef.get(meta.ref) === label) this.#byRef.delete(meta.ref);
+    if (meta.id !== undefined && this.#byId.get(meta.id) === label) this.#byId.delete(meta.id);
     const p = this.#partitions.get(meta.partition);
     if (!p) return;
     p.remove(label);
@@ -151,31 +230,79 @@ export class VectorIndex {
   }
 
   /** Vectors held. */
-  get size(): number { return this.#lru.size; }
-  get partitions(): number { return this.#partitions.size; }
+  get size(): number {
+    return this.#lru.size;
+  }
+  get partitions(): number {
+    return this.#partitions.size;
+  }
 
   /** Approximate bytes held by vectors, graphs and bookkeeping. */
   get bytes(): number {
     let b = 0;
     for (const p of this.#partitions.values()) b += p.bytes;
-    return b + this.#lru.size * 150 + this.#byRef.size * 120;
+    return b + this.#lru.size * 150 + this.#byRef.size * 120 + this.#byId.size * 40;
   }
 
-  /** Add (or replace) the vector for `ref` in `partition`. Returns its label. */
-  add(partition: string, vec: Float32Array, ref: string, ttlMs?: number): number {
+  /**
+   * Add (or replace) the vector for `ref` in `partition`. Returns its label. `id` names the entry
+   * for links (the journal's sequence number); `links` are the links another instance's graph
+   * chose for it (replayed without a search when the partition is a graph).
+   */
+  add(
+    partition: string,
+    vec: Float32Array,
+    ref: string,
+    ttlMs?: number,
+    o: { id?: number; links?: EntryLinks } = {},
+  ): number {
     const old = this.#byRef.get(ref);
     if (old !== undefined) this.#lru.delete(old);
     let p = this.#partitions.get(partition);
     if (!p) this.#partitions.set(partition, (p = new FlatIndex(vec.length)));
     else if (p.dim !== vec.length) throw new Error(`partition holds ${p.dim}-dimensional vectors, got ${vec.length}`);
     const label = this.#next++;
-    p.add(vec, label);
+    if (p instanceof GraphIndex && o.links?.length) p.addLinked(vec, label, o.links, this.#byId);
+    else p.add(vec, label);
     if (p instanceof FlatIndex && p.size > this.#threshold) {
       this.#partitions.set(partition, new GraphIndex(p.dim, this.#hnsw, p.entries()));
     }
     this.#byRef.set(ref, label);
-    this.#lru.set(label, { partition, ref }, ttlMs ? { ttl: ttlMs } : undefined);
+    if (o.id !== undefined) this.#byId.set(o.id, label);
+    this.#lru.set(label, { partition, ref, id: o.id }, ttlMs ? { ttl: ttlMs } : undefined);
     return label;
+  }
+
+  /** Name the entry of `ref` with an id (see add). */
+  setId(ref: string, id: number): void {
+    const label = this.#byRef.get(ref);
+    const meta = label === undefined ? undefined : this.#lru.peek(label);
+    if (!meta || label === undefined) return;
+    meta.id = id;
+    this.#byId.set(id, label);
+  }
+
+  /**
+   * The links the entry of `ref` got on insertion, as ids of its neighbours (those that have one),
+   * when its partition is a graph; undefined otherwise.
+   */
+  linksOf(ref: string): EntryLinks | undefined {
+    const label = this.#byRef.get(ref);
+    const meta = label === undefined ? undefined : this.#lru.peek(label);
+    const p = meta && this.#partitions.get(meta.partition);
+    if (!(p instanceof GraphIndex) || label === undefined) return undefined;
+    return p.links(label).map((l) => {
+      const ids: number[] = [],
+        scores: number[] = [];
+      l.labels.forEach((x, i) => {
+        const id = this.#lru.peek(x)?.id;
+        if (id !== undefined) {
+          ids.push(id);
+          scores.push(l.scores[i]);
+        }
+      });
+      return { ids, scores };
+    });
   }
 
   /**
@@ -214,6 +341,7 @@ export class VectorIndex {
     // one from a live graph (minutes of CPU at shutdown with a large index).
     this.#partitions.clear();
     this.#byRef.clear();
+    this.#byId.clear();
     this.#lru.clear();
   }
 }

@@ -3,6 +3,10 @@
  * providers' models (models.json), merged with the config's overrides and additions, plus
  * per-provider negotiated prices, discount and credit fee. Looked up by provider and model id.
  */
+import { BoundedMap, MAX_TRACKED_TARGETS } from '../../core/bounded.js';
+import { catalogSchema } from '../../core/config-routing.js';
+import { checkOptions } from '../../core/plugin.js';
+import type { MediaPrices } from './media-cost.js';
 import data from './models.json' with { type: 'json' };
 
 export interface Prices {
@@ -31,8 +35,10 @@ export interface CatalogEntry {
   provider: string;
   id: string;
   aliases?: string[];
-  kind: 'chat' | 'embeddings';
+  kind: ModelKind;
   prices: Prices;
+  /** Per-image, per-character, per-minute or per-search prices of image, speech, transcription and rerank models. */
+  media?: MediaPrices;
   contextWindow: number;
   maxOutputTokens?: number;
   capabilities: Capabilities;
@@ -41,8 +47,12 @@ export interface CatalogEntry {
   note?: string;
 }
 
+/** What a model does: chat and embeddings models, the media models and rerankers (core/media.ts). */
+export type ModelKind = 'chat' | 'embeddings' | 'images' | 'speech' | 'transcription' | 'moderation' | 'rerank';
+
 export interface CatalogModelOverride {
-  kind?: 'chat' | 'embeddings';
+  kind?: ModelKind;
+  media?: MediaPrices;
   aliases?: string[];
   prices?: Partial<Prices>;
   contextWindow?: number;
@@ -75,7 +85,14 @@ export interface ResolvedEntry extends CatalogEntry {
   factor: number;
 }
 
-const EMPTY_CAPS: Capabilities = { tools: false, parallelTools: false, vision: false, json: false, reasoning: false, embeddings: false };
+const EMPTY_CAPS: Capabilities = {
+  tools: false,
+  parallelTools: false,
+  vision: false,
+  json: false,
+  reasoning: false,
+  embeddings: false,
+};
 
 export const PRICES_TAKEN_ON: string = data.pricesTakenOn;
 export const PRICE_SOURCES = data.sources as Record<string, { url: string; verifiedFrom: string | null }>;
@@ -87,9 +104,11 @@ export class Catalog {
   readonly #byKey = new Map<string, CatalogEntry>();
   readonly #byModel = new Map<string, CatalogEntry>();
   readonly #providers: Record<string, ProviderPricing>;
-  readonly #memo = new Map<string, ResolvedEntry | null>();
+  /** Lookups by target, bounded: targets come from client model names. */
+  readonly #memo = new BoundedMap<string, ResolvedEntry | null>(4 * MAX_TRACKED_TARGETS);
 
   constructor(config: CatalogConfig = {}, entries: CatalogEntry[] = data.models as CatalogEntry[]) {
+    checkOptions('model-catalog', catalogSchema.anyOf[1], config);
     this.#providers = config.providers ?? {};
     for (const e of entries) this.#add(e);
     for (const [key, o] of Object.entries(config.models ?? {})) {
@@ -103,6 +122,7 @@ export class Catalog {
         kind: o.kind ?? base?.kind ?? 'chat',
         aliases: o.aliases ?? base?.aliases,
         prices: { ...(base?.prices ?? { input: 0 }), ...o.prices },
+        media: o.media ? { ...base?.media, ...o.media } : base?.media,
         contextWindow: o.contextWindow ?? base?.contextWindow ?? 0,
         maxOutputTokens: o.maxOutputTokens ?? base?.maxOutputTokens,
         capabilities: { ...(base?.capabilities ?? EMPTY_CAPS), ...o.capabilities },
@@ -134,9 +154,12 @@ export class Catalog {
     if (memo !== undefined) return memo ?? undefined;
     const bare = model.replace(PROFILE_PREFIX, '');
     const same = this.#providers[provider]?.sameAs;
-    const base = this.#byKey.get(key) ?? this.#byKey.get(`${provider}/${bare}`)
-      ?? (same ? this.#byKey.get(`${same}/${model}`) : undefined)
-      ?? this.#byModel.get(model) ?? this.#byModel.get(bare);
+    const base =
+      this.#byKey.get(key) ??
+      this.#byKey.get(`${provider}/${bare}`) ??
+      (same ? this.#byKey.get(`${same}/${model}`) : undefined) ??
+      this.#byModel.get(model) ??
+      this.#byModel.get(bare);
     const resolved = base ? this.#resolve(provider, model, base) : null;
     this.#memo.set(key, resolved);
     return resolved ?? undefined;

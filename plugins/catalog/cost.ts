@@ -10,8 +10,11 @@
  * Arithmetic is exact: prices are turned into integer micro-dollars per 1M tokens, multiplied by
  * integer token counts and summed as integers; the one division (by 1e12) gives the double nearest
  * to the exact decimal amount. The effective cost applies the provider's discount and credit fee.
+ * Billed units (images, characters, audio seconds, search units) are added at the entry's media prices (media-cost.ts).
  */
+import type { BilledUnits } from '../../core/usage.js';
 import type { Prices, ResolvedEntry } from './catalog.js';
+import { mediaCostUnits } from './media-cost.js';
 
 export interface TokenCounts {
   promptTokens: number;
@@ -19,6 +22,8 @@ export interface TokenCounts {
   cachedTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
+  /** Images, characters, audio seconds or search units of a media or rerank request (media-cost.ts). */
+  units?: BilledUnits;
 }
 
 export interface Cost {
@@ -39,16 +44,32 @@ export function costUnits(t: TokenCounts, p: Prices): number {
   const output = micro(p.output ?? p.input);
   const reasoning = p.reasoning === undefined ? output : micro(p.reasoning);
   const reasoningTokens = Math.min(t.reasoningTokens, t.completionTokens);
-  return uncached * input
-    + cached * (p.cachedInput === undefined ? input : micro(p.cachedInput))
-    + writes * (p.cacheWrite === undefined ? input : micro(p.cacheWrite))
-    + (t.completionTokens - reasoningTokens) * output
-    + reasoningTokens * reasoning;
+  return (
+    uncached * input +
+    cached * (p.cachedInput === undefined ? input : micro(p.cachedInput)) +
+    writes * (p.cacheWrite === undefined ? input : micro(p.cacheWrite)) +
+    (t.completionTokens - reasoningTokens) * output +
+    reasoningTokens * reasoning
+  );
+}
+
+/**
+ * Input tokens that are images (GPT image models) are in the prompt tokens, priced there at `input`; this is
+ * the difference to their own price, `media.perMillionImageInputTokens`.
+ */
+function imageInputUnits(t: TokenCounts, p: Prices, entry: ResolvedEntry): number {
+  const images = Math.min(t.units?.imageInputTokens ?? 0, t.promptTokens);
+  const price = entry.media?.perMillionImageInputTokens;
+  return images && price !== undefined ? images * (micro(price) - micro(p.input)) : 0;
 }
 
 export function computeCost(t: TokenCounts, entry: ResolvedEntry): Cost {
-  const list = costUnits(t, entry.prices);
-  const effective = entry.effectivePrices === entry.prices ? list : costUnits(t, entry.effectivePrices);
+  const media = mediaCostUnits(t.units, entry.media);
+  const list = costUnits(t, entry.prices) + imageInputUnits(t, entry.prices, entry) + media;
+  const effective =
+    entry.effectivePrices === entry.prices
+      ? list
+      : costUnits(t, entry.effectivePrices) + imageInputUnits(t, entry.effectivePrices, entry) + media;
   return {
     listCostUsd: list / 1e12,
     costUsd: entry.factor === 1 ? effective / 1e12 : Math.round(effective * entry.factor) / 1e12,

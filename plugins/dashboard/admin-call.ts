@@ -14,7 +14,10 @@ type Layer = {
 };
 
 export function findRoute(gateway: Gateway, method: string, path: string): Layer | undefined {
-  const m = (gateway.router as unknown as { match(p: string, m: string): { pathAndMethod: Layer[] } }).match(path, method);
+  const m = (gateway.router as unknown as { match(p: string, m: string): { pathAndMethod: Layer[] } }).match(
+    path,
+    method,
+  );
   return m.pathAndMethod.find((l) => l.methods.length > 0);
 }
 
@@ -40,16 +43,27 @@ export async function forward(gateway: Gateway, kctx: Koa.Context, path: string,
     (kctx as unknown as { params: Record<string, string> }).params = layer.params(path, layer.captures(path), {});
     await run(layer, kctx);
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete headers[k]; else headers[k] = v as string;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete headers[k];
+      else headers[k] = v as string;
     (kctx as unknown as { params: unknown }).params = params;
   }
   return true;
 }
 
-export interface AdminAnswer { status: number; body: unknown; type: string }
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+  type: string;
+}
 
 /** GET an admin route in-process; `path` is prefix-relative ("/admin/usage"). */
-export async function adminGet(gateway: Gateway, path: string, query: Record<string, string | undefined>, adminKey: string): Promise<AdminAnswer> {
+export async function adminGet(
+  gateway: Gateway,
+  path: string,
+  query: Record<string, string | undefined>,
+  adminKey: string,
+): Promise<AdminAnswer> {
   const full = gateway.config.server.prefix + path;
   const layer = findRoute(gateway, 'GET', full);
   if (!layer) return { status: 404, body: undefined, type: '' };
@@ -58,13 +72,34 @@ export async function adminGet(gateway: Gateway, path: string, query: Record<str
   const headers: Record<string, string> = { authorization: `Bearer ${adminKey}`, accept: 'application/json' };
   const out = { status: 404, body: undefined as unknown, type: '' };
   const ctx = {
-    method: 'GET', path: full, query: q, headers, req: { headers }, request: { query: q, headers },
+    method: 'GET',
+    path: full,
+    query: q,
+    headers,
+    req: { headers },
+    request: { query: q, headers },
     params: layer.params(full, layer.captures(full), {}),
     get: (name: string) => headers[name.toLowerCase()] ?? '',
     set: () => undefined,
-    get status() { return out.status; }, set status(s: number) { out.status = s; },
-    get body() { return out.body; }, set body(b: unknown) { out.body = b; if (out.status === 404) out.status = 200; },
-    get type() { return out.type; }, set type(t: string) { out.type = t; },
+    get status() {
+      return out.status;
+    },
+    set status(s: number) {
+      out.status = s;
+    },
+    get body() {
+      return out.body;
+    },
+    set body(b: unknown) {
+      out.body = b;
+      if (out.status === 404) out.status = 200;
+    },
+    get type() {
+      return out.type;
+    },
+    set type(t: string) {
+      out.type = t;
+    },
   };
   await run(layer, ctx);
   return out;

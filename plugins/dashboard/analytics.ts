@@ -8,17 +8,11 @@
  *   GET /admin/status       per-provider availability and latency over 24 hours and 7 days
  * Filters as /admin/usage: from, to, key, project, model, provider, tag.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway-types.js';
-import { openaiErrorBody } from '../../core/http/openai-dialect.js';
-import { asGatewayError } from '../../core/pipeline.js';
-import { presentedKey } from '../auth/static-keys.js';
-import { Breaker, type BreakerSnapshot } from '../failover/breaker.js';
-import { configuredTargets } from '../failover/health.js';
-import { sha256 } from '../governance/keys.js';
-import type { BudgetSpec, GovernanceConfig } from '../governance/types.js';
+import { Breaker, configuredTargets, type BreakerSnapshot } from '../failover/index.js';
+import { type BudgetSpec, type GovernanceConfig } from '../governance/index.js';
 import { adminGet } from './admin-call.js';
 import { usageRows, type UsageRow } from './csv.js';
 
@@ -43,22 +37,32 @@ function time(v: unknown, fallback: number, param: string): number {
   return t;
 }
 
-
 export class Analytics {
   readonly #breaker?: Breaker;
   readonly #seen = new Set<string>();
 
-  constructor(private readonly gateway: Gateway, private readonly adminKey: string | undefined) {
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly adminKey: string | undefined,
+  ) {
     const f = gateway.config.failover;
     if (f !== false && f?.breaker !== false) this.#breaker = new Breaker(gateway.store, f?.breaker || {});
-    gateway.hooks.attemptEnd.tap('dashboard', (info) => { this.#seen.add(`${info.target.provider}/${info.target.model}`); });
+    gateway.hooks.attemptEnd.tap('dashboard', (info) => {
+      this.#seen.add(`${info.target.provider}/${info.target.model}`);
+    });
   }
 
   /** Usage records in [from, to) through the admin API's CSV export (newest first, at most 100 000). */
   async records(query: Record<string, string | undefined>): Promise<UsageRow[]> {
     const res = await adminGet(this.gateway, '/admin/usage', { ...query, format: 'csv' }, this.adminKey!);
-    if (res.status === 404) throw new GatewayError(404, 'There is no usage API: the dashboard needs the governance section (admin API and usage ledger).', { code: 'governance_missing' });
-    if (res.status !== 200) throw new GatewayError(res.status, `The usage API answered ${res.status}.`, { code: 'usage_unavailable' });
+    if (res.status === 404)
+      throw new GatewayError(
+        404,
+        'There is no usage API: the dashboard needs the governance section (admin API and usage ledger).',
+        { code: 'governance_missing' },
+      );
+    if (res.status !== 200)
+      throw new GatewayError(res.status, `The usage API answered ${res.status}.`, { code: 'usage_unavailable' });
     return usageRows(String(res.body));
   }
 
@@ -78,15 +82,27 @@ export class Analytics {
       const b = buckets[Math.min(n - 1, Math.floor((r.time - from) / bucketMs))];
       if (!b) continue;
       for (const x of [b, totals]) add(x, r);
-      if (!r.cache?.includes('hit') && r.status < 400) { b.lat.push(r.latencyMs); all.push(r.latencyMs); }
+      if (!r.cache?.includes('hit') && r.status < 400) {
+        b.lat.push(r.latencyMs);
+        all.push(r.latencyMs);
+      }
     }
     all.sort((a, b) => a - b);
     return {
-      object: 'timeseries', from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucketMs,
+      object: 'timeseries',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucketMs,
       totals: { ...totals, ...rates(totals), p50: percentile(all, 50), p95: percentile(all, 95) },
       buckets: buckets.map(({ lat, ...b }) => {
         lat.sort((x, y) => x - y);
-        return { ...b, time: new Date(b.t).toISOString(), ...rates(b), p50: percentile(lat, 50), p95: percentile(lat, 95) };
+        return {
+          ...b,
+          time: new Date(b.t).toISOString(),
+          ...rates(b),
+          p50: percentile(lat, 50),
+          p95: percentile(lat, 95),
+        };
       }),
       truncated: rows.length >= 100_000,
     };
@@ -97,14 +113,24 @@ export class Analytics {
     const to = time(q.to, now, 'to');
     const from = time(q.from, to - 7 * DAY, 'from');
     const limit = q.limit === undefined ? 200 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw bad('`limit` must be an integer from 1 to 5000.', 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 5000)
+      throw bad('`limit` must be an integer from 1 to 5000.', 'limit');
     const rows = (await this.records(this.#filter(q, from, to))).filter((r) => r.status >= 400).slice(0, limit);
     return {
       object: 'list',
       data: rows.map((r) => ({
-        time: new Date(r.time).toISOString(), requestId: r.requestId, key: r.keyId, project: r.project, model: r.model ?? r.requestedModel,
-        requestedModel: r.requestedModel, provider: r.provider, status: r.status, errorClass: r.errorCode ?? (r.aborted ? 'aborted' : statusClass(r.status)),
-        attempts: r.attempts, latencyMs: r.latencyMs, stream: r.stream,
+        time: new Date(r.time).toISOString(),
+        requestId: r.requestId,
+        key: r.keyId,
+        project: r.project,
+        model: r.model ?? r.requestedModel,
+        requestedModel: r.requestedModel,
+        provider: r.provider,
+        status: r.status,
+        errorClass: r.errorCode ?? (r.aborted ? 'aborted' : statusClass(r.status)),
+        attempts: r.attempts,
+        latencyMs: r.latencyMs,
+        stream: r.stream,
       })),
     };
   }
@@ -118,40 +144,65 @@ export class Analytics {
       const k = `${r.provider}/${r.model}`;
       (recent.get(k) ?? recent.set(k, []).get(k)!).push(r);
     }
-    const names = [...new Set([...configuredTargets(this.gateway.config.routing), ...this.#seen, ...recent.keys()])].sort();
-    const targets = await Promise.all(names.map(async (target) => {
-      const provider = target.slice(0, target.indexOf('/'));
-      const b: BreakerSnapshot | undefined = this.#breaker ? await this.#breaker.snapshot(target) : undefined;
-      const rs = recent.get(target) ?? [];
-      const lat = rs.filter((r) => r.status < 400).map((r) => r.latencyMs).sort((x, y) => x - y);
-      return {
-        target, enabled: this.gateway.providers.has(provider), state: b?.state ?? 'closed',
-        ...(b ? { consecutiveFailures: b.consecutiveFailures, window: b.window } : {}),
-        ...(b?.openUntil ? { openUntil: new Date(b.openUntil).toISOString(), reason: b.reason } : {}),
-        last15m: { requests: rs.length, failures: rs.filter((r) => r.status >= 500).length, availability: availability(rs), p50: percentile(lat, 50), p95: percentile(lat, 95) },
-      };
-    }));
+    const names = [
+      ...new Set([...configuredTargets(this.gateway.config.routing), ...this.#seen, ...recent.keys()]),
+    ].sort();
+    const targets = await Promise.all(
+      names.map(async (target) => {
+        const provider = target.slice(0, target.indexOf('/'));
+        const b: BreakerSnapshot | undefined = this.#breaker ? await this.#breaker.snapshot(target) : undefined;
+        const rs = recent.get(target) ?? [];
+        const lat = rs
+          .filter((r) => r.status < 400)
+          .map((r) => r.latencyMs)
+          .sort((x, y) => x - y);
+        return {
+          target,
+          enabled: this.gateway.providers.has(provider),
+          state: b?.state ?? 'closed',
+          ...(b ? { consecutiveFailures: b.consecutiveFailures, window: b.window } : {}),
+          ...(b?.openUntil ? { openUntil: new Date(b.openUntil).toISOString(), reason: b.reason } : {}),
+          last15m: {
+            requests: rs.length,
+            failures: rs.filter((r) => r.status >= 500).length,
+            availability: availability(rs),
+            p50: percentile(lat, 50),
+            p95: percentile(lat, 95),
+          },
+        };
+      }),
+    );
     return { object: 'list', breaker: this.#breaker ? { ...this.#breaker.o } : false, data: targets };
   }
 
   async budgetStatus() {
     const res = await adminGet(this.gateway, '/admin/budgets', {}, this.adminKey!);
-    if (res.status !== 200) throw new GatewayError(res.status, `The budgets API answered ${res.status}.`, { code: 'budgets_unavailable' });
+    if (res.status !== 200)
+      throw new GatewayError(res.status, `The budgets API answered ${res.status}.`, { code: 'budgets_unavailable' });
     const keys = await adminGet(this.gateway, '/admin/keys', {}, this.adminKey!);
     const gov = (this.gateway.config.governance || {}) as GovernanceConfig;
     const specs = (scope: string, id: string) => {
       if (scope === 'global') return gov.budgets?.global;
       if (scope === 'model') return gov.budgets?.models?.[id];
       if (scope === 'project') return gov.projects?.[id]?.budgets;
-      return ((keys.body as { data?: Array<{ id: string; budgets?: BudgetSpec[] }> } | undefined)?.data ?? []).find((k) => k.id === id)?.budgets;
+      return ((keys.body as { data?: Array<{ id: string; budgets?: BudgetSpec[] }> } | undefined)?.data ?? []).find(
+        (k) => k.id === id,
+      )?.budgets;
     };
-    const data = ((res.body as { data: Array<Record<string, unknown>> }).data).map((b) => {
-      const spec = specs(String(b.scope), String(b.id))?.find((s) => (s.period ?? 'month') === b.period && Math.abs(s.limitUsd - Number(b.limitUsd)) < 1e-9);
+    const data = (res.body as { data: Array<Record<string, unknown>> }).data.map((b) => {
+      const spec = specs(String(b.scope), String(b.id))?.find(
+        (s) => (s.period ?? 'month') === b.period && Math.abs(s.limitUsd - Number(b.limitUsd)) < 1e-9,
+      );
       const limit = Number(b.limitUsd);
       const used = Number(b.spentUsd);
       const alertAt = [...(spec?.alertAt ?? [50, 80, 100])].sort((x, y) => x - y);
       const percentUsed = limit > 0 ? (used / limit) * 100 : 0;
-      return { ...b, alertAt, percentUsed: Math.round(percentUsed * 100) / 100, crossed: alertAt.filter((t) => percentUsed >= t) };
+      return {
+        ...b,
+        alertAt,
+        percentUsed: Math.round(percentUsed * 100) / 100,
+        crossed: alertAt.filter((t) => percentUsed >= t),
+      };
     });
     return { object: 'list', data };
   }
@@ -164,37 +215,55 @@ export class Analytics {
     if (!this.#statusCache || now - this.#statusCache.at >= STATUS_TTL_MS) {
       const value = this.#status();
       this.#statusCache = { at: now, value };
-      value.catch(() => { if (this.#statusCache?.value === value) this.#statusCache = undefined; });
+      value.catch(() => {
+        if (this.#statusCache?.value === value) this.#statusCache = undefined;
+      });
     }
     return this.#statusCache.value;
   }
 
   async #status() {
     const now = Date.now();
-    const rows = (await this.records({ from: String(now - 7 * DAY), to: String(now + 1) }))
-      .filter((r) => r.provider && !r.cache?.includes('hit') && !r.shadow);
+    const rows = (await this.records({ from: String(now - 7 * DAY), to: String(now + 1) })).filter(
+      (r) => r.provider && !r.cache?.includes('hit') && !r.shadow,
+    );
     const providers = [...new Set(rows.map((r) => r.provider!))].sort();
     const configured = this.gateway.providers.list().map((p) => p.name);
     const names = [...new Set([...configured, ...providers])].sort();
     const windowOf = (rs: UsageRow[]) => {
-      const lat = rs.filter((r) => r.status < 500).map((r) => r.latencyMs).sort((x, y) => x - y);
-      return { requests: rs.length, failures: rs.filter((r) => r.status >= 500).length, availability: availability(rs), p50: percentile(lat, 50), p95: percentile(lat, 95) };
+      const lat = rs
+        .filter((r) => r.status < 500)
+        .map((r) => r.latencyMs)
+        .sort((x, y) => x - y);
+      return {
+        requests: rs.length,
+        failures: rs.filter((r) => r.status >= 500).length,
+        availability: availability(rs),
+        p50: percentile(lat, 50),
+        p95: percentile(lat, 95),
+      };
     };
-    const series = (rs: UsageRow[], from: number, step: number, n: number) => Array.from({ length: n }, (_, i) => {
-      const a = from + i * step;
-      return { time: new Date(a).toISOString(), ...windowOf(rs.filter((r) => r.time >= a && r.time < a + step)) };
-    });
+    const series = (rs: UsageRow[], from: number, step: number, n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const a = from + i * step;
+        return { time: new Date(a).toISOString(), ...windowOf(rs.filter((r) => r.time >= a && r.time < a + step)) };
+      });
     const hourStart = Math.floor(now / HOUR) * HOUR;
     const dayStart = Math.floor(now / DAY) * DAY;
     return {
-      object: 'status', generatedAt: new Date(now).toISOString(),
-      note: 'Availability: share of routed requests without a 5xx answer (client errors and cache hits excluded). Latency: gateway end-to-end, ms.',
+      object: 'status',
+      generatedAt: new Date(now).toISOString(),
+      note:
+        'Availability: share of routed requests without a 5xx answer (client errors and cache hits excluded). ' +
+        'Latency: gateway end-to-end, ms.',
       providers: names.map((name) => {
         const rs = rows.filter((r) => r.provider === name);
         const day = rs.filter((r) => r.time >= now - DAY);
         return {
-          provider: name, enabled: configured.includes(name),
-          last24h: windowOf(day), last7d: windowOf(rs),
+          provider: name,
+          enabled: configured.includes(name),
+          last24h: windowOf(day),
+          last7d: windowOf(rs),
           hourly: series(day, hourStart - 23 * HOUR, HOUR, 24),
           daily: series(rs, dayStart - 6 * DAY, DAY, 7),
         };
@@ -210,27 +279,22 @@ export class Analytics {
 
   /** Mount the routes (admin key required, like the governance admin API). */
   mount(): void {
-    const { router } = this.gateway;
-    const adminHash = this.adminKey ? sha256(this.adminKey) : undefined;
-    const admin = (fn: (kctx: Koa.Context) => Promise<unknown>) => async (kctx: Koa.Context) => {
-      try {
-        if (!adminHash) throw new GatewayError(403, 'The admin API is disabled: set governance.adminKey or SWITCHYARD_ADMIN_KEY.', { code: 'admin_disabled' });
-        const key = presentedKey(kctx.headers);
-        if (!key) throw new GatewayError(401, 'The admin API needs the admin key: "Authorization: Bearer <admin key>".', { type: 'authentication_error', code: 'missing_api_key' });
-        if (!timingSafeEqual(sha256(key), adminHash)) throw new GatewayError(401, 'Incorrect admin key provided.', { type: 'authentication_error', code: 'invalid_api_key' });
-        kctx.set('cache-control', 'no-store');
-        kctx.body = await fn(kctx);
-      } catch (e) {
-        const err = asGatewayError(e, { id: 'admin', log: this.gateway.log });
-        kctx.status = err.status;
-        kctx.body = openaiErrorBody(err);
-      }
-    };
-    router.get('/admin/timeseries', admin((k) => this.timeseries(k.query)));
-    router.get('/admin/errors', admin((k) => this.errors(k.query)));
-    router.get('/admin/targets', admin(() => this.targets()));
-    router.get('/admin/budget-status', admin(() => this.budgetStatus()));
-    router.get('/admin/status', admin(() => this.status()));
+    const admin = (path: string, fn: (kctx: Koa.Context) => Promise<unknown>) =>
+      this.gateway.route({
+        method: 'get',
+        path,
+        auth: 'admin',
+        adminKey: this.adminKey,
+        handler: async (kctx) => {
+          kctx.set('cache-control', 'no-store');
+          kctx.body = await fn(kctx);
+        },
+      });
+    admin('/admin/timeseries', (k) => this.timeseries(k.query));
+    admin('/admin/errors', (k) => this.errors(k.query));
+    admin('/admin/targets', () => this.targets());
+    admin('/admin/budget-status', () => this.budgetStatus());
+    admin('/admin/status', () => this.status());
   }
 }
 

@@ -5,20 +5,11 @@
  * CLI: `tsx plugins/dashboard/build.ts`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../core/package-root.js';
 
-/** The package root (the folder with switchyard's package.json), from source or from dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'switchyard') return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('dashboard: cannot find the switchyard package root');
-    dir = up;
-  }
-}
+export { packageRoot };
 
 export const ENTRIES = ['app', 'status'] as const;
 export const ASSETS = ['app.js', 'app.css', 'status.js', 'status.css'] as const;
@@ -47,8 +38,15 @@ export async function buildBundle(root = packageRoot(), write = true): Promise<M
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: Object.fromEntries(ENTRIES.map((e) => [e, join(web, `${e}.ts`)])),
-    bundle: true, minify: true, format: 'iife', target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
-    outdir: out, write: false, logLevel: 'silent', legalComments: 'eof', absWorkingDir: root,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+    outdir: out,
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'eof',
+    absWorkingDir: root,
   });
   const files = new Map<string, Buffer>();
   for (const f of result.outputFiles) files.set(f.path.slice(out.length + 1), Buffer.from(f.contents));
@@ -68,7 +66,15 @@ export async function buildBundle(root = packageRoot(), write = true): Promise<M
   return files;
 }
 
+// No top-level await: it would keep CommonJS code from require()-ing the package (Node >= 20.19).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const files = await buildBundle();
-  for (const [name, data] of files) console.log(`dist/dashboard/${name}  ${(data.length / 1024).toFixed(1)} KiB`);
+  buildBundle().then(
+    (files) => {
+      for (const [name, data] of files) console.log(`dist/dashboard/${name}  ${(data.length / 1024).toFixed(1)} KiB`);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

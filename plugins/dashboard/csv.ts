@@ -9,14 +9,26 @@ export function parseCsv(text: string): string[][] {
     const c = text[i];
     if (quoted) {
       if (c === '"') {
-        if (text[i + 1] === '"') { cell += '"'; i++; } else quoted = false;
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
       } else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; }
-    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
-    else if (c !== '\r') cell += c;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else if (c !== '\r') cell += c;
   }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -24,23 +36,59 @@ const unguard = (s: string) => (/^'[=+@\t\r-]/.test(s) ? s.slice(1) : s);
 
 /** The usage records of the CSV export as objects (the fields the dashboard uses). */
 export interface UsageRow {
-  time: number; requestId: string; keyId: string | null; project: string | null; provider: string | null; model: string | null;
-  requestedModel: string; operation: string; stream: boolean; status: number; errorCode: string | null; cache: string | null;
-  totalTokens: number; costUsd: number; costSavedUsd: number; latencyMs: number; upstreamMs: number; attempts: number;
-  aborted: boolean; shadow: boolean;
+  time: number;
+  requestId: string;
+  keyId: string | null;
+  project: string | null;
+  provider: string | null;
+  model: string | null;
+  requestedModel: string;
+  operation: string;
+  stream: boolean;
+  status: number;
+  errorCode: string | null;
+  cache: string | null;
+  totalTokens: number;
+  costUsd: number;
+  costSavedUsd: number;
+  latencyMs: number;
+  upstreamMs: number;
+  attempts: number;
+  aborted: boolean;
+  shadow: boolean;
 }
 
 export function usageRows(text: string): UsageRow[] {
   const [head, ...rows] = parseCsv(text);
   if (!head) return [];
   const idx = Object.fromEntries(head.map((h, i) => [h, i]));
-  const s = (r: string[], k: string) => { const v = unguard(r[idx[k]] ?? ''); return v === '' ? null : v; };
+  const s = (r: string[], k: string) => {
+    const v = unguard(r[idx[k]] ?? '');
+    return v === '' ? null : v;
+  };
   const n = (r: string[], k: string) => Number(r[idx[k]] || 0);
-  return rows.filter((r) => r.length > 1).map((r) => ({
-    time: Date.parse(r[idx.time]), requestId: s(r, 'requestId') ?? '', keyId: s(r, 'keyId'), project: s(r, 'project'),
-    provider: s(r, 'provider'), model: s(r, 'model'), requestedModel: s(r, 'requestedModel') ?? '', operation: s(r, 'operation') ?? '',
-    stream: r[idx.stream] === 'true', status: n(r, 'status'), errorCode: s(r, 'errorCode'), cache: s(r, 'cache'),
-    totalTokens: n(r, 'totalTokens'), costUsd: n(r, 'costUsd'), costSavedUsd: n(r, 'costSavedUsd'), latencyMs: n(r, 'latencyMs'),
-    upstreamMs: n(r, 'upstreamMs'), attempts: n(r, 'attempts'), aborted: r[idx.aborted] === 'true', shadow: r[idx.shadow] === 'true',
-  }));
+  return rows
+    .filter((r) => r.length > 1)
+    .map((r) => ({
+      time: Date.parse(r[idx.time]),
+      requestId: s(r, 'requestId') ?? '',
+      keyId: s(r, 'keyId'),
+      project: s(r, 'project'),
+      provider: s(r, 'provider'),
+      model: s(r, 'model'),
+      requestedModel: s(r, 'requestedModel') ?? '',
+      operation: s(r, 'operation') ?? '',
+      stream: r[idx.stream] === 'true',
+      status: n(r, 'status'),
+      errorCode: s(r, 'errorCode'),
+      cache: s(r, 'cache'),
+      totalTokens: n(r, 'totalTokens'),
+      costUsd: n(r, 'costUsd'),
+      costSavedUsd: n(r, 'costSavedUsd'),
+      latencyMs: n(r, 'latencyMs'),
+      upstreamMs: n(r, 'upstreamMs'),
+      attempts: n(r, 'attempts'),
+      aborted: r[idx.aborted] === 'true',
+      shadow: r[idx.shadow] === 'true',
+    }));
 }

@@ -11,6 +11,7 @@
  * memory and added to the window at most CLOSED_TRUST_MS later (or before a failure is judged).
  * Without this, every request cost five store operations (two Redis round trips before routing).
  */
+import { BoundedMap, BoundedSet, MAX_TRACKED_TARGETS } from '../../core/bounded.js';
 import type { BreakerConfig } from '../../core/config-types.js';
 import type { Store } from '../../core/store.js';
 
@@ -25,10 +26,18 @@ export interface BreakerSnapshot {
   reason?: string;
 }
 
-interface OpenMark { until: number; reason: string }
+interface OpenMark {
+  until: number;
+  reason: string;
+}
 
 export const BREAKER_DEFAULTS: Required<BreakerConfig> = {
-  failureThreshold: 5, failureRate: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 30_000, tripOnUnreachable: true,
+  failureThreshold: 5,
+  failureRate: 0.5,
+  minRequests: 10,
+  windowMs: 30_000,
+  cooldownMs: 30_000,
+  tripOnUnreachable: true,
 };
 
 /** How long a "closed" reading of the (possibly shared) state is trusted without asking the store. */
@@ -38,16 +47,19 @@ export class Breaker {
   readonly o: Required<BreakerConfig>;
   #chain: Promise<void> = Promise.resolve();
   /** key -> epoch ms until which "closed" is trusted without reading the store. */
-  readonly #closedUntil = new Map<string, number>();
+  readonly #closedUntil = new BoundedMap<string, number>(MAX_TRACKED_TARGETS);
   /** Successes not yet added to the store's window counter, per key. */
   readonly #pendingOk = new Map<string, number>();
   /** Keys whose consecutive-failure counter this instance raised and no success has reset yet. */
-  readonly #failedHere = new Set<string>();
+  readonly #failedHere = new BoundedSet<string>(MAX_TRACKED_TARGETS);
   #flushTimer: NodeJS.Timeout | undefined;
   /** Bumped on every local failure, so that a store read begun before it cannot re-trust "closed". */
   #generation = 0;
 
-  constructor(private readonly store: Store, options: BreakerConfig = {}) {
+  constructor(
+    private readonly store: Store,
+    options: BreakerConfig = {},
+  ) {
     this.o = { ...BREAKER_DEFAULTS, ...options };
   }
 
@@ -68,8 +80,11 @@ export class Breaker {
   async state(key: string): Promise<BreakerState> {
     if (this.knownClosed(key)) return 'closed';
     const generation = this.#generation;
-    const s: BreakerState = (await this.store.get(this.#k(key, 'open'))) ? 'open'
-      : (await this.store.get(this.#k(key, 'tripped'))) ? 'half-open' : 'closed';
+    const s: BreakerState = (await this.store.get(this.#k(key, 'open')))
+      ? 'open'
+      : (await this.store.get(this.#k(key, 'tripped')))
+        ? 'half-open'
+        : 'closed';
     if (s === 'closed' && generation === this.#generation) this.#closedUntil.set(key, Date.now() + CLOSED_TRUST_MS);
     else this.#closedUntil.delete(key);
     return s;
@@ -87,7 +102,11 @@ export class Breaker {
   record(key: string, ok: boolean, hard = false): void {
     if (ok && this.knownClosed(key) && !this.#failedHere.has(key)) {
       this.#pendingOk.set(key, (this.#pendingOk.get(key) ?? 0) + 1);
-      this.#flushTimer ??= setTimeout(() => { this.#flushTimer = undefined; void this.flush(); }, CLOSED_TRUST_MS).unref();
+      if (this.#pendingOk.size >= MAX_TRACKED_TARGETS) void this.flush(); // targets come from client model names
+      this.#flushTimer ??= setTimeout(() => {
+        this.#flushTimer = undefined;
+        void this.flush();
+      }, CLOSED_TRUST_MS).unref();
       return;
     }
     if (!ok) {
@@ -96,7 +115,9 @@ export class Breaker {
     }
     // Successes counted in memory before this outcome are written with it, in order.
     const earlier = this.#takePending(key);
-    this.#chain = this.#chain.then(() => (ok ? this.#success(key, earlier) : this.#failure(key, hard, earlier))).catch(() => undefined);
+    this.#chain = this.#chain
+      .then(() => (ok ? this.#success(key, earlier) : this.#failure(key, hard, earlier)))
+      .catch(() => undefined);
   }
 
   /** Resolves once every recorded outcome (including successes counted in memory) has been written. */
@@ -112,10 +133,12 @@ export class Breaker {
   /** Successes counted in memory: the window count, and a reset of another instance's failure streak. */
   async #addSuccesses(batch: Array<[string, number]>): Promise<void> {
     const b = this.#bucket();
-    await Promise.all(batch.map(async ([key, n]) => {
-      await this.store.increment(this.#k(key, `w${b}:n`), n, this.o.windowMs * 2);
-      if (await this.store.get(this.#k(key, 'consec'))) await this.store.delete(this.#k(key, 'consec'));
-    }));
+    await Promise.all(
+      batch.map(async ([key, n]) => {
+        await this.store.increment(this.#k(key, `w${b}:n`), n, this.o.windowMs * 2);
+        if (await this.store.get(this.#k(key, 'consec'))) await this.store.delete(this.#k(key, 'consec'));
+      }),
+    );
   }
 
   #takePending(key: string): number {
@@ -142,13 +165,19 @@ export class Breaker {
     const [n, f, consec] = await Promise.all([
       this.store.increment(this.#k(key, `w${b}:n`), 1 + earlier, this.o.windowMs * 2),
       this.store.increment(this.#k(key, `w${b}:f`), 1, this.o.windowMs * 2),
-      this.store.increment(this.#k(key, 'consec'), 1),
+      // expires (a streak of failures spread over this long is no streak): no key lives forever per target
+      this.store.increment(this.#k(key, 'consec'), 1, Math.max(this.o.windowMs, this.o.cooldownMs) * 20),
     ]);
     const halfOpen = (await this.state(key)) === 'half-open';
-    const reason = halfOpen ? 'probe failed'
-      : hard && this.o.tripOnUnreachable ? 'host unreachable'
-        : consec >= this.o.failureThreshold ? `${consec} consecutive failures`
-          : n >= this.o.minRequests && f / n >= this.o.failureRate ? `failure rate ${f}/${n}` : undefined;
+    const reason = halfOpen
+      ? 'probe failed'
+      : hard && this.o.tripOnUnreachable
+        ? 'host unreachable'
+        : consec >= this.o.failureThreshold
+          ? `${consec} consecutive failures`
+          : n >= this.o.minRequests && f / n >= this.o.failureRate
+            ? `failure rate ${f}/${n}`
+            : undefined;
     if (reason) await this.#open(key, reason);
   }
 

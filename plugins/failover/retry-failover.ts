@@ -6,15 +6,15 @@
  * dead provider costs no latency. Sets the attempt policy (timeouts, deadline, hedging) and serves
  * GET /health/targets.
  */
+import { BoundedSet, MAX_TRACKED_TARGETS } from '../../core/bounded.js';
 import type { FailoverConfig } from '../../core/config-types.js';
 import type { Target } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
 import type { FailoverDecision } from '../../core/hooks.js';
 import { definePlugin } from '../../core/plugin.js';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/index.js';
 import { failoverSchema } from '../../core/config-routing.js';
-import { LatencyTracker } from '../router/latency.js';
-import { requiredTagsOf, satisfies, targetKey } from '../router/tags.js';
+import { LatencyTracker, requiredTagsOf, satisfies, targetKey } from '../router/index.js';
 import { Breaker } from './breaker.js';
 import { classify } from './classify.js';
 import { mountHealthRoute } from './health.js';
@@ -37,9 +37,16 @@ export function retryAfterMs(value: string | undefined): number | undefined {
 }
 
 const noHealthyTarget = (model: string, retryInMs: number) =>
-  new GatewayError(503, `Every target of \`${model}\` is unavailable (circuit breakers open). Try again in ${Math.ceil(retryInMs / 1000)} s.`, {
-    type: 'api_error', code: 'no_healthy_target', headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
-  });
+  new GatewayError(
+    503,
+    `Every target of \`${model}\` is unavailable (circuit breakers open). ` +
+      `Try again in ${Math.ceil(retryInMs / 1000)} s.`,
+    {
+      type: 'api_error',
+      code: 'no_healthy_target',
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
+    },
+  );
 
 export function retryFailover(options: RetryFailoverOptions = {}, deps: FailoverDeps = {}) {
   return definePlugin<RetryFailoverOptions>({
@@ -50,9 +57,10 @@ export function retryFailover(options: RetryFailoverOptions = {}, deps: Failover
       const retries = opts.retries!;
       const base = opts.backoffMs!;
       const cap = opts.maxBackoffMs!;
-      const breaker = opts.breaker === false ? undefined : deps.breaker ?? new Breaker(gateway.store, opts.breaker || {});
+      const breaker =
+        opts.breaker === false ? undefined : (deps.breaker ?? new Breaker(gateway.store, opts.breaker || {}));
       const latency = deps.latency ?? new LatencyTracker();
-      const seen = new Set<string>();
+      const seen = new BoundedSet<string>(MAX_TRACKED_TARGETS); // targets come from client model names
       const routingTags = gateway.config.routing?.tags;
 
       gateway.hooks.route.tapPromise({ name: 'retry-failover', stage: gateway.Stage.LATE }, async (targets, ctx) => {
@@ -81,34 +89,39 @@ export function retryFailover(options: RetryFailoverOptions = {}, deps: Failover
         }
       });
 
-      gateway.hooks.failover.tapPromise({ name: 'retry-failover', stage: gateway.Stage.LATE }, async (info): Promise<FailoverDecision> => {
-        const { error, targetAttempts, hasNext, ctx, target, remainingMs } = info;
-        if (ctx.isShadow) return { action: 'fail' };
-        const c = classify(error);
-        if (c.cls === 'context_length' && opts.onContextTooLong) {
-          const to = largerTarget(opts.onContextTooLong, target, ctx.targets.slice(info.targetIndex + 1));
-          return to && satisfies(to, requiredTagsOf(ctx), routingTags) ? { action: 'switch', target: to } : { action: 'fail' };
-        }
-        if (c.cls === 'content_policy' && opts.onContentPolicy) {
-          const to = parse(opts.onContentPolicy);
-          const ok = targetKey(to) !== targetKey(target) && satisfies(to, requiredTagsOf(ctx), routingTags);
-          return ok ? { action: 'switch', target: to } : { action: 'fail' };
-        }
-        if (!c.retryable) return { action: 'fail' };
-        if (breaker) await breaker.flush();
-        const open = breaker ? (await breaker.state(targetKey(target))) !== 'closed' : false;
-        if (c.hard || open) return hasNext ? { action: 'next' } : { action: 'fail' };
-        if (targetAttempts <= retries) {
-          const backoff = base * 2 ** (targetAttempts - 1);
-          const jittered = backoff / 2 + Math.random() * (backoff / 2);
-          const told = retryAfterMs(error.headers['retry-after']);
-          if (told !== undefined && told > cap && hasNext) return { action: 'next' };
-          const delayMs = Math.min(cap, told ?? jittered);
-          if (delayMs >= remainingMs) return hasNext ? { action: 'next' } : { action: 'fail' };
-          return { action: 'retry', delayMs };
-        }
-        return hasNext ? { action: 'next' } : { action: 'fail' };
-      });
+      gateway.hooks.failover.tapPromise(
+        { name: 'retry-failover', stage: gateway.Stage.LATE },
+        async (info): Promise<FailoverDecision> => {
+          const { error, targetAttempts, hasNext, ctx, target, remainingMs } = info;
+          if (ctx.isShadow) return { action: 'fail' };
+          const c = classify(error);
+          if (c.cls === 'context_length' && opts.onContextTooLong) {
+            const to = largerTarget(opts.onContextTooLong, target, ctx.targets.slice(info.targetIndex + 1));
+            return to && satisfies(to, requiredTagsOf(ctx), routingTags)
+              ? { action: 'switch', target: to }
+              : { action: 'fail' };
+          }
+          if (c.cls === 'content_policy' && opts.onContentPolicy) {
+            const to = parse(opts.onContentPolicy);
+            const ok = targetKey(to) !== targetKey(target) && satisfies(to, requiredTagsOf(ctx), routingTags);
+            return ok ? { action: 'switch', target: to } : { action: 'fail' };
+          }
+          if (!c.retryable) return { action: 'fail' };
+          if (breaker) await breaker.flush();
+          const open = breaker ? (await breaker.state(targetKey(target))) !== 'closed' : false;
+          if (c.hard || open) return hasNext ? { action: 'next' } : { action: 'fail' };
+          if (targetAttempts <= retries) {
+            const backoff = base * 2 ** (targetAttempts - 1);
+            const jittered = backoff / 2 + Math.random() * (backoff / 2);
+            const told = retryAfterMs(error.headers['retry-after']);
+            if (told !== undefined && told > cap && hasNext) return { action: 'next' };
+            const delayMs = Math.min(cap, told ?? jittered);
+            if (delayMs >= remainingMs) return hasNext ? { action: 'next' } : { action: 'fail' };
+            return { action: 'retry', delayMs };
+          }
+          return hasNext ? { action: 'next' } : { action: 'fail' };
+        },
+      );
 
       function largerTarget(rule: string, current: Target, rest: Target[]): Target | undefined {
         if (rule !== 'larger') return parse(rule);

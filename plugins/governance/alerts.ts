@@ -10,7 +10,7 @@ import type { AlertsConfig } from './types.js';
 
 export interface Alert {
   type: 'budget.threshold' | 'budget.exhausted' | 'spend.spike';
-  scope: 'key' | 'project' | 'model' | 'global';
+  scope: 'key' | 'project' | 'model' | 'global' | 'user';
   id: string;
   [k: string]: unknown;
 }
@@ -25,11 +25,18 @@ export class Alerter {
   #inflight = new Set<Promise<void>>();
   #closed = false;
 
-  constructor(private readonly config: AlertsConfig, private readonly log: Logger) {}
+  constructor(
+    private readonly config: AlertsConfig,
+    private readonly log: Logger,
+    /** Also told every alert (the gateway's audit hook). */
+    private readonly onAlert?: (alert: Alert, time: number) => void,
+  ) {}
 
   send(alert: Alert): void {
-    const event = { ...alert, time: new Date().toISOString() };
+    const now = Date.now();
+    const event = { ...alert, time: new Date(now).toISOString() };
     this.log.warn({ alert: event }, 'governance alert');
+    this.onAlert?.(alert, now);
     for (const hook of this.config.webhooks ?? []) {
       const p = this.#deliver(hook.url, hook.secret, JSON.stringify(event)).finally(() => this.#inflight.delete(p));
       this.#inflight.add(p);
@@ -43,7 +50,13 @@ export class Alerter {
     if (secret) headers[SIGNATURE_HEADER] = sign(body, secret);
     for (let i = 1; i <= attempts && !this.#closed; i++) {
       try {
-        const res = await httpRequest(url, { method: 'POST', headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const res = await httpRequest(url, {
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         this.log.warn({ status: res.statusCode, attempt: i }, 'alert webhook answered an error');

@@ -1,12 +1,12 @@
 /**
  * The most a request can cost, before it is sent: prompt tokens estimated with the router's
  * tokenizer (o200k_base) times a safety margin, plus max_tokens (or the model's max output) for
- * each of `n` choices, priced at the highest of each target's prices. Picodollars, rounded up.
+ * each of `n` choices, priced at the highest of each target's prices. Picodollars, rounded up. Media
+ * requests add the units their ingress expects at most (ctx.mediaEstimate: images, characters, seconds).
  */
 import type { RequestContext, Target } from '../../core/context.js';
-import type { Catalog } from '../catalog/catalog.js';
-import { costUnits } from '../catalog/cost.js';
-import { requestFeatures } from '../router/features.js';
+import { costUnits, mediaCostUnits, type Catalog } from '../catalog/index.js';
+import { requestFeatures } from '../router/index.js';
 
 /** Output tokens assumed for a model the catalog has no limit for. */
 const FALLBACK_MAX_OUTPUT = 16_384;
@@ -23,6 +23,10 @@ export interface Estimate {
 }
 
 export function estimate(ctx: RequestContext, targets: Target[], catalog: Catalog, margin: number): Estimate {
+  // Passthrough and batches: the ingress knows the most it may cost (tokens are not countable).
+  if (ctx.costEstimateUsd !== undefined) {
+    return { promptTokens: 0, requestedOutput: 0, maxCostPusd: Math.ceil(ctx.costEstimateUsd * 1e12), unpriced: [] };
+  }
   const f = requestFeatures(ctx);
   const promptTokens = Math.ceil(f.promptTokens * margin) + 16;
   const n = ctx.operation === 'chat' ? Math.max(1, Number(ctx.request.n ?? 1)) : 1;
@@ -38,7 +42,9 @@ export function estimate(ctx: RequestContext, targets: Target[], catalog: Catalo
     const out = ctx.operation === 'chat' ? (f.maxTokens ?? e.maxOutputTokens ?? FALLBACK_MAX_OUTPUT) * n : 0;
     const input = Math.max(p.input, p.cacheWrite ?? p.input);
     const output = Math.max(p.output ?? p.input, p.reasoning ?? p.output ?? p.input);
-    const units = costUnits({ promptTokens, completionTokens: out, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, { input, output });
+    const tokens = { promptTokens, completionTokens: out, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    const units =
+      costUnits(tokens, { input, output }) + ('mediaEstimate' in ctx ? mediaCostUnits(ctx.mediaEstimate, e.media) : 0);
     max = Math.max(max, Math.ceil(units * Math.max(1, e.factor)));
   }
   return { promptTokens, requestedOutput: (f.maxTokens ?? 0) * n, maxCostPusd: max, unpriced };

@@ -3,9 +3,11 @@
  * runtime through the admin API (persisted in the ledger as hashes; the key is shown once). Lookup
  * hashes the presented key and compares digests in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { PluginOptionsError } from '../../core/plugin.js';
+import { digestEquals, sha256 } from '../../core/secrets.js';
 import type { Ledger, StoredKey } from './ledger/types.js';
-import type { BudgetSpec, KeySpec, LimitSpec } from './types.js';
+import type { BudgetSpec, EndUserSpecs, KeySpec, LimitSpec } from './types.js';
 
 export interface KeyAttributes {
   name?: string;
@@ -16,6 +18,7 @@ export interface KeyAttributes {
   expiresAt?: string;
   tags?: string[];
   metadata?: Record<string, string>;
+  endUsers?: EndUserSpecs;
 }
 
 export interface VirtualKey extends KeyAttributes {
@@ -28,9 +31,17 @@ export interface VirtualKey extends KeyAttributes {
   expiresAtMs?: number;
 }
 
-export const ATTRIBUTES = ['name', 'project', 'models', 'budgets', 'limits', 'expiresAt', 'tags', 'metadata'] as const;
-
-export const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+export const ATTRIBUTES = [
+  'name',
+  'project',
+  'models',
+  'budgets',
+  'limits',
+  'expiresAt',
+  'tags',
+  'metadata',
+  'endUsers',
+] as const;
 
 export function newKey(): string {
   return `sk-sy-${randomBytes(24).toString('base64url')}`;
@@ -42,7 +53,14 @@ function pick(a: KeyAttributes): KeyAttributes {
   return out;
 }
 
-function build(id: string, hash: Buffer, attrs: KeyAttributes, source: VirtualKey['source'], createdAt: number, revokedAt: number | null): VirtualKey {
+function build(
+  id: string,
+  hash: Buffer,
+  attrs: KeyAttributes,
+  source: VirtualKey['source'],
+  createdAt: number,
+  revokedAt: number | null,
+): VirtualKey {
   const k: VirtualKey = { id, hash, source, createdAt, revokedAt, ...pick(attrs) };
   if (attrs.expiresAt) k.expiresAtMs = Date.parse(attrs.expiresAt);
   return k;
@@ -52,10 +70,15 @@ export class KeyRegistry {
   readonly #byHash = new Map<string, VirtualKey>();
   readonly #byId = new Map<string, VirtualKey>();
 
-  constructor(specs: KeySpec[], private readonly ledger?: Ledger) {
-    for (const s of specs) {
-      if (!s.key && !s.keyHash) throw new Error(`Plugin "governance": option "keys" entry "${s.id}" needs \`key\` or \`keyHash\`.`);
-      if (this.#byId.has(s.id)) throw new Error(`Plugin "governance": option "keys" has the id "${s.id}" twice.`);
+  constructor(
+    specs: KeySpec[],
+    private readonly ledger?: Ledger,
+  ) {
+    for (const [i, s] of specs.entries()) {
+      if (!s.key && !s.keyHash)
+        throw new PluginOptionsError('governance', `keys[${i}]`, `needs \`key\` or \`keyHash\` (id "${s.id}")`);
+      if (this.#byId.has(s.id))
+        throw new PluginOptionsError('governance', `keys[${i}].id`, `repeats the id "${s.id}" of an earlier key`);
       const hash = s.keyHash ? Buffer.from(s.keyHash, 'hex') : sha256(s.key!);
       this.#add(build(s.id, hash, s, 'config', 0, null));
     }
@@ -79,7 +102,7 @@ export class KeyRegistry {
   find(presented: string): VirtualKey | undefined {
     const hash = sha256(presented);
     const k = this.#byHash.get(hash.toString('hex'));
-    return k && timingSafeEqual(k.hash, hash) ? k : undefined;
+    return k && digestEquals(k.hash, hash) ? k : undefined;
   }
 
   get(id: string): VirtualKey | undefined {
@@ -91,7 +114,10 @@ export class KeyRegistry {
   }
 
   /** Create a runtime key; the plaintext is returned once and never stored. */
-  async create(attrs: KeyAttributes, id = `vk_${randomBytes(8).toString('hex')}`): Promise<{ key: string; record: VirtualKey }> {
+  async create(
+    attrs: KeyAttributes,
+    id = `vk_${randomBytes(8).toString('hex')}`,
+  ): Promise<{ key: string; record: VirtualKey }> {
     if (this.#byId.has(id)) throw new Error(`a key with id "${id}" exists`);
     const key = newKey();
     const record = build(id, sha256(key), attrs, 'runtime', Date.now(), null);
@@ -103,7 +129,8 @@ export class KeyRegistry {
   async update(id: string, attrs: KeyAttributes): Promise<VirtualKey> {
     const old = this.#byId.get(id)!;
     const merged: KeyAttributes = { ...pick(old), ...pick(attrs) };
-    for (const k of ATTRIBUTES) if ((attrs as Record<string, unknown>)[k] === null) delete (merged as Record<string, unknown>)[k];
+    for (const k of ATTRIBUTES)
+      if ((attrs as Record<string, unknown>)[k] === null) delete (merged as Record<string, unknown>)[k];
     const record = build(id, old.hash, merged, old.source, old.createdAt, old.revokedAt);
     await this.#persist(record);
     this.#add(record);
@@ -120,7 +147,13 @@ export class KeyRegistry {
 
   async #persist(k: VirtualKey): Promise<void> {
     if (!this.ledger || k.source !== 'runtime') return;
-    const stored: StoredKey = { id: k.id, hash: k.hash.toString('hex'), createdAt: k.createdAt, revokedAt: k.revokedAt, attrs: pick(k) as Record<string, unknown> };
+    const stored: StoredKey = {
+      id: k.id,
+      hash: k.hash.toString('hex'),
+      createdAt: k.createdAt,
+      revokedAt: k.revokedAt,
+      attrs: pick(k) as Record<string, unknown>,
+    };
     await this.ledger.saveKey(stored);
   }
 }

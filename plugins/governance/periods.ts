@@ -10,7 +10,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
     formatters.set(timeZone, f);
   }
@@ -22,11 +29,19 @@ export function checkTimeZone(timeZone: string): void {
   formatter(timeZone);
 }
 
-interface Local { y: number; m: number; d: number; h: number; mi: number; s: number }
+interface Local {
+  y: number;
+  m: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+}
 
 export function localParts(t: number, timeZone: string): Local {
   const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(t)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  for (const part of formatter(timeZone).formatToParts(t))
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
   return { y: p.year, m: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
 }
 
@@ -44,7 +59,11 @@ export function fromLocal(y: number, m: number, d: number, timeZone: string): nu
   return t;
 }
 
-export interface Window { start: number; end: number; label: string }
+export interface Window {
+  start: number;
+  end: number;
+  label: string;
+}
 
 /**
  * The last window computed per period and zone: budgets ask for it on every request, and each
@@ -65,17 +84,29 @@ function computeWindow(period: Period, t: number, timeZone: string): Window {
   if (period === 'lifetime') return { start: 0, end: Number.POSITIVE_INFINITY, label: 'lifetime' };
   const l = localParts(t, timeZone);
   if (period === 'day') {
-    return { start: fromLocal(l.y, l.m, l.d, timeZone), end: fromLocal(l.y, l.m, l.d + 1, timeZone), label: ymd(l.y, l.m, l.d) };
+    return {
+      start: fromLocal(l.y, l.m, l.d, timeZone),
+      end: fromLocal(l.y, l.m, l.d + 1, timeZone),
+      label: ymd(l.y, l.m, l.d),
+    };
   }
   if (period === 'month') {
-    return { start: fromLocal(l.y, l.m, 1, timeZone), end: fromLocal(l.y, l.m + 1, 1, timeZone), label: `${l.y}-${pad(l.m)}` };
+    return {
+      start: fromLocal(l.y, l.m, 1, timeZone),
+      end: fromLocal(l.y, l.m + 1, 1, timeZone),
+      label: `${l.y}-${pad(l.m)}`,
+    };
   }
   const dow = (new Date(Date.UTC(l.y, l.m - 1, l.d)).getUTCDay() + 6) % 7; // Monday = 0
   const first = new Date(Date.UTC(l.y, l.m - 1, l.d - dow));
   const y = first.getUTCFullYear();
   const m = first.getUTCMonth() + 1;
   const d = first.getUTCDate();
-  return { start: fromLocal(y, m, d, timeZone), end: fromLocal(y, m, d + 7, timeZone), label: `week-of-${ymd(y, m, d)}` };
+  return {
+    start: fromLocal(y, m, d, timeZone),
+    end: fromLocal(y, m, d + 7, timeZone),
+    label: `week-of-${ymd(y, m, d)}`,
+  };
 }
 
 export const pad = (n: number) => String(n).padStart(2, '0');

@@ -14,7 +14,10 @@ export interface Reservation {
   ttlMs?: number;
 }
 
-export interface BudgetState { spent: number; held: number }
+export interface BudgetState {
+  spent: number;
+  held: number;
+}
 
 export interface RateItem {
   key: string;
@@ -53,10 +56,29 @@ export interface QuotaStore {
   release(keys: string[]): Promise<void>;
   /** Set-once flag (alert dedup): true the first time for a key. */
   once(key: string, ttlMs?: number): Promise<boolean>;
+  /**
+   * Drop these counters, buckets and flags from memory (an end user no longer tracked). Optional: a
+   * shared store whose keys expire by themselves need not implement it.
+   */
+  forget?(keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
-interface Entry<T> { v: T; exp: number }
+interface Entry<T> {
+  v: T;
+  exp: number;
+}
+
+const OK = Object.freeze({ ok: true as const });
+
+/**
+ * The store as a MemoryQuotaStore whose methods answer synchronously, or undefined: governance
+ * admits and settles in one synchronous step with it (no promise per store call). A subclass may
+ * override the async methods, so only the class itself qualifies.
+ */
+export function syncQuota(q: QuotaStore): MemoryQuotaStore | undefined {
+  return q.constructor === MemoryQuotaStore ? (q as MemoryQuotaStore) : undefined;
+}
 
 /** The in-memory quota store: one process; every method is synchronous inside, hence atomic. */
 export class MemoryQuotaStore implements QuotaStore {
@@ -84,7 +106,8 @@ export class MemoryQuotaStore implements QuotaStore {
     for (const [k, exp] of this.#flags) if (exp <= now) this.#flags.delete(k);
   }
 
-  async reserve(items: Reservation[]) {
+  /** reserve(), synchronously (the in-memory fast path of admission). */
+  reserveNow(items: Reservation[]): { ok: true } | { ok: false; index: number; state: BudgetState } {
     const now = Date.now();
     this.#sweep(now);
     for (let i = 0; i < items.length; i++) {
@@ -97,10 +120,15 @@ export class MemoryQuotaStore implements QuotaStore {
       if (s) s.held += it.amount;
       else this.#budgets.set(it.key, { v: { spent: 0, held: it.amount }, exp: it.ttlMs ? now + it.ttlMs : Infinity });
     }
-    return { ok: true as const };
+    return OK;
   }
 
-  async settle(items: Array<{ key: string; reserved: number; actual: number; ttlMs?: number }>) {
+  async reserve(items: Reservation[]) {
+    return this.reserveNow(items);
+  }
+
+  /** settle(), synchronously. */
+  settleNow(items: Array<{ key: string; reserved: number; actual: number; ttlMs?: number }>): BudgetState[] {
     const now = Date.now();
     return items.map((it) => {
       let s = this.#budget(it.key, now);
@@ -114,6 +142,10 @@ export class MemoryQuotaStore implements QuotaStore {
     });
   }
 
+  async settle(items: Array<{ key: string; reserved: number; actual: number; ttlMs?: number }>) {
+    return this.settleNow(items);
+  }
+
   async get(key: string) {
     const s = this.#budget(key);
     return s ? { ...s } : { spent: 0, held: 0 };
@@ -124,11 +156,13 @@ export class MemoryQuotaStore implements QuotaStore {
     this.#budgets.set(key, { v: { spent, held: 0 }, exp: ttlMs ? Date.now() + ttlMs : Infinity });
   }
 
-  async rate(items: RateItem[], now: number): Promise<RateResult> {
+  /** rate(), synchronously. */
+  rateNow(items: RateItem[], now: number): RateResult {
     const states: RateState[] = [];
     const next: number[] = [];
     let refused: { index: number; retryAfterMs: number } | undefined;
-    items.forEach((it, i) => {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
       const interval = it.windowMs / it.limit;
       const tat = Math.max(this.#tats.get(it.key) ?? now, now);
       const newTat = tat + it.cost * interval;
@@ -138,28 +172,47 @@ export class MemoryQuotaStore implements QuotaStore {
       }
       next.push(newTat);
       const basis = over > 0 ? tat : newTat;
-      states.push({ limit: it.limit, remaining: Math.max(0, Math.floor((it.windowMs - (basis - now)) / interval)), resetMs: Math.max(0, basis - now) });
-    });
+      states.push({
+        limit: it.limit,
+        remaining: Math.max(0, Math.floor((it.windowMs - (basis - now)) / interval)),
+        resetMs: Math.max(0, basis - now),
+      });
+    }
     if (refused) return { ok: false, ...refused, states };
-    items.forEach((it, i) => this.#tats.set(it.key, next[i]));
+    for (let i = 0; i < items.length; i++) this.#tats.set(items[i].key, next[i]);
     return { ok: true, states };
   }
 
-  async rateAdjust(item: RateItem, delta: number, now: number) {
+  async rate(items: RateItem[], now: number): Promise<RateResult> {
+    return this.rateNow(items, now);
+  }
+
+  /** rateAdjust(), synchronously. */
+  rateAdjustNow(item: RateItem, delta: number, now: number): void {
     const interval = item.windowMs / item.limit;
     const tat = Math.max(this.#tats.get(item.key) ?? now, now);
     this.#tats.set(item.key, Math.max(now, tat + delta * interval));
   }
 
-  async acquire(items: Array<{ key: string; limit: number }>) {
+  async rateAdjust(item: RateItem, delta: number, now: number) {
+    this.rateAdjustNow(item, delta, now);
+  }
+
+  /** acquire(), synchronously. */
+  acquireNow(items: Array<{ key: string; limit: number }>): { ok: true } | { ok: false; index: number } {
     for (let i = 0; i < items.length; i++) {
       if ((this.#slots.get(items[i].key) ?? 0) >= items[i].limit) return { ok: false as const, index: i };
     }
     for (const it of items) this.#slots.set(it.key, (this.#slots.get(it.key) ?? 0) + 1);
-    return { ok: true as const };
+    return OK;
   }
 
-  async release(keys: string[]) {
+  async acquire(items: Array<{ key: string; limit: number }>) {
+    return this.acquireNow(items);
+  }
+
+  /** release(), synchronously. */
+  releaseNow(keys: string[]): void {
     for (const k of keys) {
       const n = (this.#slots.get(k) ?? 0) - 1;
       if (n > 0) this.#slots.set(k, n);
@@ -167,12 +220,30 @@ export class MemoryQuotaStore implements QuotaStore {
     }
   }
 
-  async once(key: string, ttlMs?: number) {
+  async release(keys: string[]) {
+    this.releaseNow(keys);
+  }
+
+  /** once(), synchronously. */
+  onceNow(key: string, ttlMs?: number): boolean {
     const now = Date.now();
     const exp = this.#flags.get(key);
     if (exp !== undefined && exp > now) return false;
     this.#flags.set(key, ttlMs ? now + ttlMs : Infinity);
     return true;
+  }
+
+  async once(key: string, ttlMs?: number) {
+    return this.onceNow(key, ttlMs);
+  }
+
+  async forget(keys: string[]) {
+    for (const k of keys) {
+      this.#budgets.delete(k);
+      this.#tats.delete(k);
+      this.#flags.delete(k);
+      if (!this.#slots.get(k)) this.#slots.delete(k);
+    }
   }
 
   async close() {

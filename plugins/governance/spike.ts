@@ -16,11 +16,20 @@ export class SpikeWatch {
   readonly #timer?: NodeJS.Timeout;
   readonly #o: { multiple: number; trailingHours: number; minUsd: number; checkIntervalMs: number };
 
-  constructor(config: AlertsConfig['spike'], private readonly ledger: Ledger, private readonly batcher: LedgerBatcher,
-    private readonly quota: QuotaStore, private readonly alerter: Alerter, private readonly log: Logger) {
+  constructor(
+    config: AlertsConfig['spike'],
+    private readonly ledger: Ledger,
+    private readonly batcher: LedgerBatcher,
+    private readonly quota: QuotaStore,
+    private readonly alerter: Alerter,
+    private readonly log: Logger,
+  ) {
     this.#o = { multiple: 3, trailingHours: 24, minUsd: 1, checkIntervalMs: 60_000, ...(config || {}) };
     if (config === false) return;
-    this.#timer = setInterval(() => void this.check().catch((err) => this.log.warn({ err: { message: err.message } }, 'spike check failed')), this.#o.checkIntervalMs);
+    this.#timer = setInterval(
+      () => void this.check().catch((err) => this.log.warn({ err: { message: err.message } }, 'spike check failed')),
+      this.#o.checkIntervalMs,
+    );
     this.#timer.unref();
   }
 
@@ -37,7 +46,12 @@ export class SpikeWatch {
         if (lastUsd < o.minUsd || lastUsd <= o.multiple * avgUsd) continue;
         if (!(await this.quota.once(`gov:spike:${scope}:${id}`, HOUR * o.trailingHours))) continue;
         this.alerter.send({
-          type: 'spend.spike', scope, id, lastHourUsd: lastUsd, trailingHourlyAvgUsd: avgUsd, multiple: o.multiple,
+          type: 'spend.spike',
+          scope,
+          id,
+          lastHourUsd: lastUsd,
+          trailingHourlyAvgUsd: avgUsd,
+          multiple: o.multiple,
         });
         sent++;
       }

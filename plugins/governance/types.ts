@@ -39,6 +39,35 @@ export interface KeySpec {
   /** Tags added to every usage record of this key. */
   tags?: string[];
   metadata?: Record<string, string>;
+  /** Budgets and limits of each end user of this key (over governance.endUsers'). */
+  endUsers?: EndUserSpecs;
+}
+
+/** Budgets and rate limits that each end user gets, within each key. */
+export interface EndUserSpecs {
+  budgets?: BudgetSpec[];
+  limits?: LimitSpec;
+}
+
+/** End users within a key (see docs/governance.md#end-users). */
+export interface EndUsersConfig extends EndUserSpecs {
+  /** Take the end-user id from this request header first (e.g. "x-switchyard-user"). */
+  header?: string;
+  /** Take it from the body: OpenAI `user`, Anthropic `metadata.user_id`. Default true. */
+  body?: boolean;
+  /**
+   * Replace every id by `u_` + the first 32 hex digits of HMAC-SHA256(hashSecret, id) before anything
+   * uses it (ids may then be any text, e-mail addresses included; the raw id is never logged or stored).
+   * Without it, ids must be opaque: A-Z a-z 0-9 . _ : - (no '@'), at most 128 characters.
+   */
+  hashSecret?: string;
+  /** Refuse requests without an end-user id (400). Default false. */
+  required?: boolean;
+  /**
+   * End users whose budget and limit state is kept in memory at once (least recently seen leave first). Default
+   * 10 000.
+   */
+  maxTracked?: number;
 }
 
 export interface ProjectSpec {
@@ -61,16 +90,18 @@ export interface AlertsConfig {
   /** First retry delay; doubles each retry. Default 500 ms. */
   backoffMs?: number;
   /** Spend-spike alert: last hour's spend of a key or project vs its trailing hourly average. */
-  spike?: {
-    /** Alert when the last hour exceeds this multiple of the trailing average. Default 3. */
-    multiple?: number;
-    /** Hours of history the average is taken over (before the last hour). Default 24. */
-    trailingHours?: number;
-    /** Ignore spikes below this spend in the last hour (USD). Default 1. */
-    minUsd?: number;
-    /** How often to check. Default 60 000 ms. */
-    checkIntervalMs?: number;
-  } | false;
+  spike?:
+    | {
+        /** Alert when the last hour exceeds this multiple of the trailing average. Default 3. */
+        multiple?: number;
+        /** Hours of history the average is taken over (before the last hour). Default 24. */
+        trailingHours?: number;
+        /** Ignore spikes below this spend in the last hour (USD). Default 1. */
+        minUsd?: number;
+        /** How often to check. Default 60 000 ms. */
+        checkIntervalMs?: number;
+      }
+    | false;
 }
 
 export interface LedgerConfig {
@@ -104,10 +135,21 @@ export interface GovernanceConfig {
   };
   alerts?: AlertsConfig;
   ledger?: LedgerConfig;
-  /** Prometheus /metrics. Default true; { path, requireAdminKey }. */
-  metrics?: boolean | { path?: string; requireAdminKey?: boolean };
+  /**
+   * Prometheus /metrics. Default on, readable with the admin key or the metrics token; false turns it
+   * off. { path, token, public: true (no credential needed), requireAdminKey: false (same as public) }.
+   */
+  metrics?: boolean | { path?: string; token?: string; public?: boolean; requireAdminKey?: boolean };
+  /** End users within a key: attribution, budgets and rate limits per end user. Off unless set. */
+  endUsers?: EndUsersConfig;
   /** Request header carrying usage tags ("a,b"). Default "x-switchyard-tags". */
   tagsHeader?: string;
   /** Safety factor on the estimated prompt tokens when reserving. Default 1.1 (+16 tokens). */
   promptMargin?: number;
 }
+
+/**
+ * The quickstart's well-known development admin key. Anyone can read it in the docs, so a gateway
+ * using it (governance or dashboard) never listens beyond loopback (core/loopback.ts).
+ */
+export const LOCAL_ADMIN_KEY = 'local-admin-key-change-me';

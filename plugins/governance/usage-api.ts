@@ -14,12 +14,22 @@ function time(v: unknown, param: string): number | undefined {
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export interface UsageParams { filter: UsageFilter; groupBy: GroupBy[]; csv: boolean }
+export interface UsageParams {
+  filter: UsageFilter;
+  groupBy: GroupBy[];
+  csv: boolean;
+}
 
 export function parseUsageQuery(q: Record<string, unknown>, accept: string | undefined): UsageParams {
   const filter: UsageFilter = {
-    from: time(q.from, 'from'), to: time(q.to, 'to'), key: str(q.key), project: str(q.project), model: str(q.model),
-    provider: str(q.provider), tag: str(q.tag),
+    from: time(q.from, 'from'),
+    to: time(q.to, 'to'),
+    key: str(q.key),
+    project: str(q.project),
+    model: str(q.model),
+    provider: str(q.provider),
+    tag: str(q.tag),
+    user: str(q.user),
   };
   if (q.status !== undefined) {
     const s = Number(q.status);
@@ -27,9 +37,15 @@ export function parseUsageQuery(q: Record<string, unknown>, accept: string | und
     filter.status = s;
   }
   const raw = str(q.group_by);
-  const groupBy = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const groupBy = raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
   for (const g of groupBy) {
-    if (!(GROUP_BY as readonly string[]).includes(g)) throw bad(`\`group_by\` accepts ${GROUP_BY.join(', ')} (got "${g.slice(0, 40)}").`, 'group_by');
+    if (!(GROUP_BY as readonly string[]).includes(g))
+      throw bad(`\`group_by\` accepts ${GROUP_BY.join(', ')} (got "${g.slice(0, 40)}").`, 'group_by');
   }
   const csv = q.format === 'csv' || (q.format === undefined && /text\/csv/.test(accept ?? ''));
   return { filter, groupBy: groupBy as GroupBy[], csv };
@@ -42,27 +58,81 @@ export function cell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const TOTAL_COLUMNS = ['requests', 'errors', 'cacheHits', 'failovers', 'inputTokens', 'cachedTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'costUsd', 'costSavedUsd', 'latencyMsAvg'] as const;
+const TOTAL_COLUMNS = [
+  'requests',
+  'errors',
+  'cacheHits',
+  'failovers',
+  'inputTokens',
+  'cachedTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'totalTokens',
+  'costUsd',
+  'costSavedUsd',
+  'latencyMsAvg',
+  'images',
+  'audioSeconds',
+  'characters',
+  'searchUnits',
+  'documents',
+] as const;
 
 export function groupsCsv(result: UsageResult, groupBy: GroupBy[]): string {
   const lines = [[...groupBy, ...TOTAL_COLUMNS].join(',')];
-  for (const g of result.groups) lines.push([...groupBy.map((d) => cell(g.group[d])), ...TOTAL_COLUMNS.map((c) => cell(g[c]))].join(','));
+  for (const g of result.groups)
+    lines.push([...groupBy.map((d) => cell(g.group[d])), ...TOTAL_COLUMNS.map((c) => cell(g[c]))].join(','));
   return lines.join('\n') + '\n';
 }
 
-const RECORD_COLUMNS: Array<keyof LedgerRecord> = ['time', 'requestId', 'keyId', 'project', 'provider', 'model', 'requestedModel', 'operation',
-  'stream', 'status', 'errorCode', 'cache', 'inputTokens', 'cachedTokens', 'cacheWriteTokens', 'outputTokens', 'reasoningTokens', 'totalTokens',
-  'costPusd', 'costSavedPusd', 'latencyMs', 'upstreamMs', 'ttftMs', 'attempts', 'aborted', 'shadow', 'tags'];
+const RECORD_COLUMNS: Array<keyof LedgerRecord> = [
+  'time',
+  'requestId',
+  'keyId',
+  'project',
+  'provider',
+  'model',
+  'requestedModel',
+  'operation',
+  'stream',
+  'status',
+  'errorCode',
+  'cache',
+  'inputTokens',
+  'cachedTokens',
+  'cacheWriteTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'totalTokens',
+  'costPusd',
+  'costSavedPusd',
+  'latencyMs',
+  'upstreamMs',
+  'ttftMs',
+  'attempts',
+  'aborted',
+  'shadow',
+  'tags',
+  'usageEstimated',
+  'guardrails',
+  'endUser',
+  'units',
+];
 
 export function recordsCsv(records: LedgerRecord[]): string {
   const head = RECORD_COLUMNS.map((c) => (c === 'costPusd' ? 'costUsd' : c === 'costSavedPusd' ? 'costSavedUsd' : c));
   const lines = [head.join(',')];
   for (const r of records) {
-    lines.push(RECORD_COLUMNS.map((c) => {
-      if (c === 'time') return new Date(r.time).toISOString();
-      if (c === 'costPusd' || c === 'costSavedPusd') return String(r[c] / 1e12);
-      return cell(r[c]);
-    }).join(','));
+    lines.push(
+      RECORD_COLUMNS.map((c) => {
+        if (c === 'time') return new Date(r.time).toISOString();
+        if (c === 'costPusd' || c === 'costSavedPusd') return String(r[c] / 1e12);
+        if (c === 'guardrails')
+          return cell(r.guardrails?.map((v) => `${v.phase}:${v.policy}/${v.rule}:${v.action}=${v.count}`));
+        if (c === 'units') return cell(r.units && Object.entries(r.units).map(([k, v]) => `${k}=${v}`));
+        return cell(r[c]);
+      }).join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -10,12 +10,16 @@
  *  3. the virtual model's attempt policy (timeouts, deadline, hedging) and shadow traffic.
  * An earlier tap that already chose targets keeps its choice (tag policy still applies).
  */
+import { setState, stateKey } from '../../core/state.js';
 import type { RoutingConfig, TargetRef } from '../../core/config-types.js';
 import { routingSchema } from '../../core/config-routing.js';
 import type { RequestContext, Target } from '../../core/context.js';
+import { ConfigError } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
+import { checkModelName } from '../../core/model-name.js';
 import { definePlugin } from '../../core/plugin.js';
-import { Catalog } from '../catalog/catalog.js';
+import type { ProviderAdapter } from '../../core/provider.js';
+import { Catalog } from '../catalog/index.js';
 import { loadTokenizer, requestFeatures } from './features.js';
 import { LatencyTracker } from './latency.js';
 import { auto } from './strategies/auto.js';
@@ -26,8 +30,10 @@ import type { CompiledModel, StrategyEnv, StrategyFn, WeightedTarget } from './s
 import { weighted } from './strategies/weighted.js';
 import { noTargetForPolicy, principalTags, REQUIRED_TAGS, satisfies, targetKey } from './tags.js';
 
-/** ctx.state key holding the client's body `models` list (the router removes it from the request). */
-export const MODELS_LIST_STATE = 'router.modelsList';
+/** Request state: the client's body `models` list (the router removes it from the request). */
+export const MODELS_LIST = stateKey<string[]>('router.modelsList');
+/** @deprecated The string name of MODELS_LIST; read it with `getState(ctx, MODELS_LIST)`. */
+export const MODELS_LIST_STATE = MODELS_LIST.name;
 
 export type ModelRouterOptions = RoutingConfig;
 
@@ -71,7 +77,9 @@ function compile(name: string, config: NonNullable<RoutingConfig['models']>[stri
     name,
     config,
     targets: (config.targets ?? []).map(toTarget),
-    tiers: config.tiers ? { strong: config.tiers.strong.map(toTarget), cheap: config.tiers.cheap.map(toTarget) } : undefined,
+    tiers: config.tiers
+      ? { strong: config.tiers.strong.map(toTarget), cheap: config.tiers.cheap.map(toTarget) }
+      : undefined,
     rules: config.rules?.map((rule) => ({ rule, targets: rule.targets?.map(toTarget) })),
   };
 }
@@ -85,13 +93,24 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
       const latency = deps.latency ?? new LatencyTracker();
       const random = deps.random ?? Math.random;
       const aliases = new Map<string, Target[]>();
-      for (const [name, spec] of Object.entries(o.aliases ?? {})) aliases.set(name, (Array.isArray(spec) ? spec : [spec]).map(parseTarget));
+      for (const [name, spec] of Object.entries(o.aliases ?? {}))
+        aliases.set(name, (Array.isArray(spec) ? spec : [spec]).map(parseTarget));
       const models = new Map(Object.entries(o.models ?? {}).map(([name, c]) => [name, compile(name, c)]));
       const listed = new Map<string, string[]>(); // model id -> providers listing it, built at ready
+      const kinds = new Map<string, string>(); // "provider/model" -> kind the provider lists it with
+      const dynamic: ProviderAdapter[] = []; // providers whose lists change (discovered from the upstream)
 
       const enabled = (where: string, t: Target) => {
         if (!gateway.providers.has(t.provider)) {
-          throw new Error(`Invalid configuration: ${where} names provider "${t.provider}", which is not enabled. Enabled: ${gateway.providers.list().map((p) => p.name).join(', ') || 'none'}.`);
+          throw new ConfigError(
+            where,
+            `names provider "${t.provider}", which is not enabled. Enabled: ${
+              gateway.providers
+                .list()
+                .map((p) => p.name)
+                .join(', ') || 'none'
+            }`,
+          );
         }
       };
       if ([...models.values()].some((m) => m.config.strategy === 'cheapest' || m.config.strategy === 'auto')) {
@@ -100,22 +119,57 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
       gateway.hooks.ready.tap('model-router', () => {
         for (const [name, targets] of aliases) for (const t of targets) enabled(`routing.aliases.${name}`, t);
         for (const [name, m] of models) {
-          const all = [...m.targets, ...(m.tiers?.strong ?? []), ...(m.tiers?.cheap ?? []), ...(m.rules ?? []).flatMap((r) => r.targets ?? [])];
+          const all = [
+            ...m.targets,
+            ...(m.tiers?.strong ?? []),
+            ...(m.tiers?.cheap ?? []),
+            ...(m.rules ?? []).flatMap((r) => r.targets ?? []),
+          ];
           for (const t of all) enabled(`routing.models.${name}`, t);
           if (m.config.shadow) enabled(`routing.models.${name}.shadow`, toTarget(m.config.shadow.target));
         }
         if (o.defaultProvider && !gateway.providers.has(o.defaultProvider)) {
-          throw new Error(`Invalid configuration: routing.defaultProvider "${o.defaultProvider}" is not an enabled provider.`);
+          throw new ConfigError('routing.defaultProvider', `"${o.defaultProvider}" is not an enabled provider`);
         }
         for (const p of gateway.providers.list()) {
-          for (const m of p.models()) listed.set(m.id, [...(listed.get(m.id) ?? []), p.name]);
+          if (p.modelsReady) dynamic.push(p);
+          else {
+            for (const m of p.models()) {
+              listed.set(m.id, [...(listed.get(m.id) ?? []), p.name]);
+              if (m.kind) kinds.set(`${p.name}/${m.id}`, m.kind);
+            }
+          }
         }
       });
+
+      /** Providers listing a bare model id: the fixed lists (built at ready), then the discovered ones. */
+      function listing(name: string): string[] | undefined {
+        const fixed = listed.get(name);
+        if (!dynamic.length) return fixed;
+        const found = dynamic.filter((p) => p.models().some((m) => m.id === name)).map((p) => p.name);
+        return found.length ? [...(fixed ?? []), ...found] : fixed;
+      }
+
+      /** What a target is for: the catalog's kind, else the kind its provider lists it with; unknown: undefined. */
+      function kindOf(t: Target): string | undefined {
+        const entry = catalog.lookup(t.provider, t.model);
+        if (entry) return entry.kind;
+        const k = kinds.get(targetKey(t));
+        if (k || !dynamic.length) return k;
+        return dynamic
+          .find((p) => p.name === t.provider)
+          ?.models()
+          .find((m) => m.id === t.model)?.kind;
+      }
 
       const env: StrategyEnv = { catalog, latency, features: requestFeatures, resolve, random };
 
       async function resolve(name: string, ctx: RequestContext, depth: number): Promise<Target[]> {
-        if (depth > MAX_DEPTH) throw errors.invalidRequest(`Routing of \`${ctx.requestedModel}\` nests too deeply (rules refer to each other).`, 'model');
+        if (depth > MAX_DEPTH)
+          throw errors.invalidRequest(
+            `Routing of \`${ctx.requestedModel}\` nests too deeply (rules refer to each other).`,
+            'model',
+          );
         const vm = models.get(name);
         if (vm) return STRATEGIES[vm.config.strategy ?? 'fallback'](vm, ctx, env, depth);
         const alias = aliases.get(name);
@@ -125,7 +179,7 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           const provider = name.slice(0, slash);
           if (gateway.providers.has(provider)) return [{ provider, model: name.slice(slash + 1) }];
         }
-        const names = listed.get(name);
+        const names = listing(name);
         const out: Target[] = names ? names.map((provider) => ({ provider, model: name })) : [];
         for (const p of gateway.providers.list()) {
           if (!names?.includes(p.name) && p.claims?.(name)) out.push({ provider: p.name, model: name });
@@ -141,10 +195,14 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         const { models: list, ...rest } = req;
         ctx.request = rest as typeof ctx.request;
         if (o.allowModelsList === false) return [];
-        if (!Array.isArray(list) || list.length > MAX_MODELS_LIST || !list.every((m) => typeof m === 'string' && m.length > 0)) {
-          throw errors.invalidRequest(`\`models\` must be an array of at most ${MAX_MODELS_LIST} model names.`, 'models');
+        if (!Array.isArray(list) || list.length > MAX_MODELS_LIST) {
+          throw errors.invalidRequest(
+            `\`models\` must be an array of at most ${MAX_MODELS_LIST} model names.`,
+            'models',
+          );
         }
-        if (list.length) ctx.state[MODELS_LIST_STATE] = list; // policy plugins treat it as a forced choice
+        list.forEach((m, i) => checkModelName(m, `models[${i}]`));
+        if (list.length) setState(ctx, MODELS_LIST, list as string[]); // policy plugins treat it as a forced choice
         return list as string[];
       }
 
@@ -154,6 +212,7 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         if (targets.length === 0) {
           const forced = o.allowTargetHeader === false ? undefined : ctx.headers[TARGET_HEADER];
           if (typeof forced === 'string' && forced) {
+            checkModelName(forced, TARGET_HEADER);
             const t = parseTarget(forced);
             if (forced.indexOf('/') <= 0 || !gateway.providers.has(t.provider)) throw errors.modelNotFound(forced);
             targets = [t];
@@ -164,7 +223,10 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
             for (const name of [ctx.requestedModel, ...extra]) {
               for (const t of await resolve(name, ctx, 0)) {
                 const k = targetKey(t);
-                if (!seen.has(k)) { seen.add(k); targets.push(t); }
+                if (!seen.has(k)) {
+                  seen.add(k);
+                  targets.push(t);
+                }
               }
             }
           }
@@ -175,6 +237,17 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         if (required.length && targets.length) {
           targets = targets.filter((t) => satisfies(t, required, o.tags));
           if (targets.length === 0) throw noTargetForPolicy(ctx.requestedModel, required);
+        }
+        if (
+          targets.length &&
+          (ctx.operation === 'chat' || ctx.operation === 'count_tokens' || ctx.operation === 'embeddings')
+        ) {
+          // Chat on an embeddings model (and the reverse) is refused here, with a 400 that says so;
+          // a model of unknown kind is tried. In a list, targets of the wrong kind are skipped.
+          const wrong = ctx.operation === 'embeddings' ? 'chat' : 'embeddings'; // chat, count_tokens: chat models
+          const fit = targets.filter((t) => kindOf(t) !== wrong);
+          if (!fit.length) throw errors.wrongModelKind(ctx.requestedModel, wrong);
+          targets = fit;
         }
         if (vm) applyModelPolicy(vm, ctx, required);
         return targets;

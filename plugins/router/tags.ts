@@ -39,6 +39,13 @@ export function requiredTagsOf(ctx: RequestContext): string[] {
 }
 
 export const noTargetForPolicy = (model: string, required: readonly string[]) =>
-  new GatewayError(403, `No target of \`${model}\` satisfies the policy of this key (required tags: ${required.join(', ')}). The request was not sent anywhere.`, {
-    type: 'permission_error', code: 'no_target_for_policy', param: 'model',
-  });
+  new GatewayError(
+    403,
+    `No target of \`${model}\` satisfies the policy of this key (required tags: ${required.join(', ')}). ` +
+      'The request was not sent anywhere.',
+    {
+      type: 'permission_error',
+      code: 'no_target_for_policy',
+      param: 'model',
+    },
+  );

@@ -10,7 +10,7 @@
  * On Redis Cluster every key of a call must hash to one slot: put a hash tag in the prefix
  * (e.g. "{switchyard}:").
  */
-import type { BudgetState, QuotaStore, RateItem, RateResult, RateState, Reservation } from '../governance/quota.js';
+import type { BudgetState, QuotaStore, RateItem, RateResult, RateState, Reservation } from '../governance/index.js';
 import type { RedisStore } from './redis-store.js';
 
 /** Persisted spend (picodollars) of budget counters, e.g. `(keys) => ledger.budgetSpend(keys)`. */
@@ -31,7 +31,9 @@ for i = 1, #KEYS do
   local s = redis.call('HMGET', KEYS[i], 'spent', 'held')
   local spent, held = tonumber(s[1] or '0'), tonumber(s[2] or '0')
   local b = 1 + (i - 1) * 3
-  if spent + held + tonumber(ARGV[b + 1]) > tonumber(ARGV[b + 2]) then return {1, i, tostring(spent), tostring(held)} end
+  if spent + held + tonumber(ARGV[b + 1]) > tonumber(ARGV[b + 2]) then
+    return {1, i, tostring(spent), tostring(held)}
+  end
 end
 for i = 1, #KEYS do
   local b = 1 + (i - 1) * 3
@@ -139,12 +141,45 @@ const SLOT_TTL_MS = 300_000;
 export class RedisQuotaStore implements QuotaStore {
   readonly #cmd: Record<string, Cmd>;
 
-  constructor(private readonly store: RedisStore, public seeder?: BudgetSeeder) {
+  constructor(
+    private readonly store: RedisStore,
+    public seeder?: BudgetSeeder,
+  ) {
     const c = store.client;
-    const scripts = { syReserve: RESERVE, sySettle: SETTLE, sySeed: SEED, syRate: RATE, syRateAdjust: RATE_ADJUST, syAcquire: ACQUIRE, syRelease: RELEASE };
+    const scripts = {
+      syReserve: RESERVE,
+      sySettle: SETTLE,
+      sySeed: SEED,
+      syRate: RATE,
+      syRateAdjust: RATE_ADJUST,
+      syAcquire: ACQUIRE,
+      syRelease: RELEASE,
+    };
     for (const [name, lua] of Object.entries(scripts)) if (!(name in c)) c.defineCommand(name, { lua });
     const any = c as unknown as Record<string, Cmd>;
-    this.#cmd = Object.fromEntries(Object.keys(scripts).map((n) => [n, any[n].bind(c)]));
+    // Every admission command is bounded by the store's admission timeout (not the cache's).
+    this.#cmd = Object.fromEntries(
+      Object.keys(scripts).map((n) => [n, (...args: Parameters<Cmd>) => store.admission(any[n].call(c, ...args))]),
+    );
+  }
+
+  /** Seeds in flight: a burst of requests that all find a counter missing reads the ledger once for it. */
+  readonly #seeding = new Map<string, Promise<void>>();
+
+  #seedOnce(key: string, ttlMs?: number): Promise<void> {
+    let p = this.#seeding.get(key);
+    if (!p) {
+      p = (async () => {
+        try {
+          const spent = await this.seeder!([key]);
+          await this.seed(key, spent.get(key) ?? 0, ttlMs);
+        } finally {
+          this.#seeding.delete(key);
+        }
+      })();
+      this.#seeding.set(key, p);
+    }
+    return p;
   }
 
   #budgetKey(k: string) {
@@ -156,11 +191,12 @@ export class RedisQuotaStore implements QuotaStore {
     try {
       const keys = items.map((i) => this.#budgetKey(i.key));
       const args = items.flatMap((i) => [Math.round(i.amount), Math.round(i.limit), i.ttlMs ? Math.ceil(i.ttlMs) : 0]);
-      let r = (await this.#cmd.syReserve(keys.length, ...keys, this.seeder ? '1' : '0', ...args)) as Array<number | string>;
+      let r = (await this.#cmd.syReserve(keys.length, ...keys, this.seeder ? '1' : '0', ...args)) as Array<
+        number | string
+      >;
       if (r[0] === 2) {
         const missing = r.slice(1).map((i) => items[Number(i) - 1]);
-        const spent = await this.seeder!(missing.map((m) => m.key));
-        await Promise.all(missing.map((m) => this.seed(m.key, spent.get(m.key) ?? 0, m.ttlMs)));
+        await Promise.all(missing.map((m) => this.#seedOnce(m.key, m.ttlMs)));
         r = (await this.#cmd.syReserve(keys.length, ...keys, '0', ...args)) as Array<number | string>;
       }
       if (r[0] === 0) return { ok: true };
@@ -170,17 +206,27 @@ export class RedisQuotaStore implements QuotaStore {
     }
   }
 
-  async settle(items: Array<{ key: string; reserved: number; actual: number; ttlMs?: number }>): Promise<BudgetState[]> {
+  async settle(
+    items: Array<{ key: string; reserved: number; actual: number; ttlMs?: number }>,
+  ): Promise<BudgetState[]> {
     if (!items.length) return [];
     try {
       const keys = items.map((i) => this.#budgetKey(i.key));
-      const args = items.flatMap((i) => [Math.round(i.reserved), Math.round(i.actual), i.ttlMs ? Math.ceil(i.ttlMs) : 0]);
+      const args = items.flatMap((i) => [
+        Math.round(i.reserved),
+        Math.round(i.actual),
+        i.ttlMs ? Math.ceil(i.ttlMs) : 0,
+      ]);
       const r = (await this.#cmd.sySettle(keys.length, ...keys, ...args)) as string[];
       return items.map((_, i) => ({ spent: Number(r[i * 2]), held: Number(r[i * 2 + 1]) }));
     } catch (e) {
       // The answer is already out: never fail the request here; the ledger keeps the charge.
       try {
-        return this.store.fail('budgets', e, items.map(() => ({ spent: 0, held: 0 })));
+        return this.store.fail(
+          'budgets',
+          e,
+          items.map(() => ({ spent: 0, held: 0 })),
+        );
       } catch {
         return items.map(() => ({ spent: 0, held: 0 }));
       }
@@ -189,7 +235,7 @@ export class RedisQuotaStore implements QuotaStore {
 
   async get(key: string): Promise<BudgetState> {
     try {
-      const [spent, held] = await this.store.client.hmget(this.#budgetKey(key), 'spent', 'held');
+      const [spent, held] = await this.store.admission(this.store.client.hmget(this.#budgetKey(key), 'spent', 'held'));
       return { spent: Number(spent ?? 0), held: Number(held ?? 0) };
     } catch {
       return { spent: 0, held: 0 }; // display only (/admin/budgets, /metrics): never refuse here
@@ -208,13 +254,24 @@ export class RedisQuotaStore implements QuotaStore {
     if (!items.length) return { ok: true, states: [] };
     try {
       const keys = items.map((i) => `r:${i.key}`);
-      const r = (await this.#cmd.syRate(keys.length, ...keys, ...items.flatMap((i) => [i.cost, i.limit, i.windowMs]))) as Array<number | string>;
-      const states: RateState[] = items.map((it, i) => ({ limit: it.limit, remaining: Number(r[2 + i * 2]), resetMs: Number(r[3 + i * 2]) }));
+      const r = (await this.#cmd.syRate(
+        keys.length,
+        ...keys,
+        ...items.flatMap((i) => [i.cost, i.limit, i.windowMs]),
+      )) as Array<number | string>;
+      const states: RateState[] = items.map((it, i) => ({
+        limit: it.limit,
+        remaining: Number(r[2 + i * 2]),
+        resetMs: Number(r[3 + i * 2]),
+      }));
       const refused = Number(r[0]);
       if (!refused) return { ok: true, states };
       return { ok: false, index: refused - 1, retryAfterMs: Number(r[1]), states };
     } catch (e) {
-      return this.store.fail('rateLimits', e, { ok: true, states: items.map((i) => ({ limit: i.limit, remaining: i.limit, resetMs: 0 })) });
+      return this.store.fail('rateLimits', e, {
+        ok: true,
+        states: items.map((i) => ({ limit: i.limit, remaining: i.limit, resetMs: 0 })),
+      });
     }
   }
 
@@ -249,8 +306,8 @@ export class RedisQuotaStore implements QuotaStore {
   async once(key: string, ttlMs?: number): Promise<boolean> {
     try {
       const r = ttlMs
-        ? await this.store.client.set(`f:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')
-        : await this.store.client.set(`f:${key}`, '1', 'NX');
+        ? await this.store.admission(this.store.client.set(`f:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX'))
+        : await this.store.admission(this.store.client.set(`f:${key}`, '1', 'NX'));
       return r === 'OK';
     } catch {
       return false; // alert dedup: better a missed alert than a duplicate storm

@@ -17,7 +17,9 @@ import { startOpenAIEmulator } from '../emulators/openai.js';
 import { runProviderContract, type ProviderContractSpec } from './provider-contract.js';
 
 /** Reason shared by the providers whose upstream emulator answers from simulateChat unchanged. */
-const SIM_NO_STOP = 'the emulator answers from simulateChat, which does not implement stop sequences (OpenAI wire format passes `stop` through untranslated)';
+const SIM_NO_STOP =
+  'the emulator answers from simulateChat, which does not implement stop sequences ' +
+  '(OpenAI wire format passes `stop` through untranslated)';
 const SIM_NO_CACHE = 'the emulator answers from simulateChat, which always reports cached_tokens 0';
 const SIM_NO_REASONING = 'the emulator answers from simulateChat, which produces no reasoning content';
 
@@ -47,7 +49,11 @@ const specs: ProviderContractSpec[] = [
     name: 'anthropic',
     async start() {
       const emu = await startAnthropicEmulator();
-      return { providers: [anthropic({ apiKey: 'test-key', baseURL: emu.url })], upstream: emu, close: () => emu.close() };
+      return {
+        providers: [anthropic({ apiKey: 'test-key', baseURL: emu.url })],
+        upstream: emu,
+        close: () => emu.close(),
+      };
     },
     model: (b) => (b === 'chat' ? 'anthropic/claude-sonnet-4-5' : `anthropic/${b}`),
     caps: {
@@ -62,7 +68,16 @@ const specs: ProviderContractSpec[] = [
         request: (p) => ({
           ...p,
           messages: [
-            { role: 'system', content: [{ type: 'text', text: 'A long, cacheable system prompt.', cache_control: { type: 'ephemeral' } } as OpenAI.ChatCompletionContentPartText] },
+            {
+              role: 'system',
+              content: [
+                {
+                  type: 'text',
+                  text: 'A long, cacheable system prompt.',
+                  cache_control: { type: 'ephemeral' },
+                } as OpenAI.ChatCompletionContentPartText,
+              ],
+            },
             ...p.messages,
           ],
         }),
@@ -80,7 +95,11 @@ const specs: ProviderContractSpec[] = [
     name: 'gemini',
     async start() {
       const emu = await startGeminiEmulator();
-      return { providers: [gemini({ apiKey: GEMINI_TEST_KEY, baseURL: emu.url })], upstream: emu, close: () => emu.close() };
+      return {
+        providers: [gemini({ apiKey: GEMINI_TEST_KEY, baseURL: emu.url })],
+        upstream: emu,
+        close: () => emu.close(),
+      };
     },
     model: (b) => (b === 'chat' ? 'gemini/gemini-2.5-flash' : `gemini/${b}`),
     caps: {
@@ -103,7 +122,14 @@ const specs: ProviderContractSpec[] = [
     async start() {
       const emu = await startGeminiEmulator();
       return {
-        providers: [vertex({ accessToken: VERTEX_TEST_TOKEN, project: 'proj-contract', location: 'us-central1', baseURL: emu.url })],
+        providers: [
+          vertex({
+            accessToken: VERTEX_TEST_TOKEN,
+            project: 'proj-contract',
+            location: 'us-central1',
+            baseURL: emu.url,
+          }),
+        ],
         upstream: emu,
         close: () => emu.close(),
       };
@@ -128,7 +154,11 @@ const specs: ProviderContractSpec[] = [
     async start() {
       const emu = await startBedrockEmulator();
       // SigV4 with long-term credentials; the emulator recomputes and checks every signature.
-      return { providers: [bedrock({ region: 'us-west-2', ...EMULATOR_CREDENTIALS, baseURL: emu.url })], upstream: emu, close: () => emu.close() };
+      return {
+        providers: [bedrock({ region: 'us-west-2', ...EMULATOR_CREDENTIALS, baseURL: emu.url })],
+        upstream: emu,
+        close: () => emu.close(),
+      };
     },
     model: (b) => (b === 'chat' ? 'bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0' : `bedrock/${b}`),
     caps: {
@@ -147,7 +177,8 @@ const specs: ProviderContractSpec[] = [
       reasoning: { request: (p) => ({ ...p, model: 'bedrock/us.anthropic.claude-reasoning-v1:0' }), tokens: false },
     },
     errors: {
-      // bedrock/errors.ts: ModelNotReadyException (Bedrock's "overloaded", HTTP 429) -> 429 rate_limit_error, retryable.
+      // bedrock/errors.ts: ModelNotReadyException (Bedrock's "overloaded", HTTP 429) -> 429 rate_limit_error,
+      // retryable.
       overloaded: { status: 429, cls: OpenAI.RateLimitError },
     },
     failures: true,
@@ -216,11 +247,14 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: 'the mock always reports cached_tokens 0',
       reasoning: 'the mock produces no reasoning content',
     },
-    errors: 'the in-process mock has no error behaviours by model id (its only failure is a random retryable 503 from failureRate)',
-    failures: 'the in-process mock has no broken-stream or slow behaviours by model id (latencyMs applies to every request)',
+    errors:
+      'the in-process mock has no error behaviours by model id ' +
+      '(its only failure is a random retryable 503 from failureRate)',
+    failures:
+      'the in-process mock has no broken-stream or slow behaviours by model id (latencyMs applies to every request)',
   },
 ];
 
-describe('provider contract', { concurrency: true }, () => {
+describe('provider contract', { concurrency: 2 }, () => {
   for (const spec of specs) runProviderContract(spec);
 });

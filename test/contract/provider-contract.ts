@@ -35,10 +35,25 @@ import { startGateway, type TestGateway } from '../helpers/gateway.js';
 // ---------------------------------------------------------------- spec
 
 export type ErrorBehaviour =
-  | 'error-400' | 'error-401' | 'error-403' | 'error-404' | 'error-429' | 'error-500' | 'error-503'
-  | 'overloaded' | 'context-too-long';
+  | 'error-400'
+  | 'error-401'
+  | 'error-403'
+  | 'error-404'
+  | 'error-429'
+  | 'error-500'
+  | 'error-503'
+  | 'overloaded'
+  | 'context-too-long';
 export const ERROR_BEHAVIOURS: ErrorBehaviour[] = [
-  'error-400', 'error-401', 'error-403', 'error-404', 'error-429', 'error-500', 'error-503', 'overloaded', 'context-too-long',
+  'error-400',
+  'error-401',
+  'error-403',
+  'error-404',
+  'error-429',
+  'error-500',
+  'error-503',
+  'overloaded',
+  'context-too-long',
 ];
 
 /** 'chat' is a normal model id (the emulator answers with simulateChat); the rest are emulator behaviours. */
@@ -79,10 +94,38 @@ export interface Trigger {
 }
 
 export type CaseId =
-  | 'plain' | 'dropped-params' | 'system' | 'multi-turn' | 'stream' | 'stream-usage' | 'stream-no-usage'
-  | 'tool' | 'tool-stream' | 'tool-choice' | 'parallel-tools' | 'parallel-tools-stream' | 'tool-usage-stream' | 'tool-result' | 'tool-result-stream'
-  | 'image-data-url' | 'image-data-url-stream' | 'image-http-url' | 'json-object' | 'json-schema' | 'json-schema-stream' | 'length' | 'length-stream'
-  | 'stop-sequence' | 'usage' | 'cached-tokens' | 'cached-tokens-stream' | 'reasoning' | 'reasoning-stream' | 'mid-stream-error' | 'stream-truncated' | 'slow'
+  | 'plain'
+  | 'dropped-params'
+  | 'system'
+  | 'multi-turn'
+  | 'stream'
+  | 'stream-usage'
+  | 'stream-no-usage'
+  | 'tool'
+  | 'tool-stream'
+  | 'tool-choice'
+  | 'parallel-tools'
+  | 'parallel-tools-stream'
+  | 'tool-usage-stream'
+  | 'tool-result'
+  | 'tool-result-stream'
+  | 'image-data-url'
+  | 'image-data-url-stream'
+  | 'image-http-url'
+  | 'json-object'
+  | 'json-schema'
+  | 'json-schema-stream'
+  | 'length'
+  | 'length-stream'
+  | 'stop-sequence'
+  | 'usage'
+  | 'cached-tokens'
+  | 'cached-tokens-stream'
+  | 'reasoning'
+  | 'reasoning-stream'
+  | 'mid-stream-error'
+  | 'stream-truncated'
+  | 'slow'
   | ErrorBehaviour;
 
 export interface ProviderContractSpec {
@@ -133,17 +176,31 @@ export const CONTRACT_TIMEOUT_MS = 1000;
 const TOOLS: OpenAI.ChatCompletionTool[] = [
   {
     type: 'function',
-    function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
   },
   {
     type: 'function',
-    function: { name: 'get_time', description: 'Time in a zone', parameters: { type: 'object', properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } }, required: ['zone'] } },
+    function: {
+      name: 'get_time',
+      description: 'Time in a zone',
+      parameters: {
+        type: 'object',
+        properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } },
+        required: ['zone'],
+      },
+    },
   },
 ];
 /** What simulateChat puts in the arguments: the schema's example value. */
 const EXAMPLE_ARGS: Record<string, unknown> = { get_weather: { city: 'mock' }, get_time: { zone: 'UTC' } };
 
-const PNG_DATA_URL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const PNG_DATA_URL =
+  'data:image/png;base64,' +
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const HTTP_IMAGE_URL = 'https://example.com/images/cat.png';
 
 let markers = 0;
@@ -161,7 +218,11 @@ async function collect(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promi
 }
 
 const textOf = (chunks: OpenAI.ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
-const finishOf = (chunks: OpenAI.ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean).at(-1);
+const finishOf = (chunks: OpenAI.ChatCompletionChunk[]) =>
+  chunks
+    .map((c) => c.choices[0]?.finish_reason)
+    .filter(Boolean)
+    .at(-1);
 
 async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
@@ -180,7 +241,10 @@ function assertUsage(u: OpenAI.CompletionUsage | undefined | null, where: string
   assert.equal(u.total_tokens, u.prompt_tokens + u.completion_tokens, `${where}: total = prompt + completion`);
 }
 
-function assertToolCall(call: { type?: string; id?: string; function?: { name?: string; arguments?: string } } | undefined, name: string): void {
+function assertToolCall(
+  call: { type?: string; id?: string; function?: { name?: string; arguments?: string } } | undefined,
+  name: string,
+): void {
   assert.ok(call, `a ${name} tool call`);
   assert.equal(call.type, 'function');
   assert.ok(typeof call.id === 'string' && call.id.length > 0, 'tool call id');
@@ -191,7 +255,7 @@ function assertToolCall(call: { type?: string; id?: string; function?: { name?: 
 // ---------------------------------------------------------------- the suite
 
 export function runProviderContract(spec: ProviderContractSpec): void {
-  describe(`provider contract: ${spec.name}`, { concurrency: true }, () => {
+  describe(`provider contract: ${spec.name}`, { concurrency: 4 }, () => {
     let started: StartedProvider;
     let t: TestGateway;
     let client: OpenAI;
@@ -212,8 +276,11 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     });
 
     const M = spec.model('chat');
-    const base = (content: string, extra: Partial<CreateParams> = {}): CreateParams =>
-      ({ model: M, messages: [{ role: 'user', content }], ...extra });
+    const base = (content: string, extra: Partial<CreateParams> = {}): CreateParams => ({
+      model: M,
+      messages: [{ role: 'user', content }],
+      ...extra,
+    });
 
     /** The body of the upstream request that carried `mark` (undefined for in-process providers). */
     const upstreamWith = (mark: string): unknown => {
@@ -237,7 +304,11 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       const mk = marker();
       const { data: r, response } = await client.chat.completions.create(base(`echo: hello ${mk}`)).withResponse();
       assert.equal(response.headers.get('x-switchyard-provider'), spec.name);
-      assert.equal(response.headers.get('x-switchyard-dropped-params'), null, 'nothing is dropped from a plain request');
+      assert.equal(
+        response.headers.get('x-switchyard-dropped-params'),
+        null,
+        'nothing is dropped from a plain request',
+      );
       assert.equal(r.object, 'chat.completion');
       assert.equal(r.choices.length, 1);
       assert.equal(r.choices[0].message.role, 'assistant');
@@ -246,28 +317,49 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.ok(typeof r.id === 'string' && r.id.length > 0);
     });
 
-    kase('dropped-params', 'a parameter the upstream cannot take is forwarded or reported, never dropped silently', async () => {
-      const mk = marker();
-      const { data: r, response } = await client.chat.completions.create(base(`echo: biased ${mk}`, { logit_bias: { '1234': -100 }, seed: 7 })).withResponse();
-      assert.equal(r.choices[0].message.content, `biased ${mk}`);
-      const reported = (response.headers.get('x-switchyard-dropped-params') ?? '').split(',').map((x) => x.trim());
-      const body = upstreamWith(mk);
-      // An in-process provider receives the canonical request itself: nothing is lost on the way.
-      const sent = body === undefined ? ['logit_bias', 'seed'] : ['logit_bias', 'seed'].filter((k) => JSON.stringify(body).includes(`"${k}"`));
-      for (const k of ['logit_bias', 'seed']) {
-        assert.ok(sent.includes(k) || reported.includes(k), `${k} is forwarded or listed in x-switchyard-dropped-params (header: ${response.headers.get('x-switchyard-dropped-params')})`);
-      }
-    });
+    kase(
+      'dropped-params',
+      'a parameter the upstream cannot take is forwarded or reported, never dropped silently',
+      async () => {
+        const mk = marker();
+        const { data: r, response } = await client.chat.completions
+          .create(base(`echo: biased ${mk}`, { logit_bias: { '1234': -100 }, seed: 7 }))
+          .withResponse();
+        assert.equal(r.choices[0].message.content, `biased ${mk}`);
+        const reported = (response.headers.get('x-switchyard-dropped-params') ?? '').split(',').map((x) => x.trim());
+        const body = upstreamWith(mk);
+        // An in-process provider receives the canonical request itself: nothing is lost on the way.
+        const sent =
+          body === undefined
+            ? ['logit_bias', 'seed']
+            : ['logit_bias', 'seed'].filter((k) => JSON.stringify(body).includes(`"${k}"`));
+        for (const k of ['logit_bias', 'seed']) {
+          assert.ok(
+            sent.includes(k) || reported.includes(k),
+            `${k} is forwarded or listed in x-switchyard-dropped-params ` +
+              `(header: ${response.headers.get('x-switchyard-dropped-params')})`,
+          );
+        }
+      },
+    );
 
     kase('system', 'system prompt reaches the upstream', async () => {
       const mk = marker();
       const system = `Answer tersely ${mk}.`;
       const r = await client.chat.completions.create({
-        model: M, messages: [{ role: 'system', content: system }, { role: 'user', content: `echo: sys ${mk}` }],
+        model: M,
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: `echo: sys ${mk}` },
+        ],
       });
       assert.equal(r.choices[0].message.content, `sys ${mk}`);
       const body = upstreamWith(mk);
-      if (body !== undefined) assert.ok(JSON.stringify(body).includes(system), `the upstream body carries the system prompt: ${JSON.stringify(body)}`);
+      if (body !== undefined)
+        assert.ok(
+          JSON.stringify(body).includes(system),
+          `the upstream body carries the system prompt: ${JSON.stringify(body)}`,
+        );
     });
 
     kase('multi-turn', 'multi-turn history is forwarded', async () => {
@@ -290,7 +382,9 @@ export function runProviderContract(spec: ProviderContractSpec): void {
 
     kase('stream', 'streamed echo: role first, text, finish stop, [DONE]', async () => {
       const mk = marker();
-      const chunks = await collect(await client.chat.completions.create({ ...base(`echo: one two three ${mk}`), stream: true }));
+      const chunks = await collect(
+        await client.chat.completions.create({ ...base(`echo: one two three ${mk}`), stream: true }),
+      );
       assert.ok(chunks.length >= 2, 'several chunks');
       assert.equal(chunks[0].choices[0]?.delta.role, 'assistant', 'role in the first chunk');
       assert.equal(textOf(chunks), `one two three ${mk}`);
@@ -298,7 +392,8 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       for (const c of chunks) assert.equal(c.object, 'chat.completion.chunk');
       // The wire itself: SSE data lines ending with [DONE].
       const res = await fetch(`${t.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ...base(`echo: raw ${mk}`), stream: true }),
       });
       assert.equal(res.status, 200);
@@ -307,24 +402,49 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       assert.ok(raw.trimEnd().endsWith('data: [DONE]'), `stream ends with [DONE]: ${raw.slice(-200)}`);
     });
 
-    kase('stream-usage', 'stream usage chunk with include_usage (same numbers as unstreamed)', async () => {
-      const params = base(`echo: counted words ${marker()}`);
-      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
-      const withUsage = chunks.filter((c) => c.usage);
-      assert.equal(withUsage.length, 1, 'exactly one chunk carries usage');
-      assert.equal(withUsage[0], chunks.at(-1), 'usage comes in the last chunk');
-      assert.deepEqual(withUsage[0].choices, [], 'the usage chunk has no choices');
-      assertUsage(withUsage[0].usage, 'stream usage');
-      const plain = await client.chat.completions.create(params);
-      assert.equal(withUsage[0].usage?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens streamed and not');
-      assert.equal(withUsage[0].usage?.completion_tokens, plain.usage?.completion_tokens, 'same completion_tokens streamed and not');
-    }, skipOf(spec.caps.streamUsage));
+    kase(
+      'stream-usage',
+      'stream usage chunk with include_usage (same numbers as unstreamed)',
+      async () => {
+        const params = base(`echo: counted words ${marker()}`);
+        const chunks = await collect(
+          await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }),
+        );
+        const withUsage = chunks.filter((c) => c.usage);
+        assert.equal(withUsage.length, 1, 'exactly one chunk carries usage');
+        assert.equal(withUsage[0], chunks.at(-1), 'usage comes in the last chunk');
+        assert.deepEqual(withUsage[0].choices, [], 'the usage chunk has no choices');
+        assertUsage(withUsage[0].usage, 'stream usage');
+        const plain = await client.chat.completions.create(params);
+        assert.equal(
+          withUsage[0].usage?.prompt_tokens,
+          plain.usage?.prompt_tokens,
+          'same prompt_tokens streamed and not',
+        );
+        assert.equal(
+          withUsage[0].usage?.completion_tokens,
+          plain.usage?.completion_tokens,
+          'same completion_tokens streamed and not',
+        );
+      },
+      skipOf(spec.caps.streamUsage),
+    );
 
-    kase('stream-no-usage', 'no usage in the stream without include_usage', async () => {
-      const chunks = await collect(await client.chat.completions.create({ ...base(`echo: uncounted ${marker()}`), stream: true }));
-      assert.equal(chunks.filter((c) => c.usage).length, 0, 'no chunk carries usage');
-      assert.ok(chunks.every((c) => c.choices.length > 0), 'no choice-less usage chunk');
-    }, skipOf(spec.caps.streamUsage));
+    kase(
+      'stream-no-usage',
+      'no usage in the stream without include_usage',
+      async () => {
+        const chunks = await collect(
+          await client.chat.completions.create({ ...base(`echo: uncounted ${marker()}`), stream: true }),
+        );
+        assert.equal(chunks.filter((c) => c.usage).length, 0, 'no chunk carries usage');
+        assert.ok(
+          chunks.every((c) => c.choices.length > 0),
+          'no choice-less usage chunk',
+        );
+      },
+      skipOf(spec.caps.streamUsage),
+    );
 
     // ------------------------------------------------------------ tools
 
@@ -337,13 +457,19 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     });
 
     kase('tool-stream', 'single tool call streamed (argument deltas)', async () => {
-      const chunks = await collect(await client.chat.completions.create({
-        ...base(`Use get_weather please ${marker()}`, { tools: TOOLS }), stream: true,
-      }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          ...base(`Use get_weather please ${marker()}`, { tools: TOOLS }),
+          stream: true,
+        }),
+      );
       assert.equal(chunks[0].choices[0]?.delta.role, 'assistant', 'role in the first chunk');
       const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
       assert.ok(deltas.length >= 1, 'tool call deltas');
-      assert.ok(deltas.every((d) => d.index === 0), 'every delta has index 0');
+      assert.ok(
+        deltas.every((d) => d.index === 0),
+        'every delta has index 0',
+      );
       const first = deltas[0];
       assert.equal(first.type, 'function');
       assert.ok(first.id, 'the first delta carries the id');
@@ -354,61 +480,93 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     });
 
     kase('tool-choice', 'tool_choice: named tool forced, none answers text', async () => {
-      const named = await client.chat.completions.create(base(`Use get_weather please ${marker()}`, {
-        tools: TOOLS, tool_choice: { type: 'function', function: { name: 'get_time' } },
-      }));
+      const named = await client.chat.completions.create(
+        base(`Use get_weather please ${marker()}`, {
+          tools: TOOLS,
+          tool_choice: { type: 'function', function: { name: 'get_time' } },
+        }),
+      );
       const calls = (named.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
       assert.equal(calls.length, 1, 'exactly the named tool');
       assertToolCall(calls[0], 'get_time');
       const mk = marker();
-      const none = await client.chat.completions.create(base(`echo: no tools ${mk} get_weather`, { tools: TOOLS, tool_choice: 'none' }));
+      const none = await client.chat.completions.create(
+        base(`echo: no tools ${mk} get_weather`, { tools: TOOLS, tool_choice: 'none' }),
+      );
       assert.equal(none.choices[0].finish_reason, 'stop');
       assert.equal(none.choices[0].message.tool_calls ?? undefined, undefined);
       assert.equal(none.choices[0].message.content, `no tools ${mk} get_weather`);
     });
 
-    kase('parallel-tools', 'parallel tool calls', async () => {
-      const r = await client.chat.completions.create(base(`Call get_weather and get_time ${marker()}`, { tools: TOOLS }));
-      const calls = (r.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
-      assert.equal(r.choices[0].finish_reason, 'tool_calls');
-      assert.equal(calls.length, 2);
-      assertToolCall(calls[0], 'get_weather');
-      assertToolCall(calls[1], 'get_time');
-      assert.notEqual(calls[0].id, calls[1].id, 'distinct ids');
-    }, skipOf(spec.caps.parallelTools));
+    kase(
+      'parallel-tools',
+      'parallel tool calls',
+      async () => {
+        const r = await client.chat.completions.create(
+          base(`Call get_weather and get_time ${marker()}`, { tools: TOOLS }),
+        );
+        const calls = (r.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
+        assert.equal(r.choices[0].finish_reason, 'tool_calls');
+        assert.equal(calls.length, 2);
+        assertToolCall(calls[0], 'get_weather');
+        assertToolCall(calls[1], 'get_time');
+        assert.notEqual(calls[0].id, calls[1].id, 'distinct ids');
+      },
+      skipOf(spec.caps.parallelTools),
+    );
 
-    kase('parallel-tools-stream', 'parallel tool calls streamed: indexes 0 and 1, finalChatCompletion', async () => {
-      const indexes = new Set<number>();
-      const firsts = new Map<number, OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall>();
-      const runner = client.chat.completions.stream({ model: M, messages: [{ role: 'user', content: `Call get_weather and get_time ${marker()}` }], tools: TOOLS });
-      runner.on('chunk', (c) => {
-        for (const d of c.choices[0]?.delta.tool_calls ?? []) {
-          indexes.add(d.index);
-          if (!firsts.has(d.index)) firsts.set(d.index, d);
+    kase(
+      'parallel-tools-stream',
+      'parallel tool calls streamed: indexes 0 and 1, finalChatCompletion',
+      async () => {
+        const indexes = new Set<number>();
+        const firsts = new Map<number, OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall>();
+        const runner = client.chat.completions.stream({
+          model: M,
+          messages: [{ role: 'user', content: `Call get_weather and get_time ${marker()}` }],
+          tools: TOOLS,
+        });
+        runner.on('chunk', (c) => {
+          for (const d of c.choices[0]?.delta.tool_calls ?? []) {
+            indexes.add(d.index);
+            if (!firsts.has(d.index)) firsts.set(d.index, d);
+          }
+        });
+        const final = await runner.finalChatCompletion();
+        assert.deepEqual([...indexes].sort(), [0, 1]);
+        for (const [i, d] of firsts) {
+          assert.ok(d.id, `the first delta of call ${i} carries its id`);
+          assert.equal(
+            d.function?.name,
+            i === 0 ? 'get_weather' : 'get_time',
+            `the first delta of call ${i} carries its name`,
+          );
         }
-      });
-      const final = await runner.finalChatCompletion();
-      assert.deepEqual([...indexes].sort(), [0, 1]);
-      for (const [i, d] of firsts) {
-        assert.ok(d.id, `the first delta of call ${i} carries its id`);
-        assert.equal(d.function?.name, i === 0 ? 'get_weather' : 'get_time', `the first delta of call ${i} carries its name`);
-      }
-      const calls = (final.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
-      assert.equal(final.choices[0].finish_reason, 'tool_calls');
-      assert.equal(calls.length, 2);
-      assertToolCall(calls[0], 'get_weather');
-      assertToolCall(calls[1], 'get_time');
-    }, skipOf(spec.caps.parallelTools));
+        const calls = (final.choices[0].message.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
+        assert.equal(final.choices[0].finish_reason, 'tool_calls');
+        assert.equal(calls.length, 2);
+        assertToolCall(calls[0], 'get_weather');
+        assertToolCall(calls[1], 'get_time');
+      },
+      skipOf(spec.caps.parallelTools),
+    );
 
-    kase('tool-usage-stream', 'streamed tool call usage equals the unstreamed one', async () => {
-      const params = base(`Use get_weather please ${marker()}`, { tools: TOOLS });
-      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
-      const u = chunks.find((c) => c.usage)?.usage;
-      assertUsage(u, 'tool stream');
-      const plain = await client.chat.completions.create(params);
-      assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens');
-      assert.equal(u?.completion_tokens, plain.usage?.completion_tokens, 'same completion_tokens');
-    }, skipOf(spec.caps.streamUsage));
+    kase(
+      'tool-usage-stream',
+      'streamed tool call usage equals the unstreamed one',
+      async () => {
+        const params = base(`Use get_weather please ${marker()}`, { tools: TOOLS });
+        const chunks = await collect(
+          await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }),
+        );
+        const u = chunks.find((c) => c.usage)?.usage;
+        assertUsage(u, 'tool stream');
+        const plain = await client.chat.completions.create(params);
+        assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens');
+        assert.equal(u?.completion_tokens, plain.usage?.completion_tokens, 'same completion_tokens');
+      },
+      skipOf(spec.caps.streamUsage),
+    );
 
     /** A tool call, then the conversation continued with its result. */
     const toolResultParams = async (mk: string): Promise<CreateParams> => {
@@ -421,14 +579,26 @@ export function runProviderContract(spec: ProviderContractSpec): void {
         tools: TOOLS,
         messages: [
           question,
-          { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } }] },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: call.id,
+                type: 'function',
+                function: { name: call.function.name, arguments: call.function.arguments },
+              },
+            ],
+          },
           { role: 'tool', tool_call_id: call.id, content: JSON.stringify({ temperature: 21, sky: `clear ${mk}` }) },
         ],
       };
     };
 
     kase('tool-result-stream', 'tool result follow-up streamed', async () => {
-      const chunks = await collect(await client.chat.completions.create({ ...(await toolResultParams(marker())), stream: true }));
+      const chunks = await collect(
+        await client.chat.completions.create({ ...(await toolResultParams(marker())), stream: true }),
+      );
       assert.match(textOf(chunks), /^Based on the tool result \(\d+ tokens\), here is the answer\.$/);
       assert.equal(finishOf(chunks), 'stop');
     });
@@ -437,45 +607,88 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       const mk = marker();
       const r = await client.chat.completions.create(await toolResultParams(mk));
       assert.equal(r.choices[0].finish_reason, 'stop');
-      assert.match(r.choices[0].message.content ?? '', /^Based on the tool result \(\d+ tokens\), here is the answer\.$/);
+      assert.match(
+        r.choices[0].message.content ?? '',
+        /^Based on the tool result \(\d+ tokens\), here is the answer\.$/,
+      );
       const body = upstreamWith(`clear ${mk}`);
-      if (body !== undefined) assert.ok(JSON.stringify(body).includes('get_weather'), 'the call is in the history sent upstream');
+      if (body !== undefined)
+        assert.ok(JSON.stringify(body).includes('get_weather'), 'the call is in the history sent upstream');
     });
 
     // ------------------------------------------------------------ images, JSON
 
-    const imageCase = async (url: string) => client.chat.completions.create({
-      model: M,
-      messages: [{ role: 'user', content: [{ type: 'text', text: `Describe this ${marker()}` }, { type: 'image_url', image_url: { url } }] }],
-    });
+    const imageCase = async (url: string) =>
+      client.chat.completions.create({
+        model: M,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: `Describe this ${marker()}` },
+              { type: 'image_url', image_url: { url } },
+            ],
+          },
+        ],
+      });
 
-    kase('image-data-url', 'image input (data URL)', async () => {
-      const r = await imageCase(PNG_DATA_URL);
-      assert.match(r.choices[0].message.content ?? '', /^I see 1 image\./);
-    }, skipOf(spec.caps.imageDataUrl));
+    kase(
+      'image-data-url',
+      'image input (data URL)',
+      async () => {
+        const r = await imageCase(PNG_DATA_URL);
+        assert.match(r.choices[0].message.content ?? '', /^I see 1 image\./);
+      },
+      skipOf(spec.caps.imageDataUrl),
+    );
 
-    kase('image-data-url-stream', 'image input (data URL) streamed', async () => {
-      const chunks = await collect(await client.chat.completions.create({
-        model: M, stream: true,
-        messages: [{ role: 'user', content: [{ type: 'text', text: `Describe this ${marker()}` }, { type: 'image_url', image_url: { url: PNG_DATA_URL } }] }],
-      }));
-      assert.match(textOf(chunks), /^I see 1 image\./);
-      assert.equal(finishOf(chunks), 'stop');
-    }, skipOf(spec.caps.imageDataUrl));
+    kase(
+      'image-data-url-stream',
+      'image input (data URL) streamed',
+      async () => {
+        const chunks = await collect(
+          await client.chat.completions.create({
+            model: M,
+            stream: true,
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: `Describe this ${marker()}` },
+                  { type: 'image_url', image_url: { url: PNG_DATA_URL } },
+                ],
+              },
+            ],
+          }),
+        );
+        assert.match(textOf(chunks), /^I see 1 image\./);
+        assert.equal(finishOf(chunks), 'stop');
+      },
+      skipOf(spec.caps.imageDataUrl),
+    );
 
     const httpImage = spec.caps.imageHttpUrl;
-    kase('image-http-url', typeof httpImage === 'object' ? `image input (http URL) refused with ${httpImage.rejected} as documented` : 'image input (http URL)', async () => {
-      if (typeof httpImage === 'object') {
-        const e = await apiError(imageCase(HTTP_IMAGE_URL));
-        assert.equal(e.status, httpImage.rejected);
-        return;
-      }
-      const r = await imageCase(HTTP_IMAGE_URL);
-      assert.match(r.choices[0].message.content ?? '', /^I see 1 image\./);
-    }, skipOf(httpImage));
+    kase(
+      'image-http-url',
+      typeof httpImage === 'object'
+        ? `image input (http URL) refused with ${httpImage.rejected} as documented`
+        : 'image input (http URL)',
+      async () => {
+        if (typeof httpImage === 'object') {
+          const e = await apiError(imageCase(HTTP_IMAGE_URL));
+          assert.equal(e.status, httpImage.rejected);
+          return;
+        }
+        const r = await imageCase(HTTP_IMAGE_URL);
+        assert.match(r.choices[0].message.content ?? '', /^I see 1 image\./);
+      },
+      skipOf(httpImage),
+    );
 
     kase('json-object', 'JSON mode (json_object)', async () => {
-      const r = await client.chat.completions.create(base(`Reply in JSON please ${marker()}`, { response_format: { type: 'json_object' } }));
+      const r = await client.chat.completions.create(
+        base(`Reply in JSON please ${marker()}`, { response_format: { type: 'json_object' } }),
+      );
       const parsed = JSON.parse(r.choices[0].message.content ?? '');
       assert.equal(typeof parsed, 'object');
       assert.ok(parsed !== null && !Array.isArray(parsed), 'a JSON object');
@@ -484,47 +697,82 @@ export function runProviderContract(spec: ProviderContractSpec): void {
 
     const jsonSchemaFormat: OpenAI.ResponseFormatJSONSchema = {
       type: 'json_schema',
-      json_schema: { name: 'answer', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false } },
+      json_schema: {
+        name: 'answer',
+        schema: {
+          type: 'object',
+          properties: { answer: { type: 'string' } },
+          required: ['answer'],
+          additionalProperties: false,
+        },
+      },
     };
-    kase('json-schema', 'structured output (json_schema)', async () => {
-      const r = await client.chat.completions.create(base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }));
-      const parsed = JSON.parse(r.choices[0].message.content ?? '');
-      assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
-      assert.equal(r.choices[0].finish_reason, 'stop');
-    }, skipOf(spec.caps.jsonSchema));
+    kase(
+      'json-schema',
+      'structured output (json_schema)',
+      async () => {
+        const r = await client.chat.completions.create(
+          base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }),
+        );
+        const parsed = JSON.parse(r.choices[0].message.content ?? '');
+        assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
+        assert.equal(r.choices[0].finish_reason, 'stop');
+      },
+      skipOf(spec.caps.jsonSchema),
+    );
 
-    kase('json-schema-stream', 'structured output (json_schema) streamed: JSON text in content deltas', async () => {
-      const chunks = await collect(await client.chat.completions.create({
-        ...base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }), stream: true,
-      }));
-      const parsed = JSON.parse(textOf(chunks));
-      assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
-      assert.equal(chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).length, 0, 'no tool call deltas');
-      assert.equal(finishOf(chunks), 'stop');
-    }, skipOf(spec.caps.jsonSchema));
+    kase(
+      'json-schema-stream',
+      'structured output (json_schema) streamed: JSON text in content deltas',
+      async () => {
+        const chunks = await collect(
+          await client.chat.completions.create({
+            ...base(`Reply in JSON please ${marker()}`, { response_format: jsonSchemaFormat }),
+            stream: true,
+          }),
+        );
+        const parsed = JSON.parse(textOf(chunks));
+        assert.ok(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed), 'a JSON object');
+        assert.equal(chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).length, 0, 'no tool call deltas');
+        assert.equal(finishOf(chunks), 'stop');
+      },
+      skipOf(spec.caps.jsonSchema),
+    );
 
     // ------------------------------------------------------------ stop reasons, usage
 
     kase('length', 'max_tokens -> finish_reason length', async () => {
-      const r = await client.chat.completions.create(base(`echo: alpha beta gamma delta epsilon zeta eta theta ${marker()}`, { max_tokens: 3 }));
+      const r = await client.chat.completions.create(
+        base(`echo: alpha beta gamma delta epsilon zeta eta theta ${marker()}`, { max_tokens: 3 }),
+      );
       assert.equal(r.choices[0].finish_reason, 'length');
       assert.equal(r.choices[0].message.content, 'alpha beta gamma');
       assert.equal(r.usage?.completion_tokens, 3);
     });
 
     kase('length-stream', 'max_tokens streamed -> finish_reason length', async () => {
-      const chunks = await collect(await client.chat.completions.create({
-        ...base(`echo: alpha beta gamma delta epsilon zeta eta theta ${marker()}`, { max_tokens: 3 }), stream: true,
-      }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          ...base(`echo: alpha beta gamma delta epsilon zeta eta theta ${marker()}`, { max_tokens: 3 }),
+          stream: true,
+        }),
+      );
       assert.equal(textOf(chunks), 'alpha beta gamma');
       assert.equal(finishOf(chunks), 'length');
     });
 
-    kase('stop-sequence', 'stop sequence -> text cut, finish_reason stop', async () => {
-      const r = await client.chat.completions.create(base(`echo: alpha beta STOPHERE gamma ${marker()}`, { stop: ['STOPHERE'] }));
-      assert.equal(r.choices[0].finish_reason, 'stop');
-      assert.equal((r.choices[0].message.content ?? '').trimEnd(), 'alpha beta');
-    }, skipOf(spec.caps.stopSequences));
+    kase(
+      'stop-sequence',
+      'stop sequence -> text cut, finish_reason stop',
+      async () => {
+        const r = await client.chat.completions.create(
+          base(`echo: alpha beta STOPHERE gamma ${marker()}`, { stop: ['STOPHERE'] }),
+        );
+        assert.equal(r.choices[0].finish_reason, 'stop');
+        assert.equal((r.choices[0].message.content ?? '').trimEnd(), 'alpha beta');
+      },
+      skipOf(spec.caps.stopSequences),
+    );
 
     kase('usage', 'usage numbers consistent (plain and tool call)', async () => {
       const r = await client.chat.completions.create(base(`echo: four words right here ${marker()}`));
@@ -535,74 +783,128 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     });
 
     const cached = spec.caps.cachedTokens;
-    kase('cached-tokens', 'cached prompt tokens reported in prompt_tokens_details', async () => {
-      const r = await client.chat.completions.create((cached as Trigger).request(base(`echo: cached ${marker()}`)));
-      assertUsage(r.usage, 'cached');
-      const c = r.usage?.prompt_tokens_details?.cached_tokens ?? 0;
-      assert.ok(c > 0, `cached_tokens > 0 (got ${c})`);
-      assert.ok(c <= r.usage!.prompt_tokens, 'cached tokens are part of prompt_tokens');
-    }, skipOf(cached));
+    kase(
+      'cached-tokens',
+      'cached prompt tokens reported in prompt_tokens_details',
+      async () => {
+        const r = await client.chat.completions.create((cached as Trigger).request(base(`echo: cached ${marker()}`)));
+        assertUsage(r.usage, 'cached');
+        const c = r.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+        assert.ok(c > 0, `cached_tokens > 0 (got ${c})`);
+        assert.ok(c <= r.usage!.prompt_tokens, 'cached tokens are part of prompt_tokens');
+      },
+      skipOf(cached),
+    );
 
-    kase('cached-tokens-stream', 'cached prompt tokens in the stream usage chunk', async () => {
-      const params = (cached as Trigger).request(base(`echo: cached stream ${marker()}`));
-      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
-      const u = chunks.find((c) => c.usage)?.usage;
-      assertUsage(u, 'cached stream');
-      const plain = await client.chat.completions.create(params);
-      assert.ok((u?.prompt_tokens_details?.cached_tokens ?? 0) > 0, `cached_tokens > 0 (got ${u?.prompt_tokens_details?.cached_tokens})`);
-      assert.equal(u?.prompt_tokens_details?.cached_tokens, plain.usage?.prompt_tokens_details?.cached_tokens, 'same cached_tokens streamed and not');
-      assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens streamed and not');
-    }, skipOf(cached) || skipOf(spec.caps.streamUsage));
+    kase(
+      'cached-tokens-stream',
+      'cached prompt tokens in the stream usage chunk',
+      async () => {
+        const params = (cached as Trigger).request(base(`echo: cached stream ${marker()}`));
+        const chunks = await collect(
+          await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }),
+        );
+        const u = chunks.find((c) => c.usage)?.usage;
+        assertUsage(u, 'cached stream');
+        const plain = await client.chat.completions.create(params);
+        assert.ok(
+          (u?.prompt_tokens_details?.cached_tokens ?? 0) > 0,
+          `cached_tokens > 0 (got ${u?.prompt_tokens_details?.cached_tokens})`,
+        );
+        assert.equal(
+          u?.prompt_tokens_details?.cached_tokens,
+          plain.usage?.prompt_tokens_details?.cached_tokens,
+          'same cached_tokens streamed and not',
+        );
+        assert.equal(u?.prompt_tokens, plain.usage?.prompt_tokens, 'same prompt_tokens streamed and not');
+      },
+      skipOf(cached) || skipOf(spec.caps.streamUsage),
+    );
 
     const reasoning = spec.caps.reasoning;
-    kase('reasoning', 'reasoning content (and reasoning tokens)', async () => {
-      const rr = reasoning as Trigger & { tokens: boolean };
-      const r = await client.chat.completions.create(rr.request(base(`echo: thought through ${marker()}`)));
-      const msg = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
-      assert.ok(typeof msg.reasoning_content === 'string' && msg.reasoning_content.length > 0, 'message.reasoning_content');
-      assert.match(msg.content ?? '', /^thought through /);
-      assertUsage(r.usage, 'reasoning');
-      if (rr.tokens) assert.ok((r.usage?.completion_tokens_details?.reasoning_tokens ?? 0) > 0, 'reasoning_tokens > 0');
-    }, skipOf(reasoning));
+    kase(
+      'reasoning',
+      'reasoning content (and reasoning tokens)',
+      async () => {
+        const rr = reasoning as Trigger & { tokens: boolean };
+        const r = await client.chat.completions.create(rr.request(base(`echo: thought through ${marker()}`)));
+        const msg = r.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
+        assert.ok(
+          typeof msg.reasoning_content === 'string' && msg.reasoning_content.length > 0,
+          'message.reasoning_content',
+        );
+        assert.match(msg.content ?? '', /^thought through /);
+        assertUsage(r.usage, 'reasoning');
+        if (rr.tokens)
+          assert.ok((r.usage?.completion_tokens_details?.reasoning_tokens ?? 0) > 0, 'reasoning_tokens > 0');
+      },
+      skipOf(reasoning),
+    );
 
-    kase('reasoning-stream', 'reasoning streamed as reasoning_content deltas before the text', async () => {
-      const rr = reasoning as Trigger & { tokens: boolean };
-      const params = rr.request(base(`echo: thought through ${marker()}`));
-      const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }));
-      type Delta = OpenAI.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
-      const deltas = chunks.map((c) => c.choices[0]?.delta as Delta | undefined);
-      const firstReasoning = deltas.findIndex((d) => d?.reasoning_content);
-      const firstText = deltas.findIndex((d) => d?.content);
-      assert.ok(firstReasoning !== -1, 'reasoning_content deltas');
-      assert.ok(firstText === -1 || firstReasoning < firstText, 'reasoning comes before the answer text');
-      assert.match(textOf(chunks), /^thought through /);
-      const u = chunks.find((c) => c.usage)?.usage;
-      if (skipOf(spec.caps.streamUsage) === false) assertUsage(u, 'reasoning stream');
-      if (rr.tokens && u) assert.ok((u.completion_tokens_details?.reasoning_tokens ?? 0) > 0, 'reasoning_tokens > 0 in the stream usage');
-    }, skipOf(reasoning));
+    kase(
+      'reasoning-stream',
+      'reasoning streamed as reasoning_content deltas before the text',
+      async () => {
+        const rr = reasoning as Trigger & { tokens: boolean };
+        const params = rr.request(base(`echo: thought through ${marker()}`));
+        const chunks = await collect(
+          await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }),
+        );
+        type Delta = OpenAI.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
+        const deltas = chunks.map((c) => c.choices[0]?.delta as Delta | undefined);
+        const firstReasoning = deltas.findIndex((d) => d?.reasoning_content);
+        const firstText = deltas.findIndex((d) => d?.content);
+        assert.ok(firstReasoning !== -1, 'reasoning_content deltas');
+        assert.ok(firstText === -1 || firstReasoning < firstText, 'reasoning comes before the answer text');
+        assert.match(textOf(chunks), /^thought through /);
+        const u = chunks.find((c) => c.usage)?.usage;
+        if (skipOf(spec.caps.streamUsage) === false) assertUsage(u, 'reasoning stream');
+        if (rr.tokens && u)
+          assert.ok(
+            (u.completion_tokens_details?.reasoning_tokens ?? 0) > 0,
+            'reasoning_tokens > 0 in the stream usage',
+          );
+      },
+      skipOf(reasoning),
+    );
 
     // ------------------------------------------------------------ errors
 
     for (const b of ERROR_BEHAVIOURS) {
       const expected = typeof spec.errors === 'string' ? undefined : { ...DEFAULT_ERRORS[b], ...spec.errors[b] };
       const title = expected
-        ? `upstream ${b} -> ${expected.status} ${expected.cls.name}${expected.code ? ` (${expected.code})` : ''}${expected.retryAfter ? ' with retry-after' : ''}`
+        ? `upstream ${b} -> ${expected.status} ${expected.cls.name}` +
+          `${expected.code ? ` (${expected.code})` : ''}${expected.retryAfter ? ' with retry-after' : ''}`
         : `upstream ${b}`;
-      kase(b, title, async () => {
-        const exp = expected!;
-        for (const stream of [false, true]) {
-          const where = `${b}${stream ? ' (stream request)' : ''}`;
-          const e = await apiError(client.chat.completions.create({ model: spec.model(b), messages: [{ role: 'user', content: 'hi' }], stream }));
-          assert.ok(e instanceof exp.cls, `${where}: expected ${exp.cls.name}, got ${e.constructor.name} ${e.status} ${e.message}`);
-          assert.equal(e.status, exp.status, `${where}: status`);
-          if (exp.code) assert.equal(e.code, exp.code, `${where}: code`);
-          if (exp.retryAfter) assert.equal(e.headers?.get('retry-after'), exp.retryAfter, `${where}: retry-after`);
-          assert.ok(e.message.length > 0, `${where}: a message`);
-          const body = e.error as { message?: unknown; type?: unknown } | undefined;
-          assert.equal(typeof body?.message, 'string', `${where}: OpenAI-shaped error body with a message`);
-          assert.equal(typeof body?.type, 'string', `${where}: OpenAI-shaped error body with a type`);
-        }
-      }, typeof spec.errors === 'string' ? spec.errors : false);
+      kase(
+        b,
+        title,
+        async () => {
+          const exp = expected!;
+          for (const stream of [false, true]) {
+            const where = `${b}${stream ? ' (stream request)' : ''}`;
+            const e = await apiError(
+              client.chat.completions.create({
+                model: spec.model(b),
+                messages: [{ role: 'user', content: 'hi' }],
+                stream,
+              }),
+            );
+            assert.ok(
+              e instanceof exp.cls,
+              `${where}: expected ${exp.cls.name}, got ${e.constructor.name} ${e.status} ${e.message}`,
+            );
+            assert.equal(e.status, exp.status, `${where}: status`);
+            if (exp.code) assert.equal(e.code, exp.code, `${where}: code`);
+            if (exp.retryAfter) assert.equal(e.headers?.get('retry-after'), exp.retryAfter, `${where}: retry-after`);
+            assert.ok(e.message.length > 0, `${where}: a message`);
+            const body = e.error as { message?: unknown; type?: unknown } | undefined;
+            assert.equal(typeof body?.message, 'string', `${where}: OpenAI-shaped error body with a message`);
+            assert.equal(typeof body?.type, 'string', `${where}: OpenAI-shaped error body with a type`);
+          }
+        },
+        typeof spec.errors === 'string' ? spec.errors : false,
+      );
     }
 
     // ------------------------------------------------------------ failures
@@ -611,44 +913,89 @@ export function runProviderContract(spec: ProviderContractSpec): void {
     /** On the wire: a 200 stream whose last event is an OpenAI-shaped error, and no [DONE]. */
     const assertSseErrorEnd = async (b: Behaviour) => {
       const res = await fetch(`${t.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: spec.model(b), stream: true, messages: [{ role: 'user', content: 'echo: a b c d e f g h' }] }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: spec.model(b),
+          stream: true,
+          messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
+        }),
       });
       assert.equal(res.status, 200);
       const raw = await res.text();
       assert.ok(!raw.includes('[DONE]'), 'no [DONE] after a failure');
       const last = raw.trim().split(/\n\n/).pop() ?? '';
       const err = JSON.parse(last.replace(/^data: /, '')).error;
-      assert.ok(err && typeof err.message === 'string' && typeof err.type === 'string', `the last event is an error: ${last}`);
+      assert.ok(
+        err && typeof err.message === 'string' && typeof err.type === 'string',
+        `the last event is an error: ${last}`,
+      );
     };
-    kase('mid-stream-error', 'an upstream error mid-stream raises in the SDK stream', async () => {
-      const stream = await client.chat.completions.create({
-        model: spec.model('stream-error-midway'), stream: true, messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
-      });
-      let text = '';
-      await assert.rejects(async () => {
-        for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
-      }, (e: unknown) => e instanceof Error && e.message.length > 0);
-      assert.ok(text.length > 0, 'chunks before the failure were delivered');
-      assert.notEqual(text, 'a b c d e f g h', 'the stream did not complete');
-      await assertSseErrorEnd('stream-error-midway');
-    }, failSkip);
+    kase(
+      'mid-stream-error',
+      'an upstream error mid-stream raises in the SDK stream',
+      async () => {
+        const stream = await client.chat.completions.create({
+          model: spec.model('stream-error-midway'),
+          stream: true,
+          messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
+        });
+        let text = '';
+        await assert.rejects(
+          async () => {
+            for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+          },
+          (e: unknown) => e instanceof Error && e.message.length > 0,
+        );
+        assert.ok(text.length > 0, 'chunks before the failure were delivered');
+        assert.notEqual(text, 'a b c d e f g h', 'the stream did not complete');
+        await assertSseErrorEnd('stream-error-midway');
+      },
+      failSkip,
+    );
 
-    kase('stream-truncated', 'a truncated upstream stream raises in the SDK stream', async () => {
-      const stream = await client.chat.completions.create({
-        model: spec.model('stream-truncated'), stream: true, messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
-      });
-      await assert.rejects(async () => { for await (const _ of stream) { /* drain */ } },
-        (e: unknown) => e instanceof Error && e.message.length > 0);
-      await assertSseErrorEnd('stream-truncated');
-    }, failSkip);
+    kase(
+      'stream-truncated',
+      'a truncated upstream stream raises in the SDK stream',
+      async () => {
+        const stream = await client.chat.completions.create({
+          model: spec.model('stream-truncated'),
+          stream: true,
+          messages: [{ role: 'user', content: 'echo: a b c d e f g h' }],
+        });
+        await assert.rejects(
+          async () => {
+            for await (const _ of stream) {
+              /* drain */
+            }
+          },
+          (e: unknown) => e instanceof Error && e.message.length > 0,
+        );
+        await assertSseErrorEnd('stream-truncated');
+      },
+      failSkip,
+    );
 
-    kase('slow', `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504 (plain and stream request)`, async () => {
-      for (const stream of [false, true]) {
-        const e = await apiError(client.chat.completions.create({ model: spec.model('slow'), messages: [{ role: 'user', content: 'hi' }], stream }));
-        assert.ok(e instanceof OpenAI.APIError && e.status === 504, `stream=${stream}: 504, got ${e.status} (${e.constructor.name}: ${e.message})`);
-        assert.equal(e.code, 'upstream_timeout');
-      }
-    }, failSkip);
+    kase(
+      'slow',
+      `a slow upstream past the ${CONTRACT_TIMEOUT_MS} ms timeout -> 504 (plain and stream request)`,
+      async () => {
+        for (const stream of [false, true]) {
+          const e = await apiError(
+            client.chat.completions.create({
+              model: spec.model('slow'),
+              messages: [{ role: 'user', content: 'hi' }],
+              stream,
+            }),
+          );
+          assert.ok(
+            e instanceof OpenAI.APIError && e.status === 504,
+            `stream=${stream}: 504, got ${e.status} (${e.constructor.name}: ${e.message})`,
+          );
+          assert.equal(e.code, 'upstream_timeout');
+        }
+      },
+      failSkip,
+    );
   });
 }

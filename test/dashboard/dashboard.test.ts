@@ -33,10 +33,14 @@ async function shot(name: string): Promise<void> {
 
 /** Wait for the single-page app to finish rendering `name`. */
 async function ready(name: string): Promise<void> {
-  await page.waitForFunction((p) => {
-    const v = document.getElementById('view');
-    return v?.dataset.page === p && v.dataset.ready !== undefined && !v.querySelector('.plot:empty');
-  }, name, { timeout: 10_000 });
+  await page.waitForFunction(
+    (p) => {
+      const v = document.getElementById('view');
+      return v?.dataset.page === p && v.dataset.ready !== undefined && !v.querySelector('.plot:empty');
+    },
+    name,
+    { timeout: 10_000 },
+  );
 }
 
 async function kpi(label: string): Promise<string> {
@@ -48,18 +52,30 @@ before(async () => {
   env = await startDashEnv();
   const web = env.client(WEB_KEY);
   const batch = env.client(BATCH_KEY);
-  const ask = (c: typeof web, content: string, model = 'gpt-4o-mini') => c.chat.completions.create({ model, messages: [{ role: 'user', content }], max_tokens: 16, temperature: 0 });
+  const ask = (c: typeof web, content: string, model = 'gpt-4o-mini', user?: string) =>
+    c.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content }],
+      max_tokens: 16,
+      temperature: 0,
+      ...(user ? { user } : {}),
+    });
   for (let i = 0; i < 5; i++) await ask(web, `echo: ${CANARY} web question ${i}`);
   await ask(web, `echo: ${CANARY} web question 0`); // a cache hit
-  for (let i = 0; i < 3; i++) await ask(batch, `echo: ${CANARY} batch job ${i}`, 'gpt-4.1-mini');
+  for (let i = 0; i < 3; i++) await ask(batch, `echo: ${CANARY} batch job ${i}`, 'gpt-4.1-mini', 'nightly-runner');
   await statusOf(ask(batch, `echo: ${CANARY} fails`, 'openai/error-503'));
   browser = await launch();
   page = await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('response', (r) => { bodies.push(r.text().catch(() => '')); });
+  page.on('response', (r) => {
+    bodies.push(r.text().catch(() => ''));
+  });
   // wait until the ledger has the 10 records
-  for (let i = 0; i < 100 && (await env.admin('/admin/usage')).totals.requests < 10; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && (await env.admin('/admin/usage')).totals.requests < 10; i++)
+    await new Promise((r) => setTimeout(r, 50));
 });
 
 after(async () => {
@@ -67,14 +83,16 @@ after(async () => {
   await env?.close();
 });
 
-test('sign in: wrong key refused, then a Secure-when-HTTPS, HttpOnly, SameSite=Strict opaque session cookie', { skip }, async () => {
+test('sign in: wrong key refused, then a Secure-when-HTTPS, HttpOnly, SameSite=Strict opaque session cookie', {
+  skip,
+}, async () => {
   const res = await fetch(`${env.url}/dashboard/api/admin/keys`);
   assert.equal(res.status, 401, 'the dashboard API needs a session');
   await page.goto(`${env.url}/dashboard`);
   await page.fill('#key', 'not-the-admin-key');
   await page.click('button[type=submit]');
   await page.waitForSelector('.alert');
-  assert.match(await page.locator('.alert').textContent() ?? '', /not the admin key/);
+  assert.match((await page.locator('.alert').textContent()) ?? '', /not the admin key/);
   await shot('login');
   await page.fill('#key', ADMIN_KEY);
   await page.click('button[type=submit]');
@@ -104,7 +122,10 @@ test('overview: KPIs and charts from the real traffic; filter by project', { ski
   assert.equal(await page.locator('.chart canvas').count(), 5, 'five charts drawn');
   // the charts hold the traffic: the requests series sums to 10
   const ts = await env.admin(`/admin/timeseries?from=${Date.now() - 3_600_000}&buckets=60`);
-  assert.equal(ts.buckets.reduce((s: number, b: any) => s + b.requests, 0), 10);
+  assert.equal(
+    ts.buckets.reduce((s: number, b: any) => s + b.requests, 0),
+    10,
+  );
   const legend = await page.locator('.chart').first().locator('.u-legend').textContent();
   assert.match(legend ?? '', /Requests/);
   assert.match(legend ?? '', /Errors/);
@@ -138,14 +159,28 @@ test('overview: KPIs and charts from the real traffic; filter by project', { ski
   await ready('overview');
 });
 
-test('costs by model, provider, project and key', { skip }, async () => {
+test('costs by model, provider, project, key and end user', { skip }, async () => {
   await page.click('#nav a[href="#costs"]');
   await ready('costs');
   const text = await page.locator('#view').textContent();
-  for (const s of ['By model', 'gpt-4o-mini', 'gpt-4.1-mini', 'By provider', 'openai', 'By project', 'web', 'batch', 'By key', 'web-app', 'batch-job']) {
+  for (const s of [
+    'By model',
+    'gpt-4o-mini',
+    'gpt-4.1-mini',
+    'By provider',
+    'openai',
+    'By project',
+    'web',
+    'batch',
+    'By key',
+    'web-app',
+    'batch-job',
+    'By user',
+    'nightly-runner',
+  ]) {
     assert.ok(text?.includes(s), `costs page shows ${s}`);
   }
-  assert.equal(await page.locator('a[download]').count(), 4, 'a CSV link per breakdown');
+  assert.equal(await page.locator('a[download]').count(), 5, 'a CSV link per breakdown');
   await shot('costs');
 });
 
@@ -155,9 +190,9 @@ test('budgets with consumption and thresholds', { skip }, async () => {
   const rows = page.locator('#view tbody tr');
   assert.equal(await rows.count(), 3, 'global, project web, key web-app');
   const key = rows.filter({ hasText: 'web-app' });
-  assert.match(await key.textContent() ?? '', /month/);
-  assert.equal(await key.locator('.tick').count(), 3, 'the key\'s thresholds 25, 50, 90 are drawn');
-  assert.match(await key.locator('.meter-label').textContent() ?? '', /^\d+\.\d %$/);
+  assert.match((await key.textContent()) ?? '', /month/);
+  assert.equal(await key.locator('.tick').count(), 3, "the key's thresholds 25, 50, 90 are drawn");
+  assert.match((await key.locator('.meter-label').textContent()) ?? '', /^\d+\.\d %$/);
   await shot('budgets');
 });
 
@@ -166,14 +201,36 @@ test('an injected upstream failure appears in the error log (metadata only)', { 
   await ready('errors');
   assert.equal(await page.locator('#view tbody tr').count(), 1);
   // inject another failure now: the upstream answers 500
-  assert.equal((await statusOf(env.client(WEB_KEY).chat.completions.create({ model: 'openai/error-500', messages: [{ role: 'user', content: `echo: ${CANARY} boom` }] }))).status, 500);
-  for (let i = 0; i < 100 && (await env.admin('/admin/usage')).totals.requests < 11; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(
+    (
+      await statusOf(
+        env.client(WEB_KEY).chat.completions.create({
+          model: 'openai/error-500',
+          messages: [{ role: 'user', content: `echo: ${CANARY} boom` }],
+        }),
+      )
+    ).status,
+    500,
+  );
+  for (let i = 0; i < 100 && (await env.admin('/admin/usage')).totals.requests < 11; i++)
+    await new Promise((r) => setTimeout(r, 50));
   await page.click('#f-refresh');
   await page.waitForFunction(() => document.querySelectorAll('#view tbody tr').length === 2);
   const row = page.locator('#view tbody tr').first();
   const cells = await row.locator('td').allTextContents();
-  assert.deepEqual(cells.slice(1, 8), ['web-app', 'web', 'error-500', 'openai', '500 server error', 'upstream_server_error', '1']);
-  assert.match(await page.locator('#view tbody tr').nth(1).textContent() ?? '', /batch-job.*error-503.*503 unavailable/);
+  assert.deepEqual(cells.slice(1, 8), [
+    'web-app',
+    'web',
+    'error-500',
+    'openai',
+    '500 server error',
+    'upstream_server_error',
+    '1',
+  ]);
+  assert.match(
+    (await page.locator('#view tbody tr').nth(1).textContent()) ?? '',
+    /batch-job.*error-503.*503 unavailable/,
+  );
   await shot('errors');
 });
 
@@ -181,10 +238,18 @@ test('target health with breaker state', { skip }, async () => {
   await page.click('#nav a[href="#health"]');
   await ready('health');
   const row = page.locator('#view tbody tr', { hasText: 'openai/error-500' });
-  assert.match(await row.textContent() ?? '', /● closed \(healthy\)/);
-  assert.match(await page.locator('#view tbody tr', { hasText: 'openai/gpt-4o-mini' }).textContent() ?? '', /100\.0 %/);
+  assert.match((await row.textContent()) ?? '', /● closed \(healthy\)/);
+  assert.match(
+    (await page.locator('#view tbody tr', { hasText: 'openai/gpt-4o-mini' }).textContent()) ?? '',
+    /100\.0 %/,
+  );
   // four more failures make five in a row: the breaker opens
-  for (let i = 0; i < 4; i++) await statusOf(env.client(BATCH_KEY).chat.completions.create({ model: 'openai/error-500', messages: [{ role: 'user', content: 'x' }] }));
+  for (let i = 0; i < 4; i++)
+    await statusOf(
+      env
+        .client(BATCH_KEY)
+        .chat.completions.create({ model: 'openai/error-500', messages: [{ role: 'user', content: 'x' }] }),
+    );
   await page.reload();
   await ready('health');
   const cells = await row.locator('td').allTextContents();
@@ -207,24 +272,42 @@ test('keys: create (shown once), use, edit limits, revoke; the gateway refuses t
   const row = page.locator('#key-list tbody tr', { hasText: 'e2e key' });
   await row.waitFor();
   const id = (await row.locator('td').first().textContent())!;
-  assert.match(await row.textContent() ?? '', /active.*requestsPerMinute: 100/);
+  assert.match((await row.textContent()) ?? '', /active.*requestsPerMinute: 100/);
   await shot('keys');
 
-  const ok = await env.client(key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: fine' }] });
+  const ok = await env
+    .client(key)
+    .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: fine' }] });
   assert.equal(ok.choices[0].message.content, 'fine');
 
   await row.locator('summary').click();
   await row.locator('input[name=rpm]').fill('42');
   await row.locator('button', { hasText: 'Save limits' }).click();
-  await page.waitForFunction((i) => [...document.querySelectorAll('#key-list tbody tr')].some((r) => r.textContent!.includes(i) && r.textContent!.includes('requestsPerMinute: 42')), id);
+  await page.waitForFunction(
+    (i) =>
+      [...document.querySelectorAll('#key-list tbody tr')].some(
+        (r) => r.textContent!.includes(i) && r.textContent!.includes('requestsPerMinute: 42'),
+      ),
+    id,
+  );
   assert.equal((await env.admin(`/admin/keys/${id}`)).limits.requestsPerMinute, 42);
 
   const revoke = page.locator(`button[data-revoke="${id}"]`);
   await revoke.click();
   assert.equal(await revoke.textContent(), 'Confirm revoke', 'revoking asks for a second click');
   await revoke.click();
-  await page.waitForFunction((i) => [...document.querySelectorAll('#key-list tbody tr')].some((r) => r.textContent!.startsWith(i) && r.textContent!.includes('revoked')), id);
-  const refused = await statusOf(env.client(key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: no' }] }));
+  await page.waitForFunction(
+    (i) =>
+      [...document.querySelectorAll('#key-list tbody tr')].some(
+        (r) => r.textContent!.startsWith(i) && r.textContent!.includes('revoked'),
+      ),
+    id,
+  );
+  const refused = await statusOf(
+    env
+      .client(key)
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: no' }] }),
+  );
   assert.equal(refused.status, 401);
   assert.equal(refused.error.code, 'api_key_revoked');
   // the key is shown once: after a reload it is nowhere
@@ -256,12 +339,18 @@ test('phone width: no horizontal scrolling, navigation reachable', { skip }, asy
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page wider than the screen by ${overflow}px`);
   assert.ok(await page.locator('#nav a[href="#keys"]').isVisible());
-  const chartWidth = await page.locator('.chart').first().evaluate((e) => e.getBoundingClientRect().width);
+  const chartWidth = await page
+    .locator('.chart')
+    .first()
+    .evaluate((e) => e.getBoundingClientRect().width);
   assert.ok(chartWidth <= 390, `chart ${chartWidth}px`);
   await shot('phone');
   await page.click('#nav a[href="#errors"]');
   await ready('errors');
-  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 0, 'tables scroll inside their box');
+  assert.ok(
+    (await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0,
+    'tables scroll inside their box',
+  );
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
@@ -282,6 +371,8 @@ test('sign out ends the session server-side', { skip }, async () => {
   await page.click('.logout button');
   await page.waitForSelector('#key');
   assert.equal((await browser.context.cookies()).length, 0);
-  const res = await fetch(`${env.url}/dashboard/api/admin/keys`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+  const res = await fetch(`${env.url}/dashboard/api/admin/keys`, {
+    headers: { cookie: `${cookie.name}=${cookie.value}` },
+  });
   assert.equal(res.status, 401, 'the old session id no longer works');
 });

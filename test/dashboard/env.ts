@@ -1,4 +1,7 @@
-/** A gateway with governance and the dashboard in front of an emulated OpenAI, for the browser tests and screenshots. */
+/**
+ * A gateway with governance and the dashboard in front of an emulated OpenAI, for the browser tests and
+ * screenshots.
+ */
 import OpenAI from 'openai';
 import { dashboard, openai, type SwitchyardConfig } from '../../index.js';
 import type { DashboardOptions } from '../../plugins/dashboard/index.js';
@@ -21,12 +24,19 @@ export interface DashEnv {
 }
 
 /** Budget limits (USD) of the key web-app, the project web (per day) and the gateway (per month). */
-export interface Limits { key: number; project: number; global: number }
+export interface Limits {
+  key: number;
+  project: number;
+  global: number;
+}
 
-export async function startDashEnv(opts: { dashboard?: DashboardOptions; extra?: Partial<SwitchyardConfig>; dbPath?: string; limits?: Limits } = {}): Promise<DashEnv> {
+export async function startDashEnv(
+  opts: { dashboard?: DashboardOptions; extra?: Partial<SwitchyardConfig>; dbPath?: string; limits?: Limits } = {},
+): Promise<DashEnv> {
   const limits = opts.limits ?? { key: 0.001, project: 5, global: 100 };
   const emu = await startOpenAIEmulator();
   const dbPath = opts.dbPath ?? tempDb();
+  // A gateway that fails to start must not leave the emulator listening (the test file would hang).
   const t = await startGateway({
     providers: [openai({ apiKey: 'test-key', baseURL: emu.url })],
     failover: { retries: 0 },
@@ -34,19 +44,31 @@ export async function startDashEnv(opts: { dashboard?: DashboardOptions; extra?:
     governance: {
       adminKey: ADMIN_KEY,
       keys: [
-        { id: 'web-app', key: WEB_KEY, project: 'web', budgets: [{ limitUsd: limits.key, period: 'month', alertAt: [25, 50, 90] }] },
+        {
+          id: 'web-app',
+          key: WEB_KEY,
+          project: 'web',
+          budgets: [{ limitUsd: limits.key, period: 'month', alertAt: [25, 50, 90] }],
+        },
         { id: 'batch-job', key: BATCH_KEY, project: 'batch' },
       ],
       projects: { web: { budgets: [{ limitUsd: limits.project, period: 'day' }] } },
       budgets: { global: [{ limitUsd: limits.global, period: 'month' }] },
+      endUsers: {}, // attribution only: the Costs page's "By user"
       ledger: { path: dbPath, flushIntervalMs: 50 },
     },
     plugins: [dashboard(opts.dashboard ?? {})],
     ...opts.extra,
+  }).catch(async (e: unknown) => {
+    await emu.close();
+    throw e;
   });
   return {
-    emu, t, url: t.url, dbPath,
-    client: (key) => new OpenAI({ baseURL: `${t.url}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 }),
+    emu,
+    t,
+    url: t.url,
+    dbPath,
+    client: (key) => new OpenAI({ baseURL: `${t.url}/v1`, apiKey: key, maxRetries: 0, timeout: 60_000 }),
     async admin(path) {
       const res = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       return res.json();

@@ -1,134 +1,202 @@
 /**
- * An emulated OpenAI API on 127.0.0.1 reproducing the documented wire format: JSON answers, SSE
- * streams (`data: {...}` events, usage chunk when stream_options.include_usage, `data: [DONE]`),
- * error bodies `{ error: { message, type, param, code } }` with their statuses and headers.
+ * The emulated OpenAI API on 127.0.0.1: one server for every OpenAI endpoint the gateway uses, in OpenAI's
+ * documented wire formats. Its modules:
+ * - ./openai/chat.ts: POST /v1/chat/completions, /v1/embeddings, /v1/moderations; GET /v1/models;
+ * - ./openai/media.ts: POST /v1/completions, /v1/images/{generations,edits,variations}, /v1/audio/{speech,
+ *   transcriptions,translations};
+ * - ./openai/files.ts: /v1/files (upload, list, retrieve, delete, content) and /v1/batches;
+ * - ./openai/responses.ts: POST /v1/responses;
+ * - and GET /v1/fine_tuning/jobs (an empty list), an endpoint the gateway only passes through.
+ * Every request is recorded (`requests`, with `raw` bytes and parsed `body`/`files`); credentials are
+ * `Authorization: Bearer <apiKey>`, else 401; an unknown path answers 404 `Invalid URL (<method> <path>)`;
+ * errors are `{ error: { message, type, param, code } }` with their statuses and headers. Answers carry a
+ * Cloudflare `set-cookie`, as OpenAI's do (the gateway must not relay it).
  *
- * Behaviour by requested model id: normal ids answer (content from simulateChat); 'error-<status>'
- * answers that error ('overloaded' a 503, 'context-too-long' OpenAI's context_length_exceeded 400);
- * 'stream-error-midway' sends two chunks then an error event; 'stream-truncated'
- * sends two chunks then drops the connection; 'slow' waits 2 s; 'hang' never answers.
+ * Behaviour by requested model id (any endpoint): 'error-<status>' answers that documented error ('overloaded'
+ * a 503, 'context-too-long' OpenAI's context_length_exceeded 400); 'slow' waits 2 s; 'hang' never answers.
+ * Chat streams: 'stream-error-midway' sends two chunks then an error event; 'stream-truncated' sends two chunks
+ * then drops the connection; 'tiny-chunks' streams its text 3 characters at a time; 'slow-stream' waits 50 ms
+ * between chunks; 'stall-before-usage' streams its content chunks, then stalls until the connection closes;
+ * 'held-stream' sends its first chunk, then waits for `release()`. Responses streams: 'stream-error-midway'
+ * and 'stream-truncated' likewise.
+ *
+ * Routing controls (`behaviour`, an option and a property a test may change at any time) apply to every
+ * request: `reset` destroys the connection, `hang` never answers, `delayMs` waits before answering (for
+ * streams, before the first chunk), `status` answers that error with `message` (default `Error <status>`),
+ * `code` and, only when given, a `retry-after` header. Counts are `requests.length`; `aborted` holds the
+ * requests whose connection closed before the answer finished (cancelled hedges, timeouts).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { responseToChunks } from '../../core/chunks.js';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ChatCompletionRequest } from '../../core/types.js';
-import { simulateChat, simulateEmbedding, wordPieces } from '../../plugins/providers/mock/simulate.js';
+import { chatRoutes, type ChatState } from './openai/chat.js';
+import { type FilesState, filesRoutes } from './openai/files.js';
+import {
+  CONTEXT_TOO_LONG,
+  type Exchange,
+  type Handler,
+  type RecordedRequest,
+  readRequest,
+  sendJson,
+  sendOpenAIError,
+  sendStatusError,
+  sleep,
+} from './openai/http.js';
+import { mediaRoutes } from './openai/media.js';
+import { responsesRoutes } from './openai/responses.js';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
+export type { RecordedRequest, UploadedFile } from './openai/http.js';
+export { RESULT_USAGE, type StoredFile } from './openai/files.js';
+export { TRANSCRIPT } from './openai/media.js';
+
+/** How the whole server misbehaves, for routing tests (see the header). */
+export interface Behaviour {
+  /** Delay before answering (ms); for streams, before the first chunk. */
+  delayMs?: number;
+  /** Answer with this error status. */
+  status?: number;
+  /** Error message for `status` (default `Error <status>`). */
+  message?: string;
+  code?: string | null;
+  /** A retry-after header for `status`. */
+  retryAfter?: string;
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+  /** Never answer. */
+  hang?: boolean;
 }
 
-export interface OpenAIEmulator {
+export interface OpenAIEmulatorOptions {
+  apiKey?: string;
+  /** Models GET /v1/models lists (null: it answers 500). */
+  models?: string[] | null;
+  /** Content of a non-streamed chat answer for this request (undefined: the simulated one). */
+  chat?: (body: ChatCompletionRequest) => string | undefined;
+  behaviour?: Behaviour;
+  /** Listen on this port (0, the default: any free one); a test restarting a server keeps its URL. */
+  port?: number;
+}
+
+export interface OpenAIEmulator extends FilesState {
+  /** Base URL including /v1. */
   url: string;
+  port: number;
   requests: RecordedRequest[];
   /** Requests whose connection closed before the emulator finished answering. */
   aborted: RecordedRequest[];
+  /** What GET /v1/models lists; null: answer 500. Change it at any time. */
+  models: string[] | null;
+  /** Routing controls; change them at any time. */
+  behaviour: Behaviour;
+  /** Request body bytes received so far, all requests together (updated as they arrive). */
+  bytesReceived: number;
+  /** Let the streams held by model 'held-stream' go on. */
+  release(): void;
   close(): Promise<void>;
 }
 
-const ERRORS: Record<number, { type: string; code: string | null; message: string }> = {
-  400: { type: 'invalid_request_error', code: null, message: "Invalid value for 'temperature'." },
-  401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided: sk-****.' },
-  403: { type: 'invalid_request_error', code: 'unsupported_country_region_territory', message: 'Country, region, or territory not supported' },
-  404: { type: 'invalid_request_error', code: 'model_not_found', message: 'The model `error-404` does not exist or you do not have access to it.' },
-  429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests. Please try again in 1s.' },
-  500: { type: 'server_error', code: null, message: 'The server had an error while processing your request. Sorry about that!' },
-  503: { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' },
-};
-
-function sendError(res: http.ServerResponse, status: number): void {
-  const e = ERRORS[status] ?? { type: 'server_error', code: null, message: `Error ${status}` };
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': `req_${status}` };
-  if (status === 429) {
-    headers['retry-after'] = '1';
-    headers['x-ratelimit-remaining-requests'] = '0';
-  }
-  res.writeHead(status, headers);
-  res.end(JSON.stringify({ error: { message: e.message, type: e.type, param: null, code: e.code } }));
+/** The error a model id asks for, if any (answered before any endpoint logic). */
+function modelError(res: http.ServerResponse, model: unknown): boolean {
+  if (typeof model !== 'string') return false;
+  const m = /^error-(\d{3})$/.exec(model);
+  if (m) sendStatusError(res, Number(m[1]));
+  else if (model === 'overloaded') sendStatusError(res, 503);
+  else if (model === 'context-too-long') sendOpenAIError(res, 400, CONTEXT_TOO_LONG);
+  else return false;
+  return true;
 }
 
-export async function startOpenAIEmulator(options: { apiKey?: string } = {}): Promise<OpenAIEmulator> {
+function behave(res: http.ServerResponse, b: Behaviour): boolean {
+  if (!b.status) return false;
+  sendOpenAIError(res, b.status, {
+    message: b.message ?? `Error ${b.status}`,
+    code: b.code ?? null,
+    headers: b.retryAfter ? { 'retry-after': b.retryAfter } : {},
+  });
+  return true;
+}
+
+export async function startOpenAIEmulator(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
   const apiKey = options.apiKey ?? 'test-key';
-  const requests: RecordedRequest[] = [];
-  const aborted: RecordedRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
+  let releaseHeld: () => void = () => undefined;
+  let hold = new Promise<void>((r) => {
+    releaseHeld = r;
+  });
+  const self: OpenAIEmulator = {
+    url: '',
+    port: 0,
+    requests: [],
+    aborted: [],
+    models: options.models === undefined ? ['gpt-4o-mini', 'text-embedding-3-small'] : options.models,
+    behaviour: options.behaviour ?? {},
+    bytesReceived: 0,
+    files: new Map(),
+    batches: new Map(),
+    release: () => {
+      releaseHeld();
+      hold = new Promise<void>((r) => {
+        releaseHeld = r;
+      });
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        releaseHeld();
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+  const chat: ChatState = {
+    get models() {
+      return self.models;
+    },
+    chat: options.chat,
+    held: () => hold,
+    moderations: 0,
+  };
+  const routes: Handler[] = [chatRoutes(chat), mediaRoutes, filesRoutes(self), responsesRoutes, fineTuning];
 
   const server = http.createServer(async (req, res) => {
-    const parts: Buffer[] = [];
-    for await (const c of req) parts.push(c as Buffer);
-    const text = Buffer.concat(parts).toString('utf8');
-    const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
-    requests.push(rec);
-    res.on('close', () => { if (!res.writableFinished) aborted.push(rec); });
-
-    if (req.headers.authorization !== `Bearer ${apiKey}`) return sendError(res, 401);
-    const body = rec.body ?? {};
-    const model: string = body.model ?? '';
-    const m = /^error-(\d{3})$/.exec(model);
-    if (m) return sendError(res, Number(m[1]));
-    if (model === 'overloaded') return sendError(res, 503);
-    if (model === 'context-too-long') {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ error: {
-        message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
-        type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
-      } }));
-    }
-    if (model === 'hang') return; // never answers
-    if (model === 'slow') await new Promise((r) => setTimeout(r, 2000));
+    const { rec, invalid } = await readRequest(req, (n) => {
+      self.bytesReceived += n;
+    });
+    self.requests.push(rec);
+    res.on('close', () => {
+      if (!res.writableFinished) self.aborted.push(rec);
+    });
+    const b = self.behaviour;
+    if (b.reset) return void req.socket.destroy();
+    if (b.hang) return;
+    if (b.delayMs) await sleep(b.delayMs);
     if (res.destroyed) return;
-
-    if (req.url === '/v1/embeddings') {
-      const inputs: string[] = typeof body.input === 'string' ? [body.input] : body.input;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        object: 'list',
-        data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: simulateEmbedding(t, body.dimensions ?? 8) })),
-        model,
-        usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 },
-      }));
-      return;
+    res.setHeader('set-cookie', '__cf_bm=emulated; path=/; HttpOnly; Secure; SameSite=None');
+    if (req.headers.authorization !== `Bearer ${apiKey}`) return sendStatusError(res, 401);
+    if (behave(res, b)) return;
+    if (invalid) {
+      const message = 'We could not parse the JSON body of your request.';
+      return sendOpenAIError(res, 400, { message });
     }
-    if (req.url !== '/v1/chat/completions') {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `Invalid URL (POST ${req.url})`, type: 'invalid_request_error', param: null, code: null } }));
-      return;
-    }
-    const answer = simulateChat(body as ChatCompletionRequest, { created: 1_700_000_000 });
-    if (!body.stream) {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_ok' });
-      res.end(JSON.stringify(answer));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const chunks = responseToChunks(answer, wordPieces).filter((c) => c.choices.length > 0);
-    const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
-    if (model === 'stream-error-midway' || model === 'stream-truncated') {
-      send(chunks[0]);
-      send(chunks[1]);
-      await new Promise((r) => setTimeout(r, 20));
-      if (model === 'stream-truncated') return void res.socket?.destroy();
-      send({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } });
-      return void res.end();
-    }
-    for (const c of chunks) {
-      send(body.stream_options?.include_usage ? { ...c, usage: null } : c);
-      if (body.model === 'slow-stream') await new Promise((r) => setTimeout(r, 50));
-      if (res.destroyed) return;
-    }
-    if (body.stream_options?.include_usage) send({ ...chunks[0], choices: [], usage: answer.usage });
-    res.end('data: [DONE]\n\n');
+    if (modelError(res, rec.body?.model)) return;
+    if (rec.body?.model === 'hang') return;
+    if (rec.body?.model === 'slow') await sleep(2000);
+    if (res.destroyed) return;
+    const x: Exchange = { rec, req, res, method: rec.method, path: rec.path.split('?')[0] };
+    for (const route of routes) if (await route(x)) return;
+    sendOpenAIError(res, 404, { message: `Invalid URL (${x.method} ${x.path})` });
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests,
-    aborted,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
-  };
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(options.port ?? 0, '127.0.0.1', r));
+  self.port = (server.address() as AddressInfo).port;
+  self.url = `http://127.0.0.1:${self.port}/v1`;
+  return self;
+}
+
+/** GET /v1/fine_tuning/jobs: OpenAI's list format, empty. */
+function fineTuning({ res, method, path }: Exchange): boolean {
+  if (method !== 'GET' || path !== '/v1/fine_tuning/jobs') return false;
+  sendJson(res, 200, { object: 'list', data: [], has_more: false });
+  return true;
 }

@@ -16,9 +16,14 @@ const RACE_KEY = 'sk-budget-race-key-000000000001';
 const ALERT_KEY = 'sk-budget-alert-key-00000000002';
 const SECRET = 'whsec-test-secret';
 // gpt-4o-mini list prices: 0.15 / 0.6 USD per 1M tokens = 150 000 / 600 000 picodollars per token
-const units = (u: { prompt_tokens: number; completion_tokens: number }) => u.prompt_tokens * 150_000 + u.completion_tokens * 600_000;
+const units = (u: { prompt_tokens: number; completion_tokens: number }) =>
+  u.prompt_tokens * 150_000 + u.completion_tokens * 600_000;
 
-interface Hook { body: string; signature: string | undefined; json: any }
+interface Hook {
+  body: string;
+  signature: string | undefined;
+  json: any;
+}
 let received: Hook[] = [];
 let failFirst = true;
 let receiver: http.Server;
@@ -41,12 +46,17 @@ before(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      if (failFirst) { // the first delivery fails: the alert must arrive by retry, once
+      if (failFirst) {
+        // the first delivery fails: the alert must arrive by retry, once
         failFirst = false;
         res.writeHead(500).end();
         return;
       }
-      received.push({ body, signature: req.headers['x-switchyard-signature'] as string | undefined, json: JSON.parse(body) });
+      received.push({
+        body,
+        signature: req.headers['x-switchyard-signature'] as string | undefined,
+        json: JSON.parse(body),
+      });
       res.writeHead(204).end();
     });
   });
@@ -61,7 +71,8 @@ after(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-const budgetOf = async (e: Env, id: string) => (await e.admin('GET', '/admin/budgets')).json.data.find((b: any) => b.scope === 'key' && b.id === id);
+const budgetOf = async (e: Env, id: string) =>
+  (await e.admin('GET', '/admin/budgets')).json.data.find((b: any) => b.scope === 'key' && b.id === id);
 
 test('hundreds of concurrent requests at a nearly exhausted budget: final spend within the limit', async () => {
   const client = env.client(RACE_KEY);
@@ -73,7 +84,16 @@ test('hundreds of concurrent requests at a nearly exhausted budget: final spend 
     const r = await ask(client, 'echo: warm up');
     expected += units(r.usage!);
   }
-  const results = await Promise.all(Array.from({ length: 300 }, () => statusOf(ask(client, 'echo: race').then((r) => { expected += units(r.usage!); return r; }))));
+  const results = await Promise.all(
+    Array.from({ length: 300 }, () =>
+      statusOf(
+        ask(client, 'echo: race').then((r) => {
+          expected += units(r.usage!);
+          return r;
+        }),
+      ),
+    ),
+  );
   const ok = results.filter((r) => r.status === 200).length;
   const refused = results.filter((r) => r.status === 429);
   assert.equal(ok + refused.length, 300);
@@ -99,7 +119,10 @@ test('thresholds alert once each to a signed webhook (delivered by retry); the r
   let refusedAt = -1;
   for (let i = 0; i < 20; i++) {
     const r = await statusOf(ask(client, 'echo: spend', { max_tokens: 1 }));
-    if (r.status === 429) { refusedAt = i; break; }
+    if (r.status === 429) {
+      refusedAt = i;
+      break;
+    }
   }
   assert.ok(refusedAt > 0, 'the budget refused at some point');
   for (let i = 0; i < 3; i++) assert.equal((await statusOf(ask(client, 'echo: again', { max_tokens: 1 }))).status, 429);
@@ -130,5 +153,8 @@ test('a restart over the same SQLite file keeps the spend', async () => {
   // still exhausted after the restart, and thresholds already crossed do not alert again
   assert.equal((await statusOf(ask(env.client(ALERT_KEY), 'echo: after restart', { max_tokens: 1 }))).status, 429);
   await new Promise((r) => setTimeout(r, 200));
-  assert.deepEqual(received.filter((h) => h.json.type === 'budget.threshold'), []);
+  assert.deepEqual(
+    received.filter((h) => h.json.type === 'budget.threshold'),
+    [],
+  );
 });

@@ -15,7 +15,12 @@ export interface Env {
   t: TestGateway;
   dbPath: string;
   client(key: string): OpenAI;
-  admin(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -23,17 +28,29 @@ export function tempDb(): string {
   return join(mkdtempSync(join(tmpdir(), 'sy-gov-')), 'usage.db');
 }
 
-export async function startEnv(gov: GovernanceConfig, extra: Partial<SwitchyardConfig> = {}, opts: { dbPath?: string; emu?: OpenAIEmulator } = {}): Promise<Env> {
+export async function startEnv(
+  gov: GovernanceConfig,
+  extra: Partial<SwitchyardConfig> = {},
+  opts: { dbPath?: string; emu?: OpenAIEmulator } = {},
+): Promise<Env> {
   const emu = opts.emu ?? (await startOpenAIEmulator());
   const dbPath = opts.dbPath ?? tempDb();
-  const t = await startGateway({
-    providers: [openai({ apiKey: 'test-key', baseURL: emu.url })],
-    failover: false,
-    governance: { adminKey: ADMIN_KEY, ...gov, ledger: { path: dbPath, flushIntervalMs: 50, ...gov.ledger } },
-    ...extra,
-  });
+  let t: TestGateway;
+  try {
+    t = await startGateway({
+      providers: [openai({ apiKey: 'test-key', baseURL: emu.url })],
+      failover: false,
+      governance: { adminKey: ADMIN_KEY, ...gov, ledger: { path: dbPath, flushIntervalMs: 50, ...gov.ledger } },
+      ...extra,
+    });
+  } catch (e) {
+    if (!opts.emu) await emu.close(); // a gateway that fails to start must not leave the emulator open
+    throw e;
+  }
   return {
-    emu, t, dbPath,
+    emu,
+    t,
+    dbPath,
     client: (key) => new OpenAI({ baseURL: `${t.url}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 }),
     async admin(method, path, body, key = ADMIN_KEY) {
       const res = await fetch(`${t.url}${path}`, {
@@ -43,7 +60,11 @@ export async function startEnv(gov: GovernanceConfig, extra: Partial<SwitchyardC
       });
       const text = await res.text();
       let json: any;
-      try { json = JSON.parse(text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       return { status: res.status, json, text, headers: res.headers };
     },
     async close() {
@@ -54,7 +75,12 @@ export async function startEnv(gov: GovernanceConfig, extra: Partial<SwitchyardC
 }
 
 export const ask = (client: OpenAI, content: string, extra: Record<string, unknown> = {}) =>
-  client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], max_tokens: 16, ...extra } as any);
+  client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content }],
+    max_tokens: 16,
+    ...extra,
+  } as any);
 
 /** Status of a rejected openai-client call. */
 export async function statusOf(p: Promise<unknown>): Promise<{ status: number; error: any; headers: any }> {

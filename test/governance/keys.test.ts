@@ -1,4 +1,7 @@
-/** Virtual keys through HTTP: config keys, admin API (auth, create once, list, update, revoke), expiry, model allow-lists. */
+/**
+ * Virtual keys through HTTP: config keys, admin API (auth, create once, list, update, revoke), expiry,
+ * model allow-lists.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -19,7 +22,7 @@ before(async () => {
     projects: { alpha: { models: ['openai/*'] } },
   });
 });
-after(() => env.close());
+after(() => env?.close()); // env is unset when setup failed: report that failure, not a TypeError
 
 test('config keys: plaintext and hashed keys authenticate; unknown keys get 401', async () => {
   const a = await ask(env.client(PLAIN), 'echo: hi');
@@ -29,7 +32,9 @@ test('config keys: plaintext and hashed keys authenticate; unknown keys get 401'
   assert.equal(bad.status, 401);
   assert.equal(bad.error.code, 'invalid_api_key');
   const none = await fetch(`${env.t.url}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
   });
   assert.equal(none.status, 401);
   assert.equal((await none.json()).error.code, 'missing_api_key');
@@ -41,27 +46,47 @@ test('expired key: 401 api_key_expired', async () => {
   assert.equal(r.error.code, 'api_key_expired');
 });
 
-test('model allow-lists: key list, project list (provider wildcard); forced targets outside the list are refused', async () => {
-  const r = await statusOf(ask(env.client(HASHED), 'echo: hi', { model: 'gpt-4.1-mini' }));
-  assert.equal(r.status, 403);
-  assert.equal(r.error.code, 'model_not_allowed');
-  // the project allows openai/* so any openai model passes for the project's key
-  await ask(env.client(PLAIN), 'echo: hi', { model: 'openai/gpt-4.1-mini' });
-  // forcing a target by header is checked against the list too
-  const forced = await statusOf(env.client(HASHED).chat.completions.create(
-    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-switchyard-target': 'openai/gpt-4.1' } }));
-  assert.equal(forced.status, 403);
-});
+test(
+  'model allow-lists: key list, project list (provider wildcard); ' + 'forced targets outside the list are refused',
+  async () => {
+    const r = await statusOf(ask(env.client(HASHED), 'echo: hi', { model: 'gpt-4.1-mini' }));
+    assert.equal(r.status, 403);
+    assert.equal(r.error.code, 'model_not_allowed');
+    // the project allows openai/* so any openai model passes for the project's key
+    await ask(env.client(PLAIN), 'echo: hi', { model: 'openai/gpt-4.1-mini' });
+    // forcing a target by header is checked against the list too
+    const forced = await statusOf(
+      env
+        .client(HASHED)
+        .chat.completions.create(
+          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+          { headers: { 'x-switchyard-target': 'openai/gpt-4.1' } },
+        ),
+    );
+    assert.equal(forced.status, 403);
+  },
+);
 
 test('a body `models` list is a forced choice: its entries must be allowed themselves', async () => {
   // The allowed primary fails (503); the list's fallback is outside the key's allow-list, so it must
   // not answer (before the fix, the allowed requested name admitted every listed target).
-  const narrow = await startEnv({ keys: [{ id: 'narrow', key: NARROW, models: ['openai/error-503'] }] }, { failover: { retries: 0 } });
+  const narrow = await startEnv(
+    { keys: [{ id: 'narrow', key: NARROW, models: ['openai/error-503'] }] },
+    { failover: { retries: 0 } },
+  );
   try {
-    const r = await statusOf(narrow.client(NARROW).chat.completions.create(
-      { model: 'openai/error-503', models: ['openai/gpt-4.1'], messages: [{ role: 'user', content: 'echo: hi' }] } as never));
+    const r = await statusOf(
+      narrow.client(NARROW).chat.completions.create({
+        model: 'openai/error-503',
+        models: ['openai/gpt-4.1'],
+        messages: [{ role: 'user', content: 'echo: hi' }],
+      } as never),
+    );
     assert.equal(r.status, 503);
-    assert.ok(!narrow.emu.requests.some((q) => q.body?.model === 'gpt-4.1'), 'the disallowed fallback was never called');
+    assert.ok(
+      !narrow.emu.requests.some((q) => q.body?.model === 'gpt-4.1'),
+      'the disallowed fallback was never called',
+    );
   } finally {
     await narrow.close();
   }
@@ -78,7 +103,12 @@ test('admin API needs the admin key', async () => {
 });
 
 test('create (key shown once), list without secrets, update, revoke -> 401', async () => {
-  const created = await env.admin('POST', '/admin/keys', { name: 'ci bot', project: 'alpha', tags: ['ci'], metadata: { owner: 'team-a' } });
+  const created = await env.admin('POST', '/admin/keys', {
+    name: 'ci bot',
+    project: 'alpha',
+    tags: ['ci'],
+    metadata: { owner: 'team-a' },
+  });
   assert.equal(created.status, 201);
   const key: string = created.json.key;
   assert.match(key, /^sk-sy-/);
@@ -103,7 +133,11 @@ test('create (key shown once), list without secrets, update, revoke -> 401', asy
 
   const bad = await env.admin('PATCH', `/admin/keys/${id}`, { budgets: [{ limitUsd: -1 }] });
   assert.equal(bad.status, 400);
-  assert.equal((await env.admin('DELETE', '/admin/keys/app-plain')).status, 409, 'config keys are changed in the config');
+  assert.equal(
+    (await env.admin('DELETE', '/admin/keys/app-plain')).status,
+    409,
+    'config keys are changed in the config',
+  );
   assert.equal((await env.admin('DELETE', '/admin/keys/nope')).status, 404);
 
   const rev = await env.admin('DELETE', `/admin/keys/${id}`);
@@ -114,7 +148,10 @@ test('create (key shown once), list without secrets, update, revoke -> 401', asy
 });
 
 test('expiry set at runtime', async () => {
-  const created = await env.admin('POST', '/admin/keys', { name: 'short', expiresAt: new Date(Date.now() + 300).toISOString() });
+  const created = await env.admin('POST', '/admin/keys', {
+    name: 'short',
+    expiresAt: new Date(Date.now() + 300).toISOString(),
+  });
   await ask(env.client(created.json.key), 'echo: hi');
   await new Promise((r) => setTimeout(r, 350));
   assert.equal((await statusOf(ask(env.client(created.json.key), 'echo: hi'))).error.code, 'api_key_expired');

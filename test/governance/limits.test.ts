@@ -1,4 +1,7 @@
-/** Rate limits through HTTP: x-ratelimit-* headers, 429 with Retry-After, tokens/min, concurrency, project and model limits. */
+/**
+ * Rate limits through HTTP: x-ratelimit-* headers, 429 with Retry-After, tokens/min, concurrency, project and
+ * model limits.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ask, startEnv, statusOf, type Env } from './helpers.js';
@@ -25,7 +28,7 @@ before(async () => {
     limits: { perKey: { requestsPerMinute: 1000 }, models: { 'gpt-4.1-nano': { requestsPerMinute: 1 } } },
   });
 });
-after(() => env.close());
+after(() => env?.close()); // env is unset when setup failed: report that failure, not a TypeError
 
 test('requests per minute: headers count down, then 429 with Retry-After', async () => {
   const client = env.client(RPM_KEY);
@@ -64,7 +67,9 @@ test('tokens per minute: a request larger than the limit is refused; tokens are 
 
 test('concurrent requests: a second request in flight gets 429', async () => {
   const client = env.client(CONC_KEY);
-  const slow = statusOf(client.chat.completions.create({ model: 'openai/slow', messages: [{ role: 'user', content: 'x' }] }));
+  const slow = statusOf(
+    client.chat.completions.create({ model: 'openai/slow', messages: [{ role: 'user', content: 'x' }] }),
+  );
   await new Promise((r) => setTimeout(r, 100));
   const second = await statusOf(ask(client, 'echo: hi'));
   assert.equal(second.status, 429);

@@ -38,8 +38,17 @@ test('GCRA: a minute of burst, then one unit per interval; all-or-nothing over s
 
 test('budget holds are all-or-nothing and settle to the actual amount', async () => {
   const q = new MemoryQuotaStore();
-  assert.deepEqual(await q.reserve([{ key: 'a', amount: 60, limit: 100 }, { key: 'b', amount: 60, limit: 100 }]), { ok: true });
-  const r = await q.reserve([{ key: 'a', amount: 30, limit: 100 }, { key: 'b', amount: 50, limit: 100 }]);
+  assert.deepEqual(
+    await q.reserve([
+      { key: 'a', amount: 60, limit: 100 },
+      { key: 'b', amount: 60, limit: 100 },
+    ]),
+    { ok: true },
+  );
+  const r = await q.reserve([
+    { key: 'a', amount: 30, limit: 100 },
+    { key: 'b', amount: 50, limit: 100 },
+  ]);
   assert.equal(r.ok, false);
   assert.deepEqual(await q.get('a'), { spent: 0, held: 60 }, 'a was not held for the refused call');
   await q.settle([{ key: 'a', reserved: 60, actual: 7 }]);
@@ -51,10 +60,24 @@ test('budget holds are all-or-nothing and settle to the actual amount', async ()
 test('config mistakes stop the boot with the plugin and option named', async () => {
   const { createGateway } = await import('../../index.js');
   const { memoryLogger } = await import('../helpers/gateway.js');
-  const boot = (governance: object) => createGateway({ logger: memoryLogger([]), providers: [], governance: { ledger: { path: ':memory:' }, ...governance } });
-  await assert.rejects(boot({ timeZone: 'Mars/Olympus' }), /Plugin "governance": option "timeZone" must be an IANA time zone/);
-  await assert.rejects(boot({ keys: [{ id: 'x' }] }), /entry "x" needs `key` or `keyHash`/);
-  await assert.rejects(boot({ budgets: { global: [{ limitUsd: 5, period: 'year' }] } }), /Plugin "governance": option "budgets.global\[0\].period" must be one of/);
+  const boot = (governance: object) =>
+    createGateway({
+      logger: memoryLogger([]),
+      providers: [],
+      governance: { ledger: { path: ':memory:' }, ...governance },
+    });
+  await assert.rejects(
+    boot({ timeZone: 'Mars/Olympus' }),
+    /Plugin "governance": option "timeZone" must be an IANA time zone/,
+  );
+  await assert.rejects(
+    boot({ keys: [{ id: 'x' }] }),
+    /Plugin "governance": option "keys\[0\]" needs `key` or `keyHash` \(id "x"\)/,
+  );
+  await assert.rejects(
+    boot({ budgets: { global: [{ limitUsd: 5, period: 'year' }] } }),
+    /Plugin "governance": option "budgets.global\[0\].period" must be one of/,
+  );
 });
 
 test('periodWindow reuses the current window and moves on exactly at its end', () => {

@@ -14,27 +14,50 @@ const B = 'sk-usage-key-b-000000000000002';
 let env: Env;
 
 before(async () => {
-  env = await startEnv({
-    keys: [{ id: 'a', key: A, project: 'web', tags: ['team-x'] }, { id: 'b', key: B, project: 'batch' }],
-    budgets: { global: [{ limitUsd: 100 }] },
-    alerts: { spike: { multiple: 2, trailingHours: 24, minUsd: 0.000001, checkIntervalMs: 3_600_000 } },
-  }, { cache: { ttlSeconds: 60 }, failover: { retries: 0 } });
+  env = await startEnv(
+    {
+      keys: [
+        { id: 'a', key: A, project: 'web', tags: ['team-x'] },
+        { id: 'b', key: B, project: 'batch' },
+      ],
+      budgets: { global: [{ limitUsd: 100 }] },
+      alerts: { spike: { multiple: 2, trailingHours: 24, minUsd: 0.000001, checkIntervalMs: 3_600_000 } },
+    },
+    { cache: { ttlSeconds: 60 }, failover: { retries: 0 } },
+  );
 });
-after(() => env.close());
+after(() => env?.close()); // env is unset when setup failed: report that failure, not a TypeError
 
 test('every request gets one record: success, failure, cache hit, aborted stream; tags and group_by', async () => {
   const a = env.client(A);
   const tags = { headers: { 'x-switchyard-tags': 'checkout, search' } };
-  const r1 = await a.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: cached answer' }], temperature: 0 }, tags);
-  const r2 = await a.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: cached answer' }], temperature: 0 }, tags);
+  const r1 = await a.chat.completions.create(
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: cached answer' }], temperature: 0 },
+    tags,
+  );
+  const r2 = await a.chat.completions.create(
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: cached answer' }], temperature: 0 },
+    tags,
+  );
   assert.equal(r2.choices[0].message.content, r1.choices[0].message.content);
   await ask(env.client(B), 'echo: batch job', { model: 'gpt-4.1-mini' });
   assert.equal((await statusOf(ask(env.client(B), 'x', { model: 'openai/error-500' }))).status, 500);
 
   // an aborted stream
   const controller = new AbortController();
-  const stream = await a.chat.completions.create({ model: 'openai/slow-stream', messages: [{ role: 'user', content: 'write a long story please' }], stream: true, max_tokens: 200 }, { signal: controller.signal });
-  for await (const _ of stream) { controller.abort(); break; }
+  const stream = await a.chat.completions.create(
+    {
+      model: 'openai/slow-stream',
+      messages: [{ role: 'user', content: 'write a long story please' }],
+      stream: true,
+      max_tokens: 200,
+    },
+    { signal: controller.signal },
+  );
+  for await (const _ of stream) {
+    controller.abort();
+    break;
+  }
 
   await eventually(() => true);
   let res: any;
@@ -47,7 +70,7 @@ test('every request gets one record: success, failure, cache hit, aborted stream
   const statuses = Object.fromEntries(res.groups.map((g: any) => [g.group.status, g.requests]));
   assert.deepEqual(statuses, { 200: 3, 499: 1, 500: 1 });
   assert.equal(res.totals.cacheHits, 1);
-  assert.ok(res.totals.costSavedUsd > 0, 'the hit saved the first answer\'s cost');
+  assert.ok(res.totals.costSavedUsd > 0, "the hit saved the first answer's cost");
 
   const byTag = (await env.admin('GET', '/admin/usage?group_by=tag&key=a')).json;
   const tagCounts = Object.fromEntries(byTag.groups.map((g: any) => [g.group.tag, g.requests]));
@@ -65,7 +88,9 @@ test('every request gets one record: success, failure, cache hit, aborted stream
   const filtered = (await env.admin('GET', '/admin/usage?project=batch&status=500')).json;
   assert.equal(filtered.totals.requests, 1);
   assert.equal(filtered.totals.errors, 1);
-  const hours = (await env.admin('GET', `/admin/usage?group_by=hour,provider&from=${new Date(Date.now() - 3_600_000).toISOString()}`)).json;
+  const hours = (
+    await env.admin('GET', `/admin/usage?group_by=hour,provider&from=${new Date(Date.now() - 3_600_000).toISOString()}`)
+  ).json;
   assert.ok(hours.groups.every((g: any) => /T\d{2}$/.test(g.group.hour)));
   assert.equal((await env.admin('GET', '/admin/usage?group_by=colour')).status, 400);
   assert.equal((await env.admin('GET', '/admin/usage', undefined, A)).status, 401, 'a client key is not an admin key');
@@ -94,14 +119,27 @@ test('a key reads its own usage only', async () => {
 });
 
 test('Prometheus /metrics', async () => {
-  const text = await (await fetch(`${env.t.url}/metrics`)).text();
-  for (const name of ['switchyard_requests_total', 'switchyard_errors_total', 'switchyard_request_duration_seconds_bucket',
-    'switchyard_upstream_duration_seconds_bucket', 'switchyard_gateway_overhead_seconds_bucket', 'switchyard_time_to_first_token_seconds_bucket',
-    'switchyard_tokens_total', 'switchyard_cost_usd_total', 'switchyard_cache_hits_total', 'switchyard_cache_saved_usd_total',
-    'switchyard_budget_remaining_usd', 'switchyard_breaker_state']) {
+  const text = (await env.admin('GET', '/metrics')).text;
+  for (const name of [
+    'switchyard_requests_total',
+    'switchyard_errors_total',
+    'switchyard_request_duration_seconds_bucket',
+    'switchyard_upstream_duration_seconds_bucket',
+    'switchyard_gateway_overhead_seconds_bucket',
+    'switchyard_time_to_first_token_seconds_bucket',
+    'switchyard_tokens_total',
+    'switchyard_cost_usd_total',
+    'switchyard_cache_hits_total',
+    'switchyard_cache_saved_usd_total',
+    'switchyard_budget_remaining_usd',
+    'switchyard_breaker_state',
+  ]) {
     assert.ok(text.includes(name), `${name} is exported`);
   }
-  assert.match(text, /switchyard_requests_total\{provider="openai",model="gpt-4o-mini",status="200",cache="hit",operation="chat"\} 1/);
+  assert.match(
+    text,
+    /switchyard_requests_total\{provider="openai",model="gpt-4o-mini",status="200",cache="hit",operation="chat"\} 1/,
+  );
   assert.match(text, /switchyard_budget_remaining_usd\{scope="global",id="global",period="month"\} 99\.9/);
   assert.match(text, /switchyard_breaker_state\{target="openai\/gpt-4o-mini"\} 0/);
 });
@@ -110,10 +148,16 @@ test('spend spike: last hour above the multiple of the trailing average alerts o
   await env.t.gw.close();
   // history: key "a" spent a little every hour of the last day
   const db = new Database(env.dbPath);
-  const insert = db.prepare(`INSERT INTO usage (time, request_id, key_id, project, status, cost_pusd, tags) VALUES (?, ?, 'a', 'web', 200, 1000000, '[]')`);
+  const insert = db.prepare(
+    'INSERT INTO usage (time, request_id, key_id, project, status, cost_pusd, tags) ' +
+      "VALUES (?, ?, 'a', 'web', 200, 1000000, '[]')",
+  );
   for (let h = 2; h <= 24; h++) insert.run(Date.now() - h * 3_600_000, `hist-${h}`);
   db.close();
-  const gov = { keys: [{ id: 'a', key: A, project: 'web' }], alerts: { spike: { multiple: 2, trailingHours: 24, minUsd: 0.000001, checkIntervalMs: 100 } } };
+  const gov = {
+    keys: [{ id: 'a', key: A, project: 'web' }],
+    alerts: { spike: { multiple: 2, trailingHours: 24, minUsd: 0.000001, checkIntervalMs: 100 } },
+  };
   const env2 = await startEnv(gov, {}, { dbPath: env.dbPath, emu: env.emu });
   try {
     await ask(env2.client(A), 'echo: spike');
@@ -123,7 +167,8 @@ test('spend spike: last hour above the multiple of the trailing average alerts o
     const alerts = spikes().map((l) => JSON.parse(l).alert);
     const ids = alerts.map((a) => `${a.scope}:${a.id}`);
     // "a" and "web" have a history and spiked; "b"/"batch" have no history before the last hour (average 0)
-    for (const id of ['key:a', 'project:web']) assert.equal(ids.filter((x) => x === id).length, 1, `${id} alerted once`);
+    for (const id of ['key:a', 'project:web'])
+      assert.equal(ids.filter((x) => x === id).length, 1, `${id} alerted once`);
     assert.equal(new Set(ids).size, ids.length, 'no scope alerted twice');
     const a = alerts.find((x) => x.id === 'a');
     assert.ok(a.lastHourUsd > 2 * a.trailingHourlyAvgUsd && a.trailingHourlyAvgUsd > 0);
@@ -134,7 +179,9 @@ test('spend spike: last hour above the multiple of the trailing average alerts o
 
 test('retention: records older than retentionDays are deleted at start', async () => {
   const db = new Database(env.dbPath);
-  db.prepare(`INSERT INTO usage (time, request_id, status, cost_pusd, tags) VALUES (?, 'ancient', 200, 5, '[]')`).run(Date.now() - 40 * 86_400_000);
+  db.prepare(`INSERT INTO usage (time, request_id, status, cost_pusd, tags) VALUES (?, 'ancient', 200, 5, '[]')`).run(
+    Date.now() - 40 * 86_400_000,
+  );
   db.close();
   const env3 = await startEnv({ ledger: { retentionDays: 30 } }, {}, { dbPath: env.dbPath, emu: env.emu });
   await env3.close();

@@ -4,6 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
 
+/** Where and how to run it: another copy of the command (an installed package's bin), another
+ * working directory, and the compiled build instead of the sources. */
+export interface CliOptions {
+  bin?: string;
+  cwd?: string;
+  /** Run the TypeScript sources (default), the compiled build (false: SWITCHYARD_TSX=0), or let the
+   * command choose as it does for a user ('auto': no SWITCHYARD_TSX). */
+  sources?: boolean | 'auto';
+}
+
 export interface CliRun {
   code: number | null;
   stdout: string;
@@ -11,15 +21,30 @@ export interface CliRun {
 }
 
 /** Run to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+  opts: CliOptions = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
+      env: { ...cleanEnv(opts.sources), ...env },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI timed out: ${stderr}`)); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI timed out: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -33,9 +58,13 @@ export interface RunningCli {
 }
 
 /** Start `switchyard start ...` and resolve once it prints its URL. */
-export function startCli(args: string[], env: Record<string, string> = {}): Promise<RunningCli> {
+export function startCli(args: string[], env: Record<string, string> = {}, opts: CliOptions = {}): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? BIN, 'start', ...args], {
+      env: { ...cleanEnv(opts.sources), ...env },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -46,18 +75,31 @@ export function startCli(args: string[], env: Record<string, string> = {}): Prom
       if (m) {
         clearTimeout(timer);
         resolve({
-          child, url: m[1], stdout: () => stdout, stderr: () => stderr,
-          stop: async (signal = 'SIGTERM') => { child.kill(signal); return exited; },
+          child,
+          url: m[1],
+          stdout: () => stdout,
+          stderr: () => stderr,
+          stop: async (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
         });
       }
     });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI did not start: ${stderr}`)); }, 20_000);
-    exited.then((code) => { clearTimeout(timer); reject(new Error(`CLI exited with ${code}: ${stderr}`)); });
+    // A deadline, not a pace: start-up takes 10-15 s from the sources on a loaded 2-core machine.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not start: ${stderr}`));
+    }, 60_000);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`CLI exited with ${code}: ${stderr}`));
+    });
   });
 }
 
 /** The parent's environment without provider keys, so tests do not depend on the machine. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(sources: boolean | 'auto' = true): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
@@ -65,8 +107,8 @@ function cleanEnv(): Record<string, string> {
     if (k.startsWith('NODE_TEST') || k === 'NODE_OPTIONS') continue;
     out[k] = v;
   }
-  // Test the TypeScript sources, not a dist/ build that may be older than them (one test in
-  // cli-config.test.ts runs the compiled build on purpose).
-  out.SWITCHYARD_TSX = '1';
+  // Test the TypeScript sources, not a dist/ build that may be older than them (the tests of the
+  // compiled build and of the installed package ask for it).
+  if (sources !== 'auto') out.SWITCHYARD_TSX = sources ? '1' : '0';
   return out;
 }

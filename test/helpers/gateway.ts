@@ -28,12 +28,13 @@ export async function startGateway(config: SwitchyardConfig, clientKey = 'unused
   const logs: string[] = [];
   const gw = await createGateway({ logger: memoryLogger(logs), ...config });
   const { url } = await gw.listen({ port: 0 });
-  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: clientKey, maxRetries: 0, timeout: 10_000 });
+  // timeout generous: a loaded CI machine, not the gateway, is what is slow
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: clientKey, maxRetries: 0, timeout: 60_000 });
   return { gw, url, client, logs, close: () => gw.close() };
 }
 
 /** Wait until `check` passes or time runs out (for effects that happen after a response). */
-export async function eventually(check: () => boolean, ms = 2000): Promise<void> {
+export async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -13,7 +13,11 @@ let client: OpenAI;
 
 before(async () => {
   emu = await startCohereEmulator();
-  gw = await createGateway({ providers: [cohere({ apiKey: 'test-key', baseURL: emu.url })], logging: { level: 'silent' }, failover: false });
+  gw = await createGateway({
+    providers: [cohere({ apiKey: 'test-key', baseURL: emu.url })],
+    logging: { level: 'silent' },
+    failover: false,
+  });
   const { url } = await gw.listen({ port: 0 });
   client = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
 });
@@ -25,8 +29,21 @@ after(async () => {
 const last = () => emu.requests[emu.requests.length - 1];
 const M = 'command-a-03-2025';
 const tools: OpenAI.ChatCompletionTool[] = [
-  { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
-  { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } } } } },
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'get_time',
+      parameters: { type: 'object', properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } } },
+    },
+  },
 ];
 
 async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
@@ -46,9 +63,15 @@ async function collect(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
 }
 
 test('plain completion: system prompt, Bearer auth, /v2/chat body, usage from billed_units', async () => {
-  const { data, response } = await client.chat.completions.create({
-    model: M, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'echo: hello cohere' }],
-  }).withResponse();
+  const { data, response } = await client.chat.completions
+    .create({
+      model: M,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'echo: hello cohere' },
+      ],
+    })
+    .withResponse();
   assert.equal(data.choices[0].message.content, 'hello cohere');
   assert.equal(data.choices[0].finish_reason, 'stop');
   assert.equal(data.model, M);
@@ -64,27 +87,42 @@ test('plain completion: system prompt, Bearer auth, /v2/chat body, usage from bi
   assert.equal(up.headers.authorization, 'Bearer test-key');
   assert.deepEqual(up.body, {
     model: M,
-    messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'echo: hello cohere' }],
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'echo: hello cohere' },
+    ],
   });
 });
 
 test('multi-turn, developer role and sampling parameters are translated field by field', async () => {
-  const { data, response } = await client.chat.completions.create({
-    model: M,
-    messages: [
-      { role: 'developer', content: 'Rules.' },
-      { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'echo: more' },
-    ],
-    temperature: 0.4, top_p: 0.9, max_completion_tokens: 50, seed: 42, frequency_penalty: 0.2, presence_penalty: 0.1, stop: 'END',
-    // @ts-expect-error non-OpenAI sampling field the gateway maps to Cohere's k
-    top_k: 40,
-  }).withResponse();
+  const { data, response } = await client.chat.completions
+    .create({
+      model: M,
+      messages: [
+        { role: 'developer', content: 'Rules.' },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'user', content: 'echo: more' },
+      ],
+      temperature: 0.4,
+      top_p: 0.9,
+      max_completion_tokens: 50,
+      seed: 42,
+      frequency_penalty: 0.2,
+      presence_penalty: 0.1,
+      stop: 'END',
+      // @ts-expect-error non-OpenAI sampling field the gateway maps to Cohere's k
+      top_k: 40,
+    })
+    .withResponse();
   assert.equal(data.choices[0].message.content, 'more');
   assert.equal(response.headers.get('x-switchyard-dropped-params'), null);
   const b = last().body;
   assert.deepEqual(b.messages, [
     { role: 'system', content: 'Rules.' },
-    { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'echo: more' },
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'hello' },
+    { role: 'user', content: 'echo: more' },
   ]);
   assert.equal(b.temperature, 0.4);
   assert.equal(b.p, 0.9);
@@ -98,26 +136,49 @@ test('multi-turn, developer role and sampling parameters are translated field by
 });
 
 test('parameters Cohere cannot take are dropped and listed', async () => {
-  const { response } = await client.chat.completions.create({
-    model: M, messages: [{ role: 'user', content: 'echo: x' }], n: 2, logit_bias: { '1': 5 }, user: 'u-1', logprobs: true, parallel_tool_calls: false, tools,
-  }).withResponse();
+  const { response } = await client.chat.completions
+    .create({
+      model: M,
+      messages: [{ role: 'user', content: 'echo: x' }],
+      n: 2,
+      logit_bias: { '1': 5 },
+      user: 'u-1',
+      logprobs: true,
+      parallel_tool_calls: false,
+      tools,
+    })
+    .withResponse();
   assert.equal(response.headers.get('x-switchyard-dropped-params'), 'n,logit_bias,user,logprobs,parallel_tool_calls');
   const b = last().body;
   for (const k of ['n', 'logit_bias', 'user', 'logprobs', 'parallel_tool_calls']) assert.equal(b[k], undefined, k);
 });
 
 test('stop sequences end with STOP_SEQUENCE -> stop; max_tokens with MAX_TOKENS -> length', async () => {
-  const stopped = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'echo: one two STOP three' }], stop: ['STOP'] });
+  const stopped = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'echo: one two STOP three' }],
+    stop: ['STOP'],
+  });
   assert.equal(stopped.choices[0].message.content, 'one two ');
   assert.equal(stopped.choices[0].finish_reason, 'stop');
-  const cut = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'echo: a b c d e f' }], max_tokens: 3 });
+  const cut = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'echo: a b c d e f' }],
+    max_tokens: 3,
+  });
   assert.equal(cut.choices[0].message.content, 'a b c');
   assert.equal(cut.choices[0].finish_reason, 'length');
   assert.equal(last().body.max_tokens, 3);
 });
 
 test('streamed completion: role first, content assembled, finish reason, no usage unless asked', async () => {
-  const chunks = await collect(await client.chat.completions.create({ model: M, stream: true, messages: [{ role: 'user', content: 'echo: one two three' }] }));
+  const chunks = await collect(
+    await client.chat.completions.create({
+      model: M,
+      stream: true,
+      messages: [{ role: 'user', content: 'echo: one two three' }],
+    }),
+  );
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');
   assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'one two three');
   assert.equal(chunks[chunks.length - 1].choices[0].finish_reason, 'stop');
@@ -130,9 +191,14 @@ test('streamed completion: role first, content assembled, finish reason, no usag
 });
 
 test('stream usage chunk with include_usage: billed units, not the preamble tokens', async () => {
-  const chunks = await collect(await client.chat.completions.create({
-    model: M, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'echo: a b' }],
-  }));
+  const chunks = await collect(
+    await client.chat.completions.create({
+      model: M,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'echo: a b' }],
+    }),
+  );
   const u = chunks[chunks.length - 1];
   assert.deepEqual(u.choices, []);
   assert.equal(u.usage?.completion_tokens, 2);
@@ -143,7 +209,11 @@ test('stream usage chunk with include_usage: billed units, not the preamble toke
 });
 
 test('tools: single call with TOOL_CALL -> tool_calls; translated tools body', async () => {
-  const res = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'weather?' }], tools: [tools[0]] });
+  const res = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'weather?' }],
+    tools: [tools[0]],
+  });
   assert.equal(res.choices[0].finish_reason, 'tool_calls');
   assert.equal(res.choices[0].message.content, null);
   const tc = res.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
@@ -156,70 +226,134 @@ test('tools: single call with TOOL_CALL -> tool_calls; translated tools body', a
 });
 
 test('tools: parallel calls, required/none and named tool_choice', async () => {
-  const both = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'use get_weather and get_time' }], tools });
-  assert.deepEqual(both.choices[0].message.tool_calls!.map((t) => (t as OpenAI.ChatCompletionMessageFunctionToolCall).function.name), ['get_weather', 'get_time']);
+  const both = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'use get_weather and get_time' }],
+    tools,
+  });
+  assert.deepEqual(
+    both.choices[0].message.tool_calls!.map((t) => (t as OpenAI.ChatCompletionMessageFunctionToolCall).function.name),
+    ['get_weather', 'get_time'],
+  );
 
-  await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'x' }], tools, tool_choice: 'required' });
+  await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'x' }],
+    tools,
+    tool_choice: 'required',
+  });
   assert.equal(last().body.tool_choice, 'REQUIRED');
-  const none = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'echo: no tools' }], tools, tool_choice: 'none' });
+  const none = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'echo: no tools' }],
+    tools,
+    tool_choice: 'none',
+  });
   assert.equal(last().body.tool_choice, 'NONE');
   assert.equal(none.choices[0].message.content, 'no tools');
   assert.equal(none.choices[0].finish_reason, 'stop');
 
   const named = await client.chat.completions.create({
-    model: M, messages: [{ role: 'user', content: 'use get_weather and get_time' }], tools, tool_choice: { type: 'function', function: { name: 'get_time' } },
+    model: M,
+    messages: [{ role: 'user', content: 'use get_weather and get_time' }],
+    tools,
+    tool_choice: { type: 'function', function: { name: 'get_time' } },
   });
-  assert.deepEqual(named.choices[0].message.tool_calls!.map((t) => (t as OpenAI.ChatCompletionMessageFunctionToolCall).function.name), ['get_time']);
+  assert.deepEqual(
+    named.choices[0].message.tool_calls!.map((t) => (t as OpenAI.ChatCompletionMessageFunctionToolCall).function.name),
+    ['get_time'],
+  );
   assert.equal(last().body.tool_choice, 'REQUIRED');
-  assert.deepEqual(last().body.tools.map((t: any) => t.function.name), ['get_time']);
+  assert.deepEqual(
+    last().body.tools.map((t: any) => t.function.name),
+    ['get_time'],
+  );
 
-  const e = await apiError(client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'function', function: { name: 'nope' } } }));
+  const e = await apiError(
+    client.chat.completions.create({
+      model: M,
+      messages: [{ role: 'user', content: 'x' }],
+      tools,
+      tool_choice: { type: 'function', function: { name: 'nope' } },
+    }),
+  );
   assert.equal(e.status, 400);
   assert.equal(e.param, 'tool_choice');
 });
 
 test('streamed parallel tool calls: indexes 0 and 1, arguments assembled by the SDK', async () => {
-  const runner = client.chat.completions.stream({ model: M, messages: [{ role: 'user', content: 'use get_weather and get_time' }], tools });
+  const runner = client.chat.completions.stream({
+    model: M,
+    messages: [{ role: 'user', content: 'use get_weather and get_time' }],
+    tools,
+  });
   const deltas: Array<{ index: number; id?: string; name?: string }> = [];
   runner.on('chunk', (c) => {
-    for (const t of c.choices[0]?.delta.tool_calls ?? []) deltas.push({ index: t.index, id: t.id, name: t.function?.name });
+    for (const t of c.choices[0]?.delta.tool_calls ?? [])
+      deltas.push({ index: t.index, id: t.id, name: t.function?.name });
   });
   const final = await runner.finalChatCompletion();
   assert.equal(final.choices[0].finish_reason, 'tool_calls');
   const calls = final.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
-  assert.deepEqual(calls.map((c) => c.function.name), ['get_weather', 'get_time']);
+  assert.deepEqual(
+    calls.map((c) => c.function.name),
+    ['get_weather', 'get_time'],
+  );
   assert.deepEqual(JSON.parse(calls[0].function.arguments), { city: 'mock' });
   assert.deepEqual(JSON.parse(calls[1].function.arguments), { zone: 'UTC' });
   const firsts = deltas.filter((d) => d.id);
-  assert.deepEqual(firsts.map((d) => [d.index, d.name]), [[0, 'get_weather'], [1, 'get_time']]);
+  assert.deepEqual(
+    firsts.map((d) => [d.index, d.name]),
+    [
+      [0, 'get_weather'],
+      [1, 'get_time'],
+    ],
+  );
   assert.ok(deltas.filter((d) => !d.id).length >= 4, 'argument fragments arrive as separate deltas');
   assert.equal(final.choices[0].message.content, null);
 });
 
 test('tool results in a follow-up turn become role tool with tool_call_id', async () => {
   const res = await client.chat.completions.create({
-    model: M, tools,
+    model: M,
+    tools,
     messages: [
       { role: 'user', content: 'weather?' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'get_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'get_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+        ],
+      },
       { role: 'tool', tool_call_id: 'get_weather_1', content: 'sunny, 21 degrees' },
     ],
   });
   assert.match(res.choices[0].message.content ?? '', /^Based on the tool result/);
   assert.equal(res.choices[0].finish_reason, 'stop');
   const m = last().body.messages;
-  assert.deepEqual(m[1], { role: 'assistant', tool_calls: [{ id: 'get_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] });
+  assert.deepEqual(m[1], {
+    role: 'assistant',
+    tool_calls: [
+      { id: 'get_weather_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+    ],
+  });
   assert.deepEqual(m[2], { role: 'tool', tool_call_id: 'get_weather_1', content: 'sunny, 21 degrees' });
 });
 
 test('images: URL and base64 image_url parts; unsupported parts are a 400', async () => {
   const res = await client.chat.completions.create({
     model: 'command-a-vision-07-2025',
-    messages: [{ role: 'user', content: [
-      { type: 'text', text: 'what is this?' },
-      { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'high' } },
-      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-    ] }],
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'what is this?' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'high' } },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        ],
+      },
+    ],
   });
   assert.match(res.choices[0].message.content ?? '', /^I see 2 images/);
   assert.deepEqual(last().body.messages[0].content, [
@@ -227,20 +361,29 @@ test('images: URL and base64 image_url parts; unsupported parts are a 400', asyn
     { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'high' } },
     { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
   ]);
-  const e = await apiError(client.chat.completions.create({
-    model: M, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }],
-  }));
+  const e = await apiError(
+    client.chat.completions.create({
+      model: M,
+      messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }] }],
+    }),
+  );
   assert.equal(e.status, 400);
   assert.match(e.message, /input_audio/);
 });
 
 test('JSON mode and json_schema map to Cohere response_format', async () => {
-  const res = await client.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'echo: data' }], response_format: { type: 'json_object' } });
+  const res = await client.chat.completions.create({
+    model: M,
+    messages: [{ role: 'user', content: 'echo: data' }],
+    response_format: { type: 'json_object' },
+  });
   assert.deepEqual(JSON.parse(res.choices[0].message.content ?? ''), { reply: 'data' });
   assert.deepEqual(last().body.response_format, { type: 'json_object' });
   const schema = { type: 'object', properties: { reply: { type: 'string' } }, required: ['reply'] };
   await client.chat.completions.create({
-    model: M, messages: [{ role: 'user', content: 'echo: s' }], response_format: { type: 'json_schema', json_schema: { name: 'r', schema } },
+    model: M,
+    messages: [{ role: 'user', content: 'echo: s' }],
+    response_format: { type: 'json_schema', json_schema: { name: 'r', schema } },
   });
   assert.deepEqual(last().body.response_format, { type: 'json_object', json_schema: schema });
 });
@@ -261,18 +404,28 @@ test('error classes: status, type and code as the SDK sees them', async () => {
     ['context-too-long', 400, 'invalid_request_error', 'context_length_exceeded'],
   ];
   for (const [model, status, type, code] of cases) {
-    const e = await apiError(client.chat.completions.create({ model: `cohere/${model}`, messages: [{ role: 'user', content: 'hi' }] }));
+    const e = await apiError(
+      client.chat.completions.create({ model: `cohere/${model}`, messages: [{ role: 'user', content: 'hi' }] }),
+    );
     assert.equal(e.status, status, model);
     assert.equal(e.type, type, model);
     assert.equal(e.code, code, model);
   }
-  const e = await apiError(client.chat.completions.create({ model: 'cohere/error-404', messages: [{ role: 'user', content: 'hi' }] }));
+  const e = await apiError(
+    client.chat.completions.create({ model: 'cohere/error-404', messages: [{ role: 'user', content: 'hi' }] }),
+  );
   assert.match(e.message, /model 'error-404' not found/);
 });
 
 test('429 is a rate_limit_error with retry-after kept, also on stream requests', async () => {
   for (const stream of [false, true]) {
-    const e = await apiError(client.chat.completions.create({ model: 'cohere/error-429', stream, messages: [{ role: 'user', content: 'hi' }] }));
+    const e = await apiError(
+      client.chat.completions.create({
+        model: 'cohere/error-429',
+        stream,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    );
     assert.equal(e.status, 429);
     assert.equal(e.type, 'rate_limit_error');
     assert.equal(e.code, 'rate_limit_exceeded');
@@ -281,8 +434,12 @@ test('429 is a rate_limit_error with retry-after kept, also on stream requests',
   }
 });
 
-test('a wrong key upstream is a 401 with Cohere\'s message', async () => {
-  const g = await createGateway({ providers: [cohere({ apiKey: 'wrong', baseURL: emu.url + '/v2/' })], logging: { level: 'silent' }, failover: false });
+test("a wrong key upstream is a 401 with Cohere's message", async () => {
+  const g = await createGateway({
+    providers: [cohere({ apiKey: 'wrong', baseURL: emu.url + '/v2/' })],
+    logging: { level: 'silent' },
+    failover: false,
+  });
   const { url } = await g.listen({ port: 0 });
   const c = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
   const e = await apiError(c.chat.completions.create({ model: M, messages: [{ role: 'user', content: 'hi' }] }));
@@ -294,20 +451,35 @@ test('a wrong key upstream is a 401 with Cohere\'s message', async () => {
 
 test('mid-stream ERROR finish and truncation surface as errors in the SDK stream', async () => {
   for (const model of ['stream-error-midway', 'stream-truncated']) {
-    const stream = await client.chat.completions.create({ model: `cohere/${model}`, stream: true, messages: [{ role: 'user', content: 'echo: a b c d' }] });
-    const seen: string[] = [];
-    await assert.rejects(async () => {
-      for await (const c of stream) seen.push(c.choices[0]?.delta.content ?? '');
-    }, (err: Error) => {
-      assert.match(err.message, model === 'stream-truncated' ? /ended unexpectedly/ : /internal server error while generating/);
-      return true;
+    const stream = await client.chat.completions.create({
+      model: `cohere/${model}`,
+      stream: true,
+      messages: [{ role: 'user', content: 'echo: a b c d' }],
     });
+    const seen: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const c of stream) seen.push(c.choices[0]?.delta.content ?? '');
+      },
+      (err: Error) => {
+        assert.match(
+          err.message,
+          model === 'stream-truncated' ? /ended unexpectedly/ : /internal server error while generating/,
+        );
+        return true;
+      },
+    );
     assert.equal(seen.join(''), 'a', model);
   }
 });
 
 test('embeddings: /v2/embed with input_type and embedding_types, normalised to OpenAI (float and base64)', async () => {
-  const res = await client.embeddings.create({ model: 'embed-v4.0', input: ['hello world', 'bye'], dimensions: 256, encoding_format: 'float' });
+  const res = await client.embeddings.create({
+    model: 'embed-v4.0',
+    input: ['hello world', 'bye'],
+    dimensions: 256,
+    encoding_format: 'float',
+  });
   assert.equal(res.object, 'list');
   assert.equal(res.model, 'embed-v4.0');
   assert.equal(res.data.length, 2);
@@ -315,7 +487,13 @@ test('embeddings: /v2/embed with input_type and embedding_types, normalised to O
   assert.equal(res.data[0].embedding.length, 256);
   assert.equal(res.usage.prompt_tokens, 3);
   assert.equal(res.usage.total_tokens, 3);
-  assert.deepEqual(last().body, { model: 'embed-v4.0', texts: ['hello world', 'bye'], input_type: 'search_document', embedding_types: ['float'], output_dimension: 256 });
+  assert.deepEqual(last().body, {
+    model: 'embed-v4.0',
+    texts: ['hello world', 'bye'],
+    input_type: 'search_document',
+    embedding_types: ['float'],
+    output_dimension: 256,
+  });
   assert.equal(last().path, '/v2/embed');
   // The SDK's default asks for base64 and decodes it: the vector must survive the round trip.
   const b64 = await client.embeddings.create({ model: 'embed-english-v3.0', input: 'hello world' });
@@ -326,13 +504,17 @@ test('embeddings: /v2/embed with input_type and embedding_types, normalised to O
 });
 
 test('embedInputType option and a request input_type override the default', async () => {
-  const g = await createGateway({ providers: [cohere({ apiKey: 'test-key', baseURL: emu.url, embedInputType: 'search_query' })], logging: { level: 'silent' }, failover: false });
+  const g = await createGateway({
+    providers: [cohere({ apiKey: 'test-key', baseURL: emu.url, embedInputType: 'search_query' })],
+    logging: { level: 'silent' },
+    failover: false,
+  });
   const { url } = await g.listen({ port: 0 });
   const c = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
   await c.embeddings.create({ model: 'embed-v4.0', input: 'q', encoding_format: 'float' });
   assert.equal(last().body.input_type, 'search_query');
-  // @ts-expect-error Cohere-specific field
-  await c.embeddings.create({ model: 'embed-v4.0', input: 'q', encoding_format: 'float', input_type: 'classification' });
+  const cohereOnly = { input_type: 'classification' } as object; // a Cohere-specific field the SDK does not type
+  await c.embeddings.create({ model: 'embed-v4.0', input: 'q', encoding_format: 'float', ...cohereOnly });
   assert.equal(last().body.input_type, 'classification');
   await g.close();
 });
@@ -345,7 +527,10 @@ test('configuration: COHERE_API_KEY / COHERE_BASE_URL, claims, missing key', asy
     const g = await createGateway({ providers: [cohere()], logging: { level: 'silent' }, failover: false });
     const { url } = await g.listen({ port: 0 });
     const c = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
-    const res = await c.chat.completions.create({ model: 'c4ai-aya-expanse-32b', messages: [{ role: 'user', content: 'echo: env' }] });
+    const res = await c.chat.completions.create({
+      model: 'c4ai-aya-expanse-32b',
+      messages: [{ role: 'user', content: 'echo: env' }],
+    });
     assert.equal(res.choices[0].message.content, 'env');
     assert.equal(last().body.model, 'c4ai-aya-expanse-32b');
     const models = await c.models.list();
@@ -359,10 +544,16 @@ test('configuration: COHERE_API_KEY / COHERE_BASE_URL, claims, missing key', asy
 });
 
 test('a slow upstream past timeoutMs is a 504', async () => {
-  const g = await createGateway({ providers: [cohere({ apiKey: 'test-key', baseURL: emu.url, timeoutMs: 300 })], logging: { level: 'silent' }, failover: false });
+  const g = await createGateway({
+    providers: [cohere({ apiKey: 'test-key', baseURL: emu.url, timeoutMs: 300 })],
+    logging: { level: 'silent' },
+    failover: false,
+  });
   const { url } = await g.listen({ port: 0 });
   const c = new OpenAI({ baseURL: url + '/v1', apiKey: 'unused', maxRetries: 0 });
-  const e = await apiError(c.chat.completions.create({ model: 'cohere/slow', messages: [{ role: 'user', content: 'hi' }] }));
+  const e = await apiError(
+    c.chat.completions.create({ model: 'cohere/slow', messages: [{ role: 'user', content: 'hi' }] }),
+  );
   assert.equal(e.status, 504);
   assert.equal(e.code, 'upstream_timeout');
   await g.close();
@@ -370,7 +561,9 @@ test('a slow upstream past timeoutMs is a 504', async () => {
 
 test('leaving a stream early closes the upstream connection', async () => {
   const stream = await client.chat.completions.create({
-    model: 'cohere/slow-stream', stream: true, messages: [{ role: 'user', content: 'echo: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12' }],
+    model: 'cohere/slow-stream',
+    stream: true,
+    messages: [{ role: 'user', content: 'echo: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12' }],
   });
   for await (const c of stream) {
     if (c.choices[0]?.delta.content) break;
@@ -385,10 +578,22 @@ test('adapter: return() on the chunk iterator destroys the upstream body', async
   const { UpstreamClient } = await import('../../core/upstream.js');
   const { CohereAdapter } = await import('../../plugins/providers/cohere/adapter.js');
   const http = new UpstreamClient();
-  const adapter = new CohereAdapter({ name: 'cohere', baseURL: emu.url, apiKey: 'test-key', models: [], embedInputType: 'search_document' }, http);
+  const adapter = new CohereAdapter(
+    { name: 'cohere', baseURL: emu.url, apiKey: 'test-key', models: [], embedInputType: 'search_document' },
+    http,
+  );
   const ctrl = new AbortController();
-  const call = { target: { provider: 'cohere', model: 'slow-stream' }, signal: ctrl.signal, ctx: { responseHeaders: {} } } as unknown as Parameters<typeof adapter.chatStream>[1];
-  const it = (await adapter.chatStream({ model: 'slow-stream', messages: [{ role: 'user', content: 'echo: a b c d e f g h' }] }, call))[Symbol.asyncIterator]();
+  const call = {
+    target: { provider: 'cohere', model: 'slow-stream' },
+    signal: ctrl.signal,
+    ctx: { responseHeaders: {} },
+  } as unknown as Parameters<typeof adapter.chatStream>[1];
+  const it = (
+    await adapter.chatStream(
+      { model: 'slow-stream', messages: [{ role: 'user', content: 'echo: a b c d e f g h' }] },
+      call,
+    )
+  )[Symbol.asyncIterator]();
   const first = await it.next();
   assert.equal(first.value?.choices[0].delta.role, 'assistant');
   await it.return?.();

@@ -7,10 +7,22 @@ import { Breaker, CLOSED_TRUST_MS } from '../../plugins/failover/breaker.js';
 /** A MemoryStore that counts the operations made on it. */
 class CountingStore extends MemoryStore {
   ops = 0;
-  override async get<T>(key: string): Promise<T | undefined> { this.ops++; return super.get<T>(key); }
-  override async set(key: string, value: unknown, ttlMs?: number): Promise<void> { this.ops++; return super.set(key, value, ttlMs); }
-  override async increment(key: string, by: number, ttlMs?: number): Promise<number> { this.ops++; return super.increment(key, by, ttlMs); }
-  override async delete(key: string): Promise<boolean> { this.ops++; return super.delete(key); }
+  override async get<T>(key: string): Promise<T | undefined> {
+    this.ops++;
+    return super.get<T>(key);
+  }
+  override async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    this.ops++;
+    return super.set(key, value, ttlMs);
+  }
+  override async increment(key: string, by: number, ttlMs?: number): Promise<number> {
+    this.ops++;
+    return super.increment(key, by, ttlMs);
+  }
+  override async delete(key: string): Promise<boolean> {
+    this.ops++;
+    return super.delete(key);
+  }
 }
 
 test('a closed breaker serves requests without touching the store, and the window count stays exact', async () => {
@@ -45,7 +57,7 @@ test('successes counted in memory take part in the failure rate', async () => {
   assert.equal(await b.allow('p/m'), false, 'a local failure is seen at once, no trusted reading hides it');
 });
 
-test("a breaker opened by another instance on the shared store is respected within CLOSED_TRUST_MS", async () => {
+test('a breaker opened by another instance on the shared store is respected within CLOSED_TRUST_MS', async () => {
   const store = new MemoryStore();
   const here = new Breaker(store);
   const there = new Breaker(store, { failureThreshold: 1 });

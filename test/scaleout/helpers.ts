@@ -22,17 +22,37 @@ const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignor
 /** Reachable, or started with the machine's commands; else a reason to skip. */
 export async function services(): Promise<string | undefined> {
   if (!ok('redis-cli', ['-p', '6379', 'ping'])) {
-    ok('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log']);
+    ok('redis-server', [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/var/lib/redis',
+      '--logfile',
+      '/var/log/redis/ci.log',
+    ]);
     for (let i = 0; i < 20 && !ok('redis-cli', ['-p', '6379', 'ping']); i++) await sleep(100);
-    if (!ok('redis-cli', ['-p', '6379', 'ping'])) return 'Redis on 127.0.0.1:6379 is not reachable and could not be started (redis-server)';
+    if (!ok('redis-cli', ['-p', '6379', 'ping']))
+      return 'Redis on 127.0.0.1:6379 is not reachable and could not be started (redis-server)';
   }
   if (!ok('pg_isready', ['-h', '127.0.0.1', '-p', '5432'])) {
     try {
       const v = execFileSync('ls', ['/etc/postgresql']).toString().trim().split('\n')[0];
       ok('pg_ctlcluster', ['--skip-systemctl-redirect', v, 'main', 'start']);
-    } catch { /* not installed */ }
+    } catch {
+      /* not installed */
+    }
     for (let i = 0; i < 30 && !ok('pg_isready', ['-h', '127.0.0.1', '-p', '5432']); i++) await sleep(200);
-    if (!ok('pg_isready', ['-h', '127.0.0.1', '-p', '5432'])) return 'PostgreSQL on 127.0.0.1:5432 is not reachable and could not be started (pg_ctlcluster)';
+    if (!ok('pg_isready', ['-h', '127.0.0.1', '-p', '5432']))
+      return 'PostgreSQL on 127.0.0.1:5432 is not reachable and could not be started (pg_ctlcluster)';
   }
   return undefined;
 }
@@ -48,8 +68,12 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 export async function dropRedisPrefix(prefix: string, port = 6379): Promise<void> {
-  const keys = spawnSync('redis-cli', ['-p', String(port), '--scan', '--pattern', `${prefix}*`]).stdout.toString().split('\n').filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500) spawnSync('redis-cli', ['-p', String(port), 'del', ...keys.slice(i, i + 500)]);
+  const keys = spawnSync('redis-cli', ['-p', String(port), '--scan', '--pattern', `${prefix}*`])
+    .stdout.toString()
+    .split('\n')
+    .filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500)
+    spawnSync('redis-cli', ['-p', String(port), 'del', ...keys.slice(i, i + 500)]);
 }
 
 export async function freePort(): Promise<number> {
@@ -64,9 +88,15 @@ export async function freePort(): Promise<number> {
 export class OwnRedis {
   child: ChildProcess | undefined;
   constructor(readonly port: number) {}
-  get url() { return `redis://127.0.0.1:${this.port}`; }
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 50; i++) {
       if (ok('redis-cli', ['-p', String(this.port), 'ping'])) return;
       await sleep(50);
@@ -75,7 +105,7 @@ export class OwnRedis {
   }
   async stop(): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return; // stopped already (a kill leaves exitCode null)
     const exited = new Promise((r) => c.once('exit', r));
     c.kill('SIGKILL');
     await exited;
@@ -86,12 +116,19 @@ export class OwnRedis {
 export class CuttableProxy {
   #server: net.Server | undefined;
   readonly #sockets = new Set<net.Socket>();
-  constructor(readonly port: number, readonly target: { host: string; port: number }) {}
+  constructor(
+    readonly port: number,
+    readonly target: { host: string; port: number },
+  ) {}
   async open(): Promise<void> {
     if (this.#server) return;
     const server = net.createServer((client) => {
       const up = net.connect(this.target.port, this.target.host);
-      for (const s of [client, up]) { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); s.on('error', () => undefined); }
+      for (const s of [client, up]) {
+        this.#sockets.add(s);
+        s.on('close', () => this.#sockets.delete(s));
+        s.on('error', () => undefined);
+      }
       client.pipe(up).pipe(client);
       client.on('close', () => up.destroy());
       up.on('close', () => client.destroy());
@@ -113,7 +150,11 @@ export class CuttableProxy {
 export interface Instance extends RunningCli {
   name: string;
   get(path: string, key?: string): Promise<{ status: number; json: any; text: string; headers: Headers }>;
-  chat(key: string, body: Record<string, unknown>, extraHeaders?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers; ms: number }>;
+  chat(
+    key: string,
+    body: Record<string, unknown>,
+    extraHeaders?: Record<string, string>,
+  ): Promise<{ status: number; json: any; headers: Headers; ms: number }>;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
 }
 
@@ -123,7 +164,12 @@ export async function startInstances(envs: Array<Record<string, string>>): Promi
   // timing-sensitive tests that run in parallel with this file.
   const runs: Array<PromiseSettledResult<RunningCli>> = [];
   for (const env of envs) {
-    runs.push(await startCli(['--config', CONFIG, '--port', '0'], env).then((value) => ({ status: 'fulfilled' as const, value }), (reason) => ({ status: 'rejected' as const, reason })));
+    runs.push(
+      await startCli(['--config', CONFIG, '--port', '0'], env).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason) => ({ status: 'rejected' as const, reason }),
+      ),
+    );
     if (runs.at(-1)!.status === 'rejected') break;
   }
   const failed = runs.find((r) => r.status === 'rejected');
@@ -136,12 +182,17 @@ export async function startInstances(envs: Array<Record<string, string>>): Promi
 
 export function instance(r: RunningCli, name: string): Instance {
   return {
-    ...r, name,
+    ...r,
+    name,
     async get(path, key) {
       const res = await fetch(`${r.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
       const text = await res.text();
       let json: any;
-      try { json = JSON.parse(text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       return { status: res.status, json, text, headers: res.headers };
     },
     async chat(key, body, extraHeaders = {}) {
@@ -156,7 +207,8 @@ export function instance(r: RunningCli, name: string): Instance {
     },
     async admin(method, path, body) {
       const res = await fetch(`${r.url}${path}`, {
-        method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
       return { status: res.status, json: await res.json().catch(() => undefined) };
@@ -167,7 +219,12 @@ export function instance(r: RunningCli, name: string): Instance {
 /** Stop an instance: SIGTERM, then SIGKILL if it has not exited within `ms` (the code says which). */
 export async function stopInstance(g: Instance, ms = 15_000): Promise<number | null | 'killed'> {
   let timer: NodeJS.Timeout | undefined;
-  const killed = new Promise<'killed'>((r) => { timer = setTimeout(() => { g.child.kill('SIGKILL'); r('killed'); }, ms); });
+  const killed = new Promise<'killed'>((r) => {
+    timer = setTimeout(() => {
+      g.child.kill('SIGKILL');
+      r('killed');
+    }, ms);
+  });
   const code = await Promise.race([g.stop(), killed]);
   clearTimeout(timer);
   return code;
@@ -176,9 +233,10 @@ export async function stopInstance(g: Instance, ms = 15_000): Promise<number | n
 export const user = (content: string) => ({ messages: [{ role: 'user', content }] });
 
 /** gpt-4o-mini list prices in picodollars per token (0.15 / 0.6 USD per 1M). */
-export const pusdOf = (u: { prompt_tokens: number; completion_tokens: number }) => u.prompt_tokens * 150_000 + u.completion_tokens * 600_000;
+export const pusdOf = (u: { prompt_tokens: number; completion_tokens: number }) =>
+  u.prompt_tokens * 150_000 + u.completion_tokens * 600_000;
 
-export async function eventually<T>(check: () => Promise<T | undefined | false>, ms = 5000, every = 25): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined | false>, ms = 20_000, every = 25): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();

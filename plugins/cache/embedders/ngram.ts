@@ -13,9 +13,13 @@
  */
 import { normalise, type Embedder } from './types.js';
 
-const FUNCTION_WORDS = new Set(('a an the is are was were be been am do does did can could would should will ' +
-  'i me my you your we our it its this that these those there here what which of in on at to for from by ' +
-  'with about as and or but if so please tell how not').split(' '));
+const FUNCTION_WORDS = new Set(
+  (
+    'a an the is are was were be been am do does did can could would should will ' +
+    'i me my you your we our it its this that these those there here what which of in on at to for from by ' +
+    'with about as and or but if so please tell how not'
+  ).split(' '),
+);
 
 /** FNV-1a, 32-bit. */
 function fnv(s: string): number {
@@ -29,9 +33,16 @@ function fnv(s: string): number {
 
 /** Expand contractions so "what's" and "what is", "don't" and "do not" share their words. */
 function expand(t: string): string {
-  return t.replace(/\bcan't\b/g, 'can not').replace(/\bwon't\b/g, 'will not').replace(/n't\b/g, ' not')
-    .replace(/'re\b/g, ' are').replace(/'m\b/g, ' am').replace(/'ll\b/g, ' will').replace(/'ve\b/g, ' have')
-    .replace(/'d\b/g, ' would').replace(/\b(what|where|who|how|when|why|that|there|it|he|she)'s\b/g, '$1 is');
+  return t
+    .replace(/\bcan't\b/g, 'can not')
+    .replace(/\bwon't\b/g, 'will not')
+    .replace(/n't\b/g, ' not')
+    .replace(/'re\b/g, ' are')
+    .replace(/'m\b/g, ' am')
+    .replace(/'ll\b/g, ' will')
+    .replace(/'ve\b/g, ' have')
+    .replace(/'d\b/g, ' would')
+    .replace(/\b(what|where|who|how|when|why|that|there|it|he|she)'s\b/g, '$1 is');
 }
 
 export interface NgramEmbedderOptions {

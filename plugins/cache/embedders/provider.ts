@@ -11,7 +11,7 @@
  * failover, or meter record for the embedding call. Its token usage is counted in the cache stats
  * (`embeddingTokens`).
  */
-import type { EmbeddingsContext } from '../../../core/context.js';
+import { createContext } from '../../../core/request-context.js';
 import type { Gateway } from '../../../core/gateway-types.js';
 import type { EmbeddingsResponse } from '../../../core/types.js';
 import { normalise, type Embedder } from './types.js';
@@ -40,31 +40,30 @@ export function providerEmbedder(gateway: Gateway, o: ProviderEmbedderOptions): 
   let tokens = 0;
   return {
     id: `provider:${o.provider}/${o.model}${o.dimensions ? `@${o.dimensions}` : ''}`,
-    get tokens() { return tokens; },
+    get tokens() {
+      return tokens;
+    },
     async embed(texts, options = {}) {
       const adapter = gateway.providers.get(o.provider);
-      if (!adapter?.embeddings) throw new Error(`cache embedder: provider "${o.provider}" is not registered or has no embeddings`);
+      if (!adapter?.embeddings)
+        throw new Error(`cache embedder: provider "${o.provider}" is not registered or has no embeddings`);
       const p = options.ctx;
-      const request = { model: o.model, input: texts, encoding_format: 'float' as const, ...(o.dimensions ? { dimensions: o.dimensions } : {}) };
-      const target = { provider: o.provider, model: o.model };
-      const ctx: EmbeddingsContext = {
-        id: `${p?.id ?? 'cache'}:cache-embed`,
-        operation: 'embeddings',
-        dialect: 'internal',
-        headers: {},
-        time: Date.now(),
-        startedAt: performance.now(),
-        signal: options.signal ?? new AbortController().signal,
-        log: p?.log ?? gateway.log,
-        requestedModel: o.model,
-        targets: [target],
-        target,
-        attempts: [],
-        responseHeaders: {},
-        state: { cache: { internal: true } },
-        request,
-        stream: false,
+      const request = {
+        model: o.model,
+        input: texts,
+        encoding_format: 'float' as const,
+        ...(o.dimensions ? { dimensions: o.dimensions } : {}),
       };
+      const target = { provider: o.provider, model: o.model };
+      const ctx = createContext(gateway, 'embeddings', {
+        id: `${p?.id ?? 'cache'}:cache-embed`,
+        dialect: 'internal',
+        signal: options.signal,
+        request,
+      });
+      ctx.targets = [target];
+      ctx.target = target;
+      ctx.state.cache = { internal: true };
       const res: EmbeddingsResponse = await adapter.embeddings(request, { target, signal: ctx.signal, ctx });
       tokens += res.usage?.total_tokens ?? 0;
       const out = new Array<Float32Array>(texts.length);

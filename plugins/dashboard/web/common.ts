@@ -3,7 +3,11 @@ import uPlot from 'uplot';
 
 type Child = Node | string | number | null | undefined | false;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | ((e: Event) => void) | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | ((e: Event) => void) | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -11,7 +15,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, v);
   }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -19,14 +24,23 @@ export const base = document.body.dataset.base ?? '/dashboard';
 const csrf = document.body.dataset.csrf ?? '';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function api<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const res = await fetch(`${base}/api${path}`, {
     method: init.method ?? 'GET',
     credentials: 'same-origin',
-    headers: { accept: 'application/json', ...(init.method && init.method !== 'GET' ? { 'x-csrf-token': csrf } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      accept: 'application/json',
+      ...(init.method && init.method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+    },
     body: init.body ? JSON.stringify(init.body) : undefined,
   });
   if (res.status === 401) {
@@ -39,7 +53,11 @@ export async function api<T = any>(path: string, init: { method?: string; body?:
 }
 
 export const qs = (o: Record<string, string | number | undefined>) =>
-  new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)])).toString();
+  new URLSearchParams(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => [k, String(v)]),
+  ).toString();
 
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 export function fmtUsd(n: number): string {
@@ -48,12 +66,25 @@ export function fmtUsd(n: number): string {
   if (Math.abs(n) >= 1) return `$${n.toFixed(3)}`;
   return `$${Number(n.toPrecision(3)).toFixed(Math.min(12, Math.max(2, 2 - Math.floor(Math.log10(Math.abs(n))))))}`;
 }
-export const fmtPct = (n: number | null) => (n === null || n === undefined ? '–' : `${(Math.round(n * 10) / 10).toFixed(1)} %`);
-export const fmtMs = (n: number | null) => (n === null || n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`);
-export const fmtTime = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'medium' });
+export const fmtPct = (n: number | null) =>
+  n === null || n === undefined ? '–' : `${(Math.round(n * 10) / 10).toFixed(1)} %`;
+export const fmtMs = (n: number | null) =>
+  n === null || n === undefined
+    ? '–'
+    : n >= 10_000
+      ? `${(n / 1000).toFixed(1)} s`
+      : `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+export const fmtTime = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'medium' });
 
 /** A series: label (shown in the legend), values, and a dash pattern so lines differ without colour. */
-export interface Series { label: string; values: Array<number | null>; color: string; dash?: number[]; fmt?: (v: number) => string }
+export interface Series {
+  label: string;
+  values: Array<number | null>;
+  color: string;
+  dash?: number[];
+  fmt?: (v: number) => string;
+}
 
 const charts = new Set<uPlot>();
 let observer: ResizeObserver | undefined;
@@ -63,50 +94,104 @@ export function destroyCharts(): void {
   charts.clear();
 }
 
-export function chart(title: string, xs: number[], series: Series[], opts: { yLabel?: string; bars?: boolean } = {}): HTMLElement {
+export function chart(
+  title: string,
+  xs: number[],
+  series: Series[],
+  opts: { yLabel?: string; bars?: boolean } = {},
+): HTMLElement {
   const box = h('figure', { class: 'chart' }, h('figcaption', {}, title));
   const plot = h('div', { class: 'plot', role: 'img', 'aria-label': `${title} chart` });
   box.append(plot);
   requestAnimationFrame(() => {
     const width = Math.max(240, plot.clientWidth);
-    const u = new uPlot({
-      width, height: 200,
-      legend: { show: true },
-      cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
-      axes: [
-        { stroke: '#444', grid: { stroke: '#e4e4e4' } },
-        { stroke: '#444', grid: { stroke: '#e4e4e4' }, size: 76, label: opts.yLabel, values: (_u, vals) => vals.map((v) => (series[0].fmt ? series[0].fmt(v) : String(v))) },
-      ],
-      series: [
-        { label: 'Time', value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' })) },
-        ...series.map((s) => ({
-          label: s.label, stroke: s.color, width: 2, dash: s.dash, fill: opts.bars ? `${s.color}33` : undefined, spanGaps: false,
-          points: { show: true, size: 5 },
-          value: (_u: uPlot, v: number | null) => (v === null ? '–' : s.fmt ? s.fmt(v) : String(v)),
-        })),
-      ],
-    }, [xs, ...series.map((s) => s.values)] as uPlot.AlignedData, plot);
+    const u = new uPlot(
+      {
+        width,
+        height: 200,
+        legend: { show: true },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true } },
+        axes: [
+          { stroke: '#444', grid: { stroke: '#e4e4e4' } },
+          {
+            stroke: '#444',
+            grid: { stroke: '#e4e4e4' },
+            size: 76,
+            label: opts.yLabel,
+            values: (_u, vals) => vals.map((v) => (series[0].fmt ? series[0].fmt(v) : String(v))),
+          },
+        ],
+        series: [
+          {
+            label: 'Time',
+            value: (_u, v) =>
+              v === null ? '–' : new Date(v * 1000).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' }),
+          },
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            width: 2,
+            dash: s.dash,
+            fill: opts.bars ? `${s.color}33` : undefined,
+            spanGaps: false,
+            points: { show: true, size: 5 },
+            value: (_u: uPlot, v: number | null) => (v === null ? '–' : s.fmt ? s.fmt(v) : String(v)),
+          })),
+        ],
+      },
+      [xs, ...series.map((s) => s.values)] as uPlot.AlignedData,
+      plot,
+    );
     charts.add(u);
-    observer ??= new ResizeObserver(() => { for (const c of charts) { const w = c.root.parentElement?.clientWidth; if (w && Math.abs(w - c.width) > 4) c.setSize({ width: Math.max(240, w), height: 200 }); } });
+    observer ??= new ResizeObserver(() => {
+      for (const c of charts) {
+        const w = c.root.parentElement?.clientWidth;
+        if (w && Math.abs(w - c.width) > 4) c.setSize({ width: Math.max(240, w), height: 200 });
+      }
+    });
     observer.observe(plot);
   });
   return box;
 }
 
 export function table(headers: string[], rows: Child[][], caption?: string): HTMLElement {
-  return h('div', { class: 'table-wrap' }, h('table', {},
-    caption ? h('caption', {}, caption) : null,
-    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', {}, ...(rows.length ? rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c)))) : [h('tr', {}, h('td', { colspan: String(headers.length), class: 'muted' }, 'No data in this range.'))])),
-  ));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      caption ? h('caption', {}, caption) : null,
+      h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h(
+        'tbody',
+        {},
+        ...(rows.length
+          ? rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))
+          : [h('tr', {}, h('td', { colspan: String(headers.length), class: 'muted' }, 'No data in this range.'))]),
+      ),
+    ),
+  );
 }
 
 /** A bar with its percentage written out (never colour alone). */
 export function meter(pct: number, marks: number[] = []): HTMLElement {
-  const bar = h('span', { class: `bar${pct >= 100 ? ' over' : pct >= (marks[marks.length - 2] ?? 80) ? ' warn' : ''}` });
+  const bar = h('span', {
+    class: `bar${pct >= 100 ? ' over' : pct >= (marks[marks.length - 2] ?? 80) ? ' warn' : ''}`,
+  });
   bar.style.width = `${Math.min(100, Math.max(0, pct))}%`;
-  const m = h('span', { class: 'meter', role: 'progressbar', 'aria-valuenow': String(Math.round(pct)), 'aria-valuemin': '0', 'aria-valuemax': '100' }, bar);
+  const m = h(
+    'span',
+    {
+      class: 'meter',
+      role: 'progressbar',
+      'aria-valuenow': String(Math.round(pct)),
+      'aria-valuemin': '0',
+      'aria-valuemax': '100',
+    },
+    bar,
+  );
   for (const t of marks) {
     const tick = h('span', { class: 'tick', title: `alert at ${t} %` });
     tick.style.left = `${Math.min(100, t)}%`;

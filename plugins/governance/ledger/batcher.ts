@@ -11,7 +11,12 @@ export class LedgerBatcher {
   #pending: Promise<void> = Promise.resolve();
   #soon = false;
 
-  constructor(private readonly ledger: Ledger, private readonly log: Logger, intervalMs: number, private readonly maxBatch: number) {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly log: Logger,
+    intervalMs: number,
+    private readonly maxBatch: number,
+  ) {
     this.#timer = setInterval(() => void this.flush(), intervalMs);
     this.#timer.unref();
   }
@@ -20,7 +25,10 @@ export class LedgerBatcher {
     this.#queue.push(entry);
     if (this.#queue.length >= this.maxBatch && !this.#soon) {
       this.#soon = true;
-      setImmediate(() => { this.#soon = false; void this.flush(); });
+      setImmediate(() => {
+        this.#soon = false;
+        void this.flush();
+      });
     }
   }
 

@@ -1,14 +1,20 @@
 /**
  * The SQLite ledger (better-sqlite3, WAL): usage records, persisted budget spend and runtime keys in
  * one file. Writes come in batches from the batcher, one transaction each. Costs are integer
- * picodollars, so sums are exact.
+ * picodollars, so sums are exact. Records are stored through `storable()` (sanitize.ts); a batch the
+ * database refuses for its data (a constraint, a type) is written again row by row and the rows it
+ * still refuses are quarantined: dropped, counted, logged without content, their budget charges kept.
+ * Filters, aggregates and row mapping are shared with the PostgreSQL ledger (query.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { loadSqlite } from '../../../core/optional-deps.js';
-import { localLabel } from '../periods.js';
-import type { GroupBy, Ledger, LedgerEntry, LedgerRecord, StoredKey, UsageFilter, UsageGroup, UsageResult, UsageTotals } from './types.js';
+import type { Logger } from 'pino';
+import { openSqlite } from '../../../core/optional-deps.js';
+import { storable } from './sanitize.js';
+import { fromRow, groupsSql, recordValues, totalsSql, USAGE_COLUMNS, usageResult, whereSql } from './query.js';
+import type { LedgerDialect, LedgerRow } from './query.js';
+import type { GroupBy, Ledger, LedgerEntry, LedgerRecord, StoredKey, UsageFilter, UsageResult } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage (
@@ -16,130 +22,139 @@ CREATE TABLE IF NOT EXISTS usage (
   requested_model TEXT, operation TEXT, stream INTEGER, status INTEGER, error_code TEXT, cache TEXT,
   input_tokens INTEGER, cached_tokens INTEGER, cache_write_tokens INTEGER, output_tokens INTEGER,
   reasoning_tokens INTEGER, total_tokens INTEGER, cost_pusd INTEGER, cost_saved_pusd INTEGER,
-  latency_ms REAL, upstream_ms REAL, ttft_ms REAL, attempts INTEGER, aborted INTEGER, shadow INTEGER, tags TEXT
+  latency_ms REAL, upstream_ms REAL, ttft_ms REAL, attempts INTEGER, aborted INTEGER, shadow INTEGER, tags TEXT,
+  usage_estimated INTEGER NOT NULL DEFAULT 0,
+  guardrails TEXT,
+  end_user TEXT,
+  units TEXT
 );
 CREATE INDEX IF NOT EXISTS usage_time ON usage(time);
 CREATE INDEX IF NOT EXISTS usage_key_time ON usage(key_id, time);
 CREATE INDEX IF NOT EXISTS usage_project_time ON usage(project, time);
+CREATE INDEX IF NOT EXISTS usage_user_time ON usage(end_user, time);
 CREATE TABLE IF NOT EXISTS budget_spend (key TEXT PRIMARY KEY, spent_pusd INTEGER NOT NULL, expires_at INTEGER);
 CREATE TABLE IF NOT EXISTS virtual_keys (
   id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER, attrs TEXT NOT NULL
 );`;
 
-const COLUMNS = ['time', 'request_id', 'key_id', 'project', 'provider', 'model', 'requested_model', 'operation', 'stream', 'status',
-  'error_code', 'cache', 'input_tokens', 'cached_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens',
-  'cost_pusd', 'cost_saved_pusd', 'latency_ms', 'upstream_ms', 'ttft_ms', 'attempts', 'aborted', 'shadow', 'tags'];
+/** SQLite result codes that mean "this row's data", not "the database": the row is quarantined. */
+const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
 
-const DIM_SQL: Record<GroupBy, string> = {
-  model: 'coalesce(u.model, u.requested_model)',
-  provider: 'u.provider',
-  key: 'u.key_id',
-  project: 'u.project',
-  status: 'u.status',
-  tag: 't.value',
-  day: 'u.time / 900000',
-  hour: 'u.time / 900000',
-};
+/** SQLite's dialect; `sum` is total() (doubles) after an integer sum() overflowed. */
+function dialect(sum: 'sum' | 'total'): LedgerDialect {
+  return {
+    param: () => '?',
+    bool: (v) => (v ? 1 : 0),
+    tags: (tags) => JSON.stringify(tags),
+    model: (m, bind) =>
+      `(u.model = ${bind(m)} OR u.requested_model = ${bind(m)} OR u.provider || '/' || u.model = ${bind(m)})`,
+    hasTag: (p) => `EXISTS (SELECT 1 FROM json_each(u.tags) WHERE value = ${p})`,
+    tagJoin: 'LEFT JOIN json_each(u.tags) t',
+    countIf: (cond) => `${sum}(${cond})`,
+    sum,
+    sumReal: 'total',
+    unit: (name) => `json_extract(u.units, '$.${name}')`,
+  };
+}
 
-const AGG = (sum: string) => `count(*) AS requests, ${sum}(u.status >= 400) AS errors,
-  ${sum}(u.cache IN ('hit','semantic-hit')) AS cache_hits, ${sum}(u.attempts > 1) AS failovers,
-  ${sum}(u.input_tokens) AS input_tokens, ${sum}(u.cached_tokens) AS cached_tokens, ${sum}(u.output_tokens) AS output_tokens,
-  ${sum}(u.reasoning_tokens) AS reasoning_tokens, ${sum}(u.total_tokens) AS total_tokens, ${sum}(u.cost_pusd) AS cost_pusd,
-  ${sum}(u.cost_saved_pusd) AS cost_saved_pusd, total(u.latency_ms) AS latency_ms`;
-
-type Row = Record<string, number | string | null>;
+const SQLITE = dialect('sum');
 
 export class SqliteLedger implements Ledger {
   readonly db: Database.Database;
   readonly #insert: Database.Statement;
   readonly #charge: Database.Statement;
   readonly #write: (entries: LedgerEntry[]) => void;
+  readonly #chargeOnly: (entry: LedgerEntry) => void;
+  readonly #log: Logger | undefined;
+  /** Records the database refused (quarantined) since start. */
+  quarantined = 0;
 
-  constructor(path: string) {
+  constructor(path: string, options: { log?: Logger } = {}) {
+    this.#log = options.log;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new (loadSqlite())(path);
+    this.db = openSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Files from before end users: add the column before the schema's index on it.
+    const table = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage'").get();
+    const cols = table
+      ? (this.db.prepare('PRAGMA table_info(usage)').all() as Array<{ name: string }>).map((c) => c.name)
+      : [];
+    if (table && !cols.includes('end_user')) this.db.exec('ALTER TABLE usage ADD COLUMN end_user TEXT');
     this.db.exec(SCHEMA);
-    this.#insert = this.db.prepare(`INSERT INTO usage (${COLUMNS.join(',')}) VALUES (${COLUMNS.map(() => '?').join(',')})`);
+    // Ledgers made before a column existed get it (CREATE TABLE IF NOT EXISTS kept their table).
+    const columns = this.db.prepare('PRAGMA table_info(usage)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'usage_estimated'))
+      this.db.exec('ALTER TABLE usage ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0');
+    if (!columns.some((c) => c.name === 'guardrails')) this.db.exec('ALTER TABLE usage ADD COLUMN guardrails TEXT');
+    if (!columns.some((c) => c.name === 'units')) this.db.exec('ALTER TABLE usage ADD COLUMN units TEXT');
+    const values = USAGE_COLUMNS.map(() => '?').join(',');
+    this.#insert = this.db.prepare(`INSERT INTO usage (${USAGE_COLUMNS.join(',')}) VALUES (${values})`);
     this.#charge = this.db.prepare(`INSERT INTO budget_spend (key, spent_pusd, expires_at) VALUES (?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET spent_pusd = spent_pusd + excluded.spent_pusd`);
     this.#write = this.db.transaction((entries: LedgerEntry[]) => {
-      for (const { record: r, charges } of entries) {
-        this.#insert.run(r.time, r.requestId, r.keyId, r.project, r.provider, r.model, r.requestedModel, r.operation, r.stream ? 1 : 0,
-          r.status, r.errorCode, r.cache, r.inputTokens, r.cachedTokens, r.cacheWriteTokens, r.outputTokens, r.reasoningTokens,
-          r.totalTokens, r.costPusd, r.costSavedPusd, r.latencyMs, r.upstreamMs, r.ttftMs, r.attempts, r.aborted ? 1 : 0,
-          r.shadow ? 1 : 0, JSON.stringify(r.tags));
+      for (const { record, charges } of entries) {
+        this.#insert.run(...recordValues(storable(record), SQLITE));
         for (const c of charges) if (c.pusd) this.#charge.run(c.key, c.pusd, c.expiresAt);
       }
+    });
+    this.#chargeOnly = this.db.transaction(({ charges }: LedgerEntry) => {
+      for (const c of charges) if (c.pusd) this.#charge.run(c.key, c.pusd, c.expiresAt);
     });
   }
 
   async append(entries: LedgerEntry[]): Promise<void> {
-    if (entries.length) this.#write(entries);
-  }
-
-  #where(f: UsageFilter): { sql: string; params: unknown[] } {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    const eq = (col: string, v: unknown) => { parts.push(`${col} = ?`); params.push(v); };
-    if (f.from !== undefined) { parts.push('u.time >= ?'); params.push(f.from); }
-    if (f.to !== undefined) { parts.push('u.time < ?'); params.push(f.to); }
-    if (f.key !== undefined) eq('u.key_id', f.key);
-    if (f.project !== undefined) eq('u.project', f.project);
-    if (f.provider !== undefined) eq('u.provider', f.provider);
-    if (f.status !== undefined) eq('u.status', f.status);
-    if (f.model !== undefined) {
-      parts.push("(u.model = ? OR u.requested_model = ? OR u.provider || '/' || u.model = ?)");
-      params.push(f.model, f.model, f.model);
-    }
-    if (f.tag !== undefined) {
-      parts.push('EXISTS (SELECT 1 FROM json_each(u.tags) WHERE value = ?)');
-      params.push(f.tag);
-    }
-    return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
-  }
-
-  #all(sql: (sum: string) => string, params: unknown[]): Row[] {
+    if (!entries.length) return;
     try {
-      return this.db.prepare(sql('sum')).all(...params) as Row[];
+      this.#write(entries);
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      // One row's data poisoned the batch: write the rest row by row, quarantine what is refused.
+      for (const entry of entries) {
+        try {
+          this.#write([entry]);
+        } catch (rowError) {
+          if (!isDataError(rowError)) throw rowError;
+          this.#quarantine(entry, rowError);
+        }
+      }
+    }
+  }
+
+  #quarantine(entry: LedgerEntry, e: unknown): void {
+    this.quarantined++;
+    try {
+      this.#chargeOnly(entry); // the spend is ours, not the client's text: keep budgets whole
+    } catch {
+      /* counted below either way */
+    }
+    this.#log?.error(
+      { code: (e as { code?: string }).code, quarantined: this.quarantined, requestId: entry.record.requestId },
+      'ledger: the database refused a usage record; it was dropped (its budget charges were kept)',
+    );
+  }
+
+  #all(sql: (d: LedgerDialect) => string, params: unknown[]): LedgerRow[] {
+    try {
+      return this.db.prepare(sql(SQLITE)).all(...params) as LedgerRow[];
     } catch (e) {
       // sum() of integers overflows past 2^63 picodollars (~9.2M USD): fall back to total() (double).
       if (!/overflow/i.test((e as Error).message)) throw e;
-      return this.db.prepare(sql('total')).all(...params) as Row[];
+      return this.db.prepare(sql(dialect('total'))).all(...params) as LedgerRow[];
     }
   }
 
   async query(filter: UsageFilter, groupBy: GroupBy[], timeZone: string): Promise<UsageResult> {
-    const w = this.#where(filter);
-    const totals = toTotals(this.#all((s) => `SELECT ${AGG(s)} FROM usage u ${w.sql}`, w.params)[0]);
-    if (!groupBy.length) return { totals, groups: [] };
-    const dims = groupBy.map((g, i) => `${DIM_SQL[g]} AS g${i}`).join(', ');
-    const join = groupBy.includes('tag') ? 'LEFT JOIN json_each(u.tags) t' : '';
-    const by = groupBy.map((_, i) => `g${i}`).join(', ');
-    const rows = this.#all((s) => `SELECT ${dims}, ${AGG(s)} FROM usage u ${join} ${w.sql} GROUP BY ${by}`, w.params);
-    // Time dimensions come as 15-minute buckets (every zone offset is a multiple of 15 minutes);
-    // label them in the configured zone and merge.
-    const merged = new Map<string, { group: Record<string, string | number | null>; row: Row }>();
-    for (const row of rows) {
-      const group: Record<string, string | number | null> = {};
-      groupBy.forEach((g, i) => {
-        const v = row[`g${i}`];
-        group[g] = g === 'day' || g === 'hour' ? localLabel(Number(v) * 900_000, g, timeZone) : v;
-      });
-      const id = JSON.stringify(group);
-      const m = merged.get(id);
-      if (!m) merged.set(id, { group, row: { ...row } });
-      else for (const k of Object.keys(row)) if (!k.startsWith('g')) m.row[k] = Number(m.row[k] ?? 0) + Number(row[k] ?? 0);
-    }
-    const groups: UsageGroup[] = [...merged.values()].map(({ group, row }) => ({ group, ...toTotals(row) }));
-    groups.sort((a, b) => b.costUsd - a.costUsd || b.requests - a.requests);
-    return { totals, groups };
+    const w = whereSql(filter, SQLITE);
+    const totals = this.#all((d) => totalsSql('usage', w.sql, d), w.params)[0];
+    const rows = groupBy.length ? this.#all((d) => groupsSql('usage', w.sql, groupBy, d), w.params) : [];
+    return usageResult(totals, rows, groupBy, timeZone);
   }
 
   async records(filter: UsageFilter, limit: number): Promise<LedgerRecord[]> {
-    const w = this.#where(filter);
-    const rows = this.db.prepare(`SELECT * FROM usage u ${w.sql} ORDER BY u.time DESC LIMIT ?`).all(...w.params, limit) as Row[];
+    const w = whereSql(filter, SQLITE);
+    const sql = `SELECT * FROM usage u ${w.sql} ORDER BY u.time DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...w.params, limit) as LedgerRow[];
     return rows.map(fromRow);
   }
 
@@ -155,8 +170,10 @@ export class SqliteLedger implements Ledger {
 
   async spendBy(scope: 'key' | 'project', from: number, to: number): Promise<Map<string, number>> {
     const col = scope === 'key' ? 'key_id' : 'project';
-    const rows = this.db.prepare(`SELECT ${col} AS id, total(cost_pusd) AS pusd FROM usage
-      WHERE time >= ? AND time < ? AND ${col} IS NOT NULL GROUP BY ${col}`).all(from, to) as Array<{ id: string; pusd: number }>;
+    const rows = this.db
+      .prepare(`SELECT ${col} AS id, total(cost_pusd) AS pusd FROM usage
+      WHERE time >= ? AND time < ? AND ${col} IS NOT NULL GROUP BY ${col}`)
+      .all(from, to) as Array<{ id: string; pusd: number }>;
     return new Map(rows.map((r) => [r.id, r.pusd]));
   }
 
@@ -167,14 +184,27 @@ export class SqliteLedger implements Ledger {
   }
 
   async saveKey(k: StoredKey): Promise<void> {
-    this.db.prepare(`INSERT INTO virtual_keys (id, hash, created_at, revoked_at, attrs) VALUES (?, ?, ?, ?, ?)
+    this.db
+      .prepare(`INSERT INTO virtual_keys (id, hash, created_at, revoked_at, attrs) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(id) DO UPDATE SET revoked_at = excluded.revoked_at, attrs = excluded.attrs`)
       .run(k.id, k.hash, k.createdAt, k.revokedAt, JSON.stringify(k.attrs));
   }
 
   async loadKeys(): Promise<StoredKey[]> {
-    const rows = this.db.prepare('SELECT * FROM virtual_keys').all() as Array<{ id: string; hash: string; created_at: number; revoked_at: number | null; attrs: string }>;
-    return rows.map((r) => ({ id: r.id, hash: r.hash, createdAt: r.created_at, revokedAt: r.revoked_at, attrs: JSON.parse(r.attrs) }));
+    const rows = this.db.prepare('SELECT * FROM virtual_keys').all() as Array<{
+      id: string;
+      hash: string;
+      created_at: number;
+      revoked_at: number | null;
+      attrs: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      hash: r.hash,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+      attrs: JSON.parse(r.attrs),
+    }));
   }
 
   async close(): Promise<void> {
@@ -182,28 +212,6 @@ export class SqliteLedger implements Ledger {
   }
 }
 
-const n = (v: unknown) => Number(v ?? 0);
-
-function toTotals(r: Row): UsageTotals {
-  const requests = n(r.requests);
-  return {
-    requests, errors: n(r.errors), cacheHits: n(r.cache_hits), failovers: n(r.failovers),
-    inputTokens: n(r.input_tokens), cachedTokens: n(r.cached_tokens), outputTokens: n(r.output_tokens),
-    reasoningTokens: n(r.reasoning_tokens), totalTokens: n(r.total_tokens),
-    costUsd: n(r.cost_pusd) / 1e12, costSavedUsd: n(r.cost_saved_pusd) / 1e12,
-    latencyMsAvg: requests ? Math.round((n(r.latency_ms) / requests) * 1000) / 1000 : 0,
-  };
-}
-
-function fromRow(r: Row): LedgerRecord {
-  return {
-    time: n(r.time), requestId: String(r.request_id), keyId: r.key_id as string | null, project: r.project as string | null,
-    provider: r.provider as string | null, model: r.model as string | null, requestedModel: String(r.requested_model ?? ''),
-    operation: String(r.operation), stream: r.stream === 1, status: n(r.status), errorCode: r.error_code as string | null,
-    cache: r.cache as string | null, inputTokens: n(r.input_tokens), cachedTokens: n(r.cached_tokens),
-    cacheWriteTokens: n(r.cache_write_tokens), outputTokens: n(r.output_tokens), reasoningTokens: n(r.reasoning_tokens),
-    totalTokens: n(r.total_tokens), costPusd: n(r.cost_pusd), costSavedPusd: n(r.cost_saved_pusd), latencyMs: n(r.latency_ms),
-    upstreamMs: n(r.upstream_ms), ttftMs: r.ttft_ms === null ? null : n(r.ttft_ms), attempts: n(r.attempts),
-    aborted: r.aborted === 1, shadow: r.shadow === 1, tags: JSON.parse(String(r.tags ?? '[]')),
-  };
+function isDataError(e: unknown): boolean {
+  return DATA_ERRORS.test(String((e as { code?: unknown })?.code ?? ''));
 }

@@ -4,6 +4,8 @@
  * SQLite implements it (sqlite.ts); a PostgreSQL ledger implements the same interface.
  */
 
+import type { BilledUnits, GuardrailVerdict } from '../../../core/usage.js';
+
 export interface LedgerRecord {
   time: number;
   requestId: string;
@@ -35,14 +37,29 @@ export interface LedgerRecord {
   aborted: boolean;
   shadow: boolean;
   tags: string[];
+  /** Guardrail verdicts (policy, rule id, action, phase, count; never text), when any fired. */
+  guardrails?: GuardrailVerdict[];
+  /** Token counts estimated by the gateway (a stream ended without the upstream's usage). */
+  usageEstimated?: boolean;
+  /** End user within the key (validated id or its hash), if any. */
+  endUser?: string | null;
+  /** Billed units other than tokens (images, characters, audio seconds, search units, documents), if any. */
+  units?: BilledUnits;
 }
 
 /** Spend to add to a persisted budget counter (picodollars), written with its record. */
-export interface Charge { key: string; pusd: number; expiresAt: number | null }
+export interface Charge {
+  key: string;
+  pusd: number;
+  expiresAt: number | null;
+}
 
-export interface LedgerEntry { record: LedgerRecord; charges: Charge[] }
+export interface LedgerEntry {
+  record: LedgerRecord;
+  charges: Charge[];
+}
 
-export const GROUP_BY = ['model', 'provider', 'key', 'project', 'tag', 'day', 'hour', 'status'] as const;
+export const GROUP_BY = ['model', 'provider', 'key', 'project', 'user', 'tag', 'day', 'hour', 'status'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export interface UsageFilter {
@@ -53,6 +70,8 @@ export interface UsageFilter {
   model?: string;
   provider?: string;
   tag?: string;
+  /** End user (as stored: the id, or its hash when hashing is on). */
+  user?: string;
   status?: number;
 }
 
@@ -69,11 +88,22 @@ export interface UsageTotals {
   costUsd: number;
   costSavedUsd: number;
   latencyMsAvg: number;
+  /** Sums of the records' billed units (UNIT_TOTALS). */
+  images: number;
+  audioSeconds: number;
+  characters: number;
+  searchUnits: number;
+  documents: number;
 }
 
-export interface UsageGroup extends UsageTotals { group: Record<string, string | number | null> }
+export interface UsageGroup extends UsageTotals {
+  group: Record<string, string | number | null>;
+}
 
-export interface UsageResult { totals: UsageTotals; groups: UsageGroup[] }
+export interface UsageResult {
+  totals: UsageTotals;
+  groups: UsageGroup[];
+}
 
 /** A runtime-created virtual key as stored (the hash, never the key). */
 export interface StoredKey {

@@ -10,7 +10,8 @@
  * upstream request id is passed on as x-upstream-request-id.
  */
 import { GatewayError, isRetryableStatus } from '../../../core/errors.js';
-import { readErrorBody, type UpstreamResponse } from '../../../core/upstream.js';
+import { errorFields, readUpstreamError } from '../../../core/provider-kit/index.js';
+import type { UpstreamResponse } from '../../../core/upstream.js';
 
 /** The HTTP status for an Anthropic error type (used for in-stream `event: error`). */
 export const STATUS_BY_TYPE: Record<string, number> = {
@@ -73,25 +74,11 @@ export function toGatewayError(provider: string, info: AnthropicErrorInfo): Gate
 
 /** Map an error answer (status >= 400) to a GatewayError. */
 export async function errorFromResponse(provider: string, res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readErrorBody(res);
-  let type: string | undefined;
-  let message: string | undefined;
-  try {
-    const parsed = JSON.parse(text);
-    const e = parsed?.error ?? parsed;
-    if (e && typeof e === 'object') {
-      if (typeof e.type === 'string') type = e.type;
-      if (typeof e.message === 'string') message = e.message;
-    } else if (typeof e === 'string') message = e;
-  } catch {
-    /* not JSON (e.g. a proxy's HTML page): keep the status */
-  }
-  const headers: Record<string, string> = {};
-  const retryAfter = res.headers['retry-after'];
-  if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-  const requestId = res.headers['request-id'];
-  if (typeof requestId === 'string') headers['x-upstream-request-id'] = requestId;
-  return toGatewayError(provider, { status: res.statusCode, type, message, headers });
+  const body = await readUpstreamError(res, ['request-id']);
+  const { 'request-id': requestId, ...headers } = body.headers;
+  if (requestId !== undefined) headers['x-upstream-request-id'] = requestId;
+  const { type, message } = errorFields(body.json);
+  return toGatewayError(provider, { status: body.status, type, message, headers });
 }
 
 /** Map the data of an in-stream `event: error` to a GatewayError. */

@@ -10,6 +10,7 @@
  * parameters that are dropped (reported in the x-switchyard-dropped-params response header).
  */
 import { definePlugin } from '../../../core/plugin.js';
+import { apiKeyFrom, baseURLFrom, PROVIDER_OPTIONS } from '../../../core/provider-options.js';
 import { ANTHROPIC_VERSION, AnthropicAdapter } from './adapter.js';
 import { DEFAULT_MAX_TOKENS } from './request.js';
 
@@ -60,14 +61,9 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-    baseURL: { type: 'string', pattern: '^https?://' },
-    apiKey: { type: 'string', minLength: 1 },
-    models: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ...PROVIDER_OPTIONS,
     defaultMaxTokens: { type: 'integer', minimum: 1 },
     anthropicVersion: { type: 'string', minLength: 1 },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    timeoutMs: { type: 'integer', minimum: 1 },
   },
 };
 
@@ -76,24 +72,28 @@ export const anthropic = definePlugin<AnthropicOptions>({
   schema,
   apply(gateway, o) {
     const name = o.name ?? 'anthropic';
-    const apiKey = o.apiKey ?? process.env.ANTHROPIC_API_KEY;
-    if (!apiKey) {
-      throw new Error(`Provider "${name}" has no API key: set ANTHROPIC_API_KEY in the environment or pass { apiKey }.`);
-    }
-    const baseURL = (o.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-    if (!/^https?:\/\/[^/]/.test(baseURL)) {
-      throw new Error(`Provider "${name}": base URL "${baseURL}" (from ${o.baseURL ? 'baseURL' : 'ANTHROPIC_BASE_URL'}) must start with http:// or https://.`);
-    }
-    gateway.providers.register(new AnthropicAdapter({
-      name,
-      baseURL,
-      apiKey,
-      models: o.models ?? ANTHROPIC_MODELS,
-      claims: ANTHROPIC_CLAIMS,
-      defaultMaxTokens: o.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
-      anthropicVersion: o.anthropicVersion ?? ANTHROPIC_VERSION,
-      headers: o.headers,
-      timeoutMs: o.timeoutMs,
-    }, gateway.upstream));
+    const apiKey = apiKeyFrom(name, o.apiKey, ['ANTHROPIC_API_KEY']);
+    const baseURL = baseURLFrom(name, {
+      given: o.baseURL,
+      env: 'ANTHROPIC_BASE_URL',
+      fallback: DEFAULT_BASE_URL,
+      strip: /\/v1$/,
+    });
+    gateway.providers.register(
+      new AnthropicAdapter(
+        {
+          name,
+          baseURL,
+          apiKey,
+          models: o.models ?? ANTHROPIC_MODELS,
+          claims: ANTHROPIC_CLAIMS,
+          defaultMaxTokens: o.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+          anthropicVersion: o.anthropicVersion ?? ANTHROPIC_VERSION,
+          headers: o.headers,
+          timeoutMs: o.timeoutMs,
+        },
+        gateway.upstream,
+      ),
+    );
   },
 });

@@ -27,6 +27,7 @@
  *   (presence/frequency_penalty, seed, logprobs, logit_bias, ...) is dropped and reported.
  */
 import { GatewayError } from '../../../core/errors.js';
+import { parseToolArguments } from '../../../core/provider-kit/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../../core/types.js';
 import type {
   AnthropicContentBlock,
@@ -46,13 +47,29 @@ export const JSON_OBJECT_INSTRUCTION =
   'Respond with a single valid JSON object only: no prose, no Markdown code fences, nothing before or after the JSON.';
 
 export const jsonToolInstruction = (name: string) =>
-  `When you give your final answer, call the tool \`${name}\` with the answer as its input instead of replying in text.`;
+  `When you give your final answer, call the tool \`${name}\` ` +
+  'with the answer as its input instead of replying in text.';
 
 /** Request fields this translation understands; any other field with a value is dropped and reported. */
 const HANDLED = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'top_k', 'n', 'max_tokens',
-  'max_completion_tokens', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'user',
-  'reasoning_effort', 'thinking',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'n',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'user',
+  'reasoning_effort',
+  'thinking',
 ]);
 
 export interface JsonToolInfo {
@@ -84,7 +101,11 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
   const defaultMax = options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
 
   if (typeof req.n === 'number' && req.n > 1) {
-    throw badRequest('Anthropic returns one choice per request: `n` greater than 1 is not supported by this provider.', 'n', 'unsupported_parameter');
+    throw badRequest(
+      'Anthropic returns one choice per request: `n` greater than 1 is not supported by this provider.',
+      'n',
+      'unsupported_parameter',
+    );
   }
   for (const [key, value] of Object.entries(req)) {
     if (!HANDLED.has(key) && value !== undefined && value !== null) dropped.push(key);
@@ -119,7 +140,8 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
     }
   } else {
     if (clientMax !== undefined) body.max_tokens = clientMax;
-    if (req.reasoning_effort != null && req.reasoning_effort !== 'none' && req.reasoning_effort !== 'minimal') dropped.push('reasoning_effort');
+    if (req.reasoning_effort != null && req.reasoning_effort !== 'none' && req.reasoning_effort !== 'minimal')
+      dropped.push('reasoning_effort');
   }
 
   if (typeof req.temperature === 'number') {
@@ -135,14 +157,18 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
     else body.top_k = req.top_k;
   }
 
-  const stops = req.stop == null ? [] : (Array.isArray(req.stop) ? req.stop : [req.stop]).filter((s) => typeof s === 'string' && s.length > 0);
+  const stops =
+    req.stop == null
+      ? []
+      : (Array.isArray(req.stop) ? req.stop : [req.stop]).filter((s) => typeof s === 'string' && s.length > 0);
   if (stops.length) body.stop_sequences = stops;
 
   if (typeof req.user === 'string' && req.user) body.metadata = { user_id: req.user };
 
   // Tools and tool_choice.
   let tools: AnthropicTool[] = (req.tools ?? []).map((t) => {
-    if (t?.type !== 'function' || !t.function) throw badRequest('Only function tools are supported by provider "anthropic".', 'tools');
+    if (t?.type !== 'function' || !t.function)
+      throw badRequest('Only function tools are supported by provider "anthropic".', 'tools');
     const params = t.function.parameters ?? {};
     return {
       name: t.function.name,
@@ -162,13 +188,17 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
     systemExtra.push(JSON_OBJECT_INSTRUCTION);
   } else if (format?.type === 'json_schema') {
     const spec = (format.json_schema ?? {}) as { name?: unknown; schema?: unknown; description?: unknown };
-    const schema = (spec.schema && typeof spec.schema === 'object' ? spec.schema : { type: 'object' }) as Record<string, unknown>;
+    const schema = (spec.schema && typeof spec.schema === 'object' ? spec.schema : { type: 'object' }) as Record<
+      string,
+      unknown
+    >;
     let name = typeof spec.name === 'string' && /^[a-zA-Z0-9_-]{1,64}$/.test(spec.name) ? spec.name : 'json_response';
     if (tools.some((t) => t.name === name)) name = 'json_response';
     const wrapped = schema.type !== 'object';
     const tool: AnthropicTool = {
       name,
-      description: typeof spec.description === 'string' ? spec.description : 'Give the final answer in this structured form.',
+      description:
+        typeof spec.description === 'string' ? spec.description : 'Give the final answer in this structured form.',
       input_schema: wrapped ? { type: 'object', properties: { value: schema }, required: ['value'] } : schema,
     };
     jsonTool = { name, wrapped };
@@ -186,7 +216,12 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
   if (choice) {
     if (thinking && (choice.type === 'any' || choice.type === 'tool')) {
       // Anthropic rejects forced tool use together with thinking: fall back to auto.
-      choice = { type: 'auto', ...('disable_parallel_tool_use' in choice ? { disable_parallel_tool_use: choice.disable_parallel_tool_use } : {}) };
+      choice = {
+        type: 'auto',
+        ...('disable_parallel_tool_use' in choice
+          ? { disable_parallel_tool_use: choice.disable_parallel_tool_use }
+          : {}),
+      };
       dropped.push('tool_choice');
     }
     body.tool_choice = choice;
@@ -198,7 +233,10 @@ export function toAnthropicRequest(req: ChatCompletionRequest, options: RequestO
   return { body, dropped: [...new Set(dropped)], jsonTool, thinking };
 }
 
-function toolChoice(choice: ChatCompletionRequest['tool_choice'], parallel: boolean | undefined): AnthropicToolChoice | undefined {
+function toolChoice(
+  choice: ChatCompletionRequest['tool_choice'],
+  parallel: boolean | undefined,
+): AnthropicToolChoice | undefined {
   const noParallel = parallel === false ? { disable_parallel_tool_use: true } : {};
   if (choice === 'none') return { type: 'none' };
   if (choice === 'required') return { type: 'any', ...noParallel };
@@ -236,13 +274,27 @@ function translateMessages(input: ChatMessage[]): { system: AnthropicTextBlock[]
         push('assistant', assistantBlocks(m, i));
         break;
       case 'tool': {
-        if (!m.tool_call_id) throw badRequest(`messages[${i}].tool_call_id is required for a tool message.`, `messages[${i}].tool_call_id`);
+        if (!m.tool_call_id)
+          throw badRequest(
+            `messages[${i}].tool_call_id is required for a tool message.`,
+            `messages[${i}].tool_call_id`,
+          );
         const content = toolResultContent(m.content, `messages[${i}].content`);
-        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, ...(content !== undefined ? { content } : {}) } as AnthropicContentBlock]);
+        push('user', [
+          {
+            type: 'tool_result',
+            tool_use_id: m.tool_call_id,
+            ...(content !== undefined ? { content } : {}),
+          } as AnthropicContentBlock,
+        ]);
         break;
       }
       default:
-        throw badRequest(`messages[${i}]: role "${m.role}" is not supported by provider "anthropic"; use tool calls and "tool" messages.`, `messages[${i}].role`);
+        throw badRequest(
+          `messages[${i}]: role "${m.role}" is not supported by provider "anthropic"; ` +
+            'use tool calls and "tool" messages.',
+          `messages[${i}].role`,
+        );
     }
   });
 
@@ -296,7 +348,10 @@ function userBlocks(content: ChatMessage['content'], param: string): AnthropicCo
         const file = (part as { file?: { file_data?: unknown; filename?: unknown } }).file;
         const data = typeof file?.file_data === 'string' ? parseDataUrl(file.file_data) : undefined;
         if (!data || data.mediaType !== 'application/pdf') {
-          throw badRequest(`${where}: provider "anthropic" takes files only as PDF data URLs (data:application/pdf;base64,...).`, where);
+          throw badRequest(
+            `${where}: provider "anthropic" takes files only as PDF data URLs (data:application/pdf;base64,...).`,
+            where,
+          );
         }
         out.push({
           type: 'document',
@@ -306,7 +361,10 @@ function userBlocks(content: ChatMessage['content'], param: string): AnthropicCo
         break;
       }
       default:
-        throw badRequest(`${where}: content parts of type "${part.type}" are not supported by provider "anthropic".`, where);
+        throw badRequest(
+          `${where}: content parts of type "${part.type}" are not supported by provider "anthropic".`,
+          where,
+        );
     }
   });
   return out;
@@ -335,28 +393,28 @@ function assistantBlocks(m: ChatMessage, i: number): AnthropicContentBlock[] {
   if (typeof reasoning === 'string' && reasoning && typeof signature === 'string' && signature) {
     out.push({ type: 'thinking', thinking: reasoning, signature });
   }
-  out.push(...textBlocks(
-    Array.isArray(m.content) ? m.content.filter((p) => p.type === 'text') : m.content,
-    `messages[${i}].content`,
-  ));
+  out.push(
+    ...textBlocks(
+      Array.isArray(m.content) ? m.content.filter((p) => p.type === 'text') : m.content,
+      `messages[${i}].content`,
+    ),
+  );
   (m.tool_calls ?? []).forEach((tc, k) => {
-    let input: unknown = {};
-    const args = tc.function?.arguments;
-    if (args && args.trim()) {
-      try {
-        input = JSON.parse(args);
-      } catch {
-        throw badRequest(`messages[${i}].tool_calls[${k}].function.arguments is not valid JSON.`, `messages[${i}].tool_calls[${k}].function.arguments`);
-      }
-    }
+    const param = `messages[${i}].tool_calls[${k}].function.arguments`;
+    const input = parseToolArguments(tc.function?.arguments, () => badRequest(`${param} is not valid JSON.`, param));
     out.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input });
   });
   return out;
 }
 
-function toolResultContent(content: ChatMessage['content'], param: string): string | Array<AnthropicTextBlock | AnthropicImageBlock> | undefined {
+function toolResultContent(
+  content: ChatMessage['content'],
+  param: string,
+): string | Array<AnthropicTextBlock | AnthropicImageBlock> | undefined {
   if (content == null) return undefined;
   if (typeof content === 'string') return content || undefined;
-  const blocks = userBlocks(content, param).filter((b): b is AnthropicTextBlock | AnthropicImageBlock => b.type === 'text' || b.type === 'image');
+  const blocks = userBlocks(content, param).filter(
+    (b): b is AnthropicTextBlock | AnthropicImageBlock => b.type === 'text' || b.type === 'image',
+  );
   return blocks.length ? blocks : undefined;
 }

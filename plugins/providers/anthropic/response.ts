@@ -50,7 +50,10 @@ export function mapUsage(u: AnthropicUsage | undefined, thinkingText = ''): Usag
     completion_tokens_details: { reasoning_tokens: 0 },
   };
   if (thinkingText) {
-    usage.completion_tokens_details = { reasoning_tokens: Math.min(output, estimateTokens(thinkingText)), reasoning_tokens_estimated: true };
+    usage.completion_tokens_details = {
+      reasoning_tokens: Math.min(output, estimateTokens(thinkingText)),
+      reasoning_tokens_estimated: true,
+    };
   }
   return usage;
 }
@@ -63,7 +66,11 @@ export function jsonToolContent(input: unknown, info: JsonToolInfo): string {
   return JSON.stringify(value ?? {});
 }
 
-export function fromAnthropicMessage(msg: AnthropicMessage, jsonTool?: JsonToolInfo, created = Math.floor(Date.now() / 1000)): ChatCompletionResponse {
+export function fromAnthropicMessage(
+  msg: AnthropicMessage,
+  jsonTool?: JsonToolInfo,
+  created = Math.floor(Date.now() / 1000),
+): ChatCompletionResponse {
   let text = '';
   let hasText = false;
   let jsonContent: string | undefined;
@@ -82,7 +89,12 @@ export function fromAnthropicMessage(msg: AnthropicMessage, jsonTool?: JsonToolI
         break;
       case 'tool_use':
         if (jsonTool && block.name === jsonTool.name) jsonContent = jsonToolContent(block.input, jsonTool);
-        else toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+        else
+          toolCalls.push({
+            id: block.id,
+            type: 'function',
+            function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+          });
         break;
       default:
         break; // redacted_thinking, server tool blocks: nothing to show
@@ -96,19 +108,21 @@ export function fromAnthropicMessage(msg: AnthropicMessage, jsonTool?: JsonToolI
     object: 'chat.completion',
     created,
     model: msg.model,
-    choices: [{
-      index: 0,
-      message: {
-        role: 'assistant',
-        content,
-        ...(reasoning ? { reasoning_content: reasoning } : {}),
-        ...(signature ? { reasoning_signature: signature } : {}),
-        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-        refusal: null,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content,
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+          ...(signature ? { reasoning_signature: signature } : {}),
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          refusal: null,
+        },
+        finish_reason: finish,
+        logprobs: null,
       },
-      finish_reason: finish,
-      logprobs: null,
-    }],
+    ],
     usage: mapUsage(msg.usage, reasoning),
   };
 }

@@ -37,7 +37,10 @@ export interface StreamOptions {
   created?: number;
 }
 
-export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, options: StreamOptions): AsyncGenerator<ChatCompletionChunk> {
+export async function* anthropicEventsToChunks(
+  events: AsyncIterable<SseEvent>,
+  options: StreamOptions,
+): AsyncGenerator<ChatCompletionChunk> {
   const { provider, jsonTool } = options;
   const created = options.created ?? Math.floor(Date.now() / 1000);
   let id = '';
@@ -51,7 +54,11 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
   const blocks = new Map<number, BlockKind>();
 
   const chunk = (delta: Delta, finish: FinishReason = null): ChatCompletionChunk => ({
-    id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
   const bad = (detail: string) => errors.upstreamBadResponse(provider, detail);
 
@@ -104,7 +111,11 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
           } else {
             const toolIndex = toolCount++;
             blocks.set(index, { kind: 'tool', index: toolIndex });
-            yield chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }] });
+            yield chunk({
+              tool_calls: [
+                { index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } },
+              ],
+            });
           }
         } else {
           blocks.set(index, { kind: 'other' });
@@ -129,7 +140,8 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
           if (kind.kind === 'tool') {
             yield chunk({ tool_calls: [{ index: kind.index, function: { arguments: d.partial_json } }] });
           } else if (kind.kind === 'json') {
-            if (jsonTool?.wrapped) kind.buffered += d.partial_json; // unwrap {value: ...} at the end
+            if (jsonTool?.wrapped)
+              kind.buffered += d.partial_json; // unwrap {value: ...} at the end
             else yield chunk({ content: d.partial_json });
           }
         }
@@ -151,7 +163,8 @@ export async function* anthropicEventsToChunks(events: AsyncIterable<SseEvent>, 
       case 'message_delta': {
         if (data.delta && 'stop_reason' in data.delta) stopReason = data.delta.stop_reason;
         if (data.usage) {
-          for (const [k, v] of Object.entries(data.usage as AnthropicUsage)) if (v !== null && v !== undefined) usage[k] = v;
+          for (const [k, v] of Object.entries(data.usage as AnthropicUsage))
+            if (v !== null && v !== undefined) usage[k] = v;
         }
         break;
       }

@@ -3,7 +3,12 @@
  * (POST /v1/messages, anthropic-version 2023-06-01).
  */
 
-export interface AnthropicTextBlock { type: 'text'; text: string; cache_control?: unknown; citations?: unknown }
+export interface AnthropicTextBlock {
+  type: 'text';
+  text: string;
+  cache_control?: unknown;
+  citations?: unknown;
+}
 export interface AnthropicImageBlock {
   type: 'image';
   source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
@@ -11,18 +16,33 @@ export interface AnthropicImageBlock {
 }
 export interface AnthropicDocumentBlock {
   type: 'document';
-  source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string } | { type: 'text'; media_type: string; data: string };
+  source:
+    | { type: 'base64'; media_type: string; data: string }
+    | { type: 'url'; url: string }
+    | { type: 'text'; media_type: string; data: string };
   title?: string;
 }
-export interface AnthropicToolUseBlock { type: 'tool_use'; id: string; name: string; input: unknown }
+export interface AnthropicToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: unknown;
+}
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
   tool_use_id: string;
   content: string | Array<AnthropicTextBlock | AnthropicImageBlock>;
   is_error?: boolean;
 }
-export interface AnthropicThinkingBlock { type: 'thinking'; thinking: string; signature: string }
-export interface AnthropicRedactedThinkingBlock { type: 'redacted_thinking'; data: string }
+export interface AnthropicThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+export interface AnthropicRedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
+}
 
 export type AnthropicContentBlock =
   | AnthropicTextBlock
@@ -75,7 +95,13 @@ export interface AnthropicUsage {
 }
 
 export type AnthropicStopReason =
-  | 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
 
 export interface AnthropicMessage {
   id: string;

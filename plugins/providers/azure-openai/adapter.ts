@@ -1,6 +1,6 @@
 /**
  * Azure OpenAI. The wire format is OpenAI's, so this adapter composes the unmodified
- * OpenAICompatibleAdapter and only changes what differs on Azure:
+ * OpenAICompatibleAdapter (which uses the provider kit) and only changes what differs on Azure:
  *
  * - URLs. Deployment mode (default): {endpoint}/openai/deployments/{deployment}/chat/completions
  *   ?api-version={apiVersion} (and /embeddings). One inner adapter per deployment, whose base URL is
@@ -9,28 +9,27 @@
  *   {endpoint}/openai/v1/chat/completions with `model` = deployment name, no api-version.
  * - Auth: the `api-key` header instead of `Authorization: Bearer`.
  * - Model names: `deployments` maps the model name clients ask for to the deployment name.
- * - Errors: Azure's `{error: {code: "401" | "429" | "DeploymentNotFound" | "content_filter", ...}}`
- *   codes are normalised to OpenAI's (invalid_api_key, rate_limit_exceeded, model_not_found, ...);
- *   a prompt blocked by the content filter stays a 400 with code `content_filter`.
- * - Streams: Azure's first event carries only `prompt_filter_results` (`choices: []`, empty id and
- *   model) and async-filter events may carry only `content_filter_results`; those are dropped so
- *   the client sees a canonical stream (role first, then deltas, finish, usage).
- *   `finish_reason: "content_filter"` passes through unchanged (it is already OpenAI's value).
+ * - Errors: Azure's codes are normalised to OpenAI's (errors.ts).
+ * - Streams: filter-annotation-only events are dropped (stream.ts).
  */
-import { GatewayError, errors, type ErrorType } from '../../../core/errors.js';
-import { maskSecret } from '../../../core/mask.js';
-import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionRequest,
-  ChatCompletionResponse,
-  EmbeddingsRequest,
-  EmbeddingsResponse,
-  ModelInfo,
-} from '../../../core/types.js';
-import type { UpstreamClient, UpstreamRequest } from '../../../core/upstream.js';
-import { OpenAICompatibleAdapter } from '../openai-compatible/adapter.js';
 import { dropRaw } from '../../../core/chunks.js';
+import { maskSecret } from '../../../core/mask.js';
+import { ModelList } from '../../../core/provider-kit/index.js';
+import type {
+  BinaryAnswer,
+  MultipartBody,
+  NativeResponsesAnswer,
+  ProviderAdapter,
+  TextAnswer,
+  UpstreamCall,
+} from '../../../core/provider.js';
+import type * as T from '../../../core/types.js';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from '../../../core/upstream.js';
+import type { ForwardRequest } from '../../../core/forward.js';
+import { azureForward } from './forward.js';
+import { OpenAICompatibleAdapter } from '../openai-compatible/index.js';
+import { azureError } from './errors.js';
+import { azureChunks } from './stream.js';
 
 export interface AzureOpenAISettings {
   name: string;
@@ -47,29 +46,6 @@ export interface AzureOpenAISettings {
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
-
-/** Azure answers some errors with the HTTP status as `code`; these are OpenAI's codes for them. */
-const NUMERIC_CODES: Record<string, { code: string; type: ErrorType }> = {
-  '400': { code: 'invalid_request', type: 'invalid_request_error' },
-  '401': { code: 'invalid_api_key', type: 'authentication_error' },
-  '403': { code: 'permission_denied', type: 'permission_error' },
-  '404': { code: 'not_found', type: 'invalid_request_error' },
-  '408': { code: 'timeout', type: 'timeout_error' },
-  '429': { code: 'rate_limit_exceeded', type: 'rate_limit_error' },
-  '500': { code: 'server_error', type: 'server_error' },
-  '503': { code: 'service_unavailable', type: 'api_error' },
-};
-
-/** Azure's named error codes with an OpenAI equivalent. */
-const NAMED_CODES: Record<string, { code: string; type?: ErrorType; param?: string }> = {
-  DeploymentNotFound: { code: 'model_not_found', type: 'invalid_request_error', param: 'model' },
-  InvalidApiVersion: { code: 'invalid_api_version', type: 'invalid_request_error' },
-  MissingApiVersionParameter: { code: 'invalid_api_version', type: 'invalid_request_error' },
-  ServiceUnavailable: { code: 'service_unavailable', type: 'api_error' },
-  InternalServerError: { code: 'server_error', type: 'server_error' },
-  TooManyRequests: { code: 'rate_limit_exceeded', type: 'rate_limit_error' },
-  PermissionDenied: { code: 'permission_denied', type: 'permission_error' },
-};
 
 /** The shared pooled client, with a query string appended to every URL. */
 function withQuery(http: UpstreamClient, query: string): UpstreamClient {
@@ -88,31 +64,42 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
   readonly name: string;
   readonly #s: AzureOpenAISettings;
   readonly #http: UpstreamClient;
+  /** The pool itself (forward() adds api-version where the path needs it). */
+  readonly #raw: UpstreamClient;
   readonly #inner = new Map<string, OpenAICompatibleAdapter>();
-  readonly #models: ModelInfo[];
+  readonly #list: ModelList;
 
   constructor(settings: AzureOpenAISettings, http: UpstreamClient) {
     this.name = settings.name;
     this.#s = settings;
+    this.#raw = http;
     this.#http = withQuery(http, settings.useV1Api ? '' : `?api-version=${encodeURIComponent(settings.apiVersion)}`);
-    this.#models = Object.keys(settings.deployments).map((id) => ({ id, kind: /embed/i.test(id) ? 'embeddings' : 'chat' }));
+    this.#list = new ModelList(Object.keys(settings.deployments), settings.claims);
   }
 
-  models(): ModelInfo[] {
-    return this.#models;
+  models(): T.ModelInfo[] {
+    return this.#list.models;
   }
 
   claims(model: string): boolean {
-    return model in this.#s.deployments || (this.#s.claims?.test(model) ?? false);
+    return model in this.#s.deployments || this.#list.claims(model);
   }
 
   describe(): Record<string, string> {
     return {
       endpoint: this.#s.endpoint,
       api: this.#s.useV1Api ? 'v1' : `deployments (api-version ${this.#s.apiVersion})`,
-      deployments: Object.entries(this.#s.deployments).map(([m, d]) => (m === d ? m : `${m}->${d}`)).join(', ') || '(model name = deployment name)',
+      deployments:
+        Object.entries(this.#s.deployments)
+          .map(([m, d]) => (m === d ? m : `${m}->${d}`))
+          .join(', ') || '(model name = deployment name)',
       apiKey: maskSecret(this.#s.apiKey),
     };
+  }
+
+  /** Passthrough to any endpoint below {endpoint}/openai (./forward.ts). */
+  forward(req: ForwardRequest): Promise<UpstreamResponse> {
+    return azureForward(this.#raw, this.#s, req);
   }
 
   /** The Azure deployment serving a model name (the name itself when not mapped). */
@@ -127,20 +114,23 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
       const base = this.#s.useV1Api
         ? `${this.#s.endpoint}/openai/v1`
         : `${this.#s.endpoint}/openai/deployments/${encodeURIComponent(deployment)}`;
-      a = new OpenAICompatibleAdapter({
-        name: this.name,
-        baseURL: base,
-        headers: { 'api-key': this.#s.apiKey, ...this.#s.headers },
-        models: [],
-        streamUsage: true,
-        timeoutMs: this.#s.timeoutMs,
-      }, this.#http);
+      a = new OpenAICompatibleAdapter(
+        {
+          name: this.name,
+          baseURL: base,
+          headers: { 'api-key': this.#s.apiKey, ...this.#s.headers },
+          models: [],
+          streamUsage: true,
+          timeoutMs: this.#s.timeoutMs,
+        },
+        this.#http,
+      );
       this.#inner.set(key, a);
     }
     return a;
   }
 
-  async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
+  async chat(request: T.ChatCompletionRequest, call: UpstreamCall): Promise<T.ChatCompletionResponse> {
     const deployment = this.deploymentFor(request.model);
     try {
       // Azure answers are adjusted here, so the upstream's raw JSON text no longer describes them.
@@ -148,90 +138,78 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
       if (!res.model) res.model = request.model;
       return res;
     } catch (e) {
-      throw this.#mapError(e);
+      throw azureError(e);
     }
   }
 
-  async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
+  async chatStream(
+    request: T.ChatCompletionRequest,
+    call: UpstreamCall,
+  ): Promise<AsyncIterable<T.ChatCompletionChunk>> {
     const deployment = this.deploymentFor(request.model);
-    let inner: AsyncIterable<ChatCompletionChunk>;
+    let inner: AsyncIterable<T.ChatCompletionChunk>;
     try {
       inner = await this.#adapter(deployment).chatStream({ ...request, model: deployment }, call);
     } catch (e) {
-      throw this.#mapError(e);
+      throw azureError(e);
     }
-    return this.#clean(inner, request.model);
+    return azureChunks(this.name, inner, request.model);
   }
 
-  async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse> {
+  async embeddings(request: T.EmbeddingsRequest, call: UpstreamCall): Promise<T.EmbeddingsResponse> {
     const deployment = this.deploymentFor(request.model);
     try {
       const res = await this.#adapter(deployment).embeddings({ ...request, model: deployment }, call);
       if (!res.model) res.model = request.model;
       return res;
     } catch (e) {
-      throw this.#mapError(e);
+      throw azureError(e);
     }
   }
 
-  /** Drop Azure's filter-annotation-only events; fill in the id/model Azure leaves empty. */
-  async *#clean(inner: AsyncIterable<ChatCompletionChunk>, model: string): AsyncGenerator<ChatCompletionChunk> {
-    let id = '';
-    let created = 0;
-    const it = inner[Symbol.asyncIterator]();
+  /**
+   * Legacy completions, image generations, edits and variations, speech and transcriptions/translations: the
+   * same paths under the deployment (or v1) base URL, with the deployment as `model` (Azure has no moderations
+   * endpoint).
+   */
+  async completions(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer> {
+    const deployment = this.deploymentFor(String(body.model));
+    return this.#mapped(() => this.#adapter(deployment).completions({ ...body, model: deployment }, call));
+  }
+
+  async imageGenerations(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>> {
+    const deployment = this.deploymentFor(String(body.model));
+    return this.#mapped(() => this.#adapter(deployment).imageGenerations({ ...body, model: deployment }, call));
+  }
+
+  async imageUpload(
+    kind: 'edits' | 'variations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<Record<string, unknown>> {
+    const deployment = this.deploymentFor(call.target.model);
+    return this.#mapped(() => this.#adapter(deployment).imageUpload(kind, () => form(deployment), call));
+  }
+
+  async speech(body: Record<string, unknown>, call: UpstreamCall): Promise<BinaryAnswer> {
+    const deployment = this.deploymentFor(String(body.model));
+    return this.#mapped(() => this.#adapter(deployment).speech({ ...body, model: deployment }, call));
+  }
+
+  async audio(
+    kind: 'transcriptions' | 'translations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<TextAnswer> {
+    const deployment = this.deploymentFor(call.target.model);
+    return this.#mapped(() => this.#adapter(deployment).audio(kind, () => form(deployment), call));
+  }
+
+  async #mapped<R>(send: () => Promise<R>): Promise<R> {
     try {
-      for (;;) {
-        let next: IteratorResult<ChatCompletionChunk>;
-        try {
-          next = await it.next();
-        } catch (e) {
-          // A connection that breaks after the stream began is an interrupted stream.
-          if (e instanceof GatewayError && e.code === 'upstream_unreachable') throw errors.streamInterrupted(this.name, 'the connection broke before [DONE]');
-          throw this.#mapError(e);
-        }
-        if (next.done) return;
-        const chunk = next.value;
-        if (chunk.choices.length === 0 && !chunk.usage) continue; // prompt_filter_results only
-        const choices = chunk.choices.filter((c) => c.finish_reason || hasDelta(c.delta));
-        if (chunk.choices.length && choices.length === 0 && !chunk.usage) continue; // content_filter_results only
-        if (chunk.id) id = chunk.id;
-        if (chunk.created) created = chunk.created;
-        yield dropRaw({
-          ...chunk,
-          id: chunk.id || id,
-          created: chunk.created || created || Math.floor(Date.now() / 1000),
-          model: chunk.model || model,
-          object: 'chat.completion.chunk' as const,
-          choices,
-        });
-      }
-    } finally {
-      await it.return?.();
+      return await send();
+    } catch (e) {
+      throw azureError(e);
     }
   }
-
-  /** Normalise Azure's error codes to OpenAI's; everything else is kept as the inner adapter built it. */
-  #mapError(e: unknown): unknown {
-    if (!(e instanceof GatewayError) || !e.upstream?.status) return e;
-    const numeric = e.code !== null && e.code === String(e.status) ? NUMERIC_CODES[e.code] : undefined;
-    const named = e.code ? NAMED_CODES[e.code] : undefined;
-    let code = numeric?.code ?? named?.code ?? e.code;
-    let type: string = numeric?.type ?? named?.type ?? e.type;
-    let param = e.param ?? named?.param ?? null;
-    if (e.status === 400 && !code && /maximum context length|context_length_exceeded|too many tokens/i.test(e.message)) {
-      code = 'context_length_exceeded';
-      param = param ?? 'messages';
-    }
-    if (code === 'content_filter') type = 'invalid_request_error';
-    if (code === e.code && type === e.type && param === e.param) return e;
-    return new GatewayError(e.status, e.message, {
-      type, code, param, headers: e.headers, retryable: e.retryable, upstream: e.upstream, cause: e.cause,
-    });
-  }
-}
-
-function hasDelta(delta: ChatCompletionChunk['choices'][number]['delta'] | undefined): boolean {
-  if (!delta) return false;
-  return delta.role !== undefined || typeof delta.content === 'string' || Boolean(delta.tool_calls?.length) ||
-    typeof delta.refusal === 'string' || Boolean((delta as { function_call?: unknown }).function_call);
 }

@@ -15,7 +15,8 @@
  * given, bare names that look like Azure OpenAI models (gpt-*, o1/o3/o4*, text-embedding-*) are
  * claimed. Set `claimModels: false` to route only "azure-openai/<model>" and listed names.
  */
-import { definePlugin } from '../../../core/plugin.js';
+import { definePlugin, PluginOptionsError } from '../../../core/plugin.js';
+import { apiKeyFrom, checkBaseURL, PROVIDER_OPTIONS } from '../../../core/provider-options.js';
 import { AzureOpenAIAdapter } from './adapter.js';
 
 export const AZURE_OPENAI_DEFAULT_API_VERSION = '2024-10-21';
@@ -43,20 +44,22 @@ export interface AzureOpenAIOptions {
   timeoutMs?: number;
 }
 
+const P = PROVIDER_OPTIONS;
+
 const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-    endpoint: { type: 'string', pattern: '^https?://' },
-    baseURL: { type: 'string', pattern: '^https?://' },
-    apiKey: { type: 'string', minLength: 1 },
+    name: P.name,
+    endpoint: P.baseURL,
+    baseURL: P.baseURL,
+    apiKey: P.apiKey,
     apiVersion: { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2}(-preview)?|preview|latest|v1)$' },
     deployments: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
     useV1Api: { type: 'boolean' },
     claimModels: { type: 'boolean' },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    timeoutMs: { type: 'integer', minimum: 1 },
+    headers: P.headers,
+    timeoutMs: P.timeoutMs,
   },
 };
 
@@ -67,32 +70,40 @@ export const azureOpenAI = definePlugin<AzureOpenAIOptions>({
   schema,
   apply(gateway, o) {
     const name = o.name ?? 'azure-openai';
-    const apiKey = o.apiKey ?? process.env.AZURE_OPENAI_API_KEY;
-    if (!apiKey) {
-      throw new Error(`Provider "${name}" has no API key: set AZURE_OPENAI_API_KEY in the environment or pass { apiKey }.`);
-    }
+    const apiKey = apiKeyFrom(name, o.apiKey, ['AZURE_OPENAI_API_KEY']);
     const raw = o.endpoint ?? o.baseURL ?? process.env.AZURE_OPENAI_ENDPOINT;
     if (!raw) {
-      throw new Error(`Provider "${name}" has no endpoint: set AZURE_OPENAI_ENDPOINT (https://<resource>.openai.azure.com) or pass { endpoint }.`);
+      throw new PluginOptionsError(
+        name,
+        'endpoint',
+        'is required: no endpoint was given',
+        'Set AZURE_OPENAI_ENDPOINT (https://<resource>.openai.azure.com) or pass { endpoint }.',
+      );
     }
     // Accept the endpoint with a trailing "/" or "/openai" as people copy it from the portal.
-    const endpoint = raw.replace(/\/+$/, '').replace(/\/openai$/, '');
-    if (!/^https?:\/\/[^/]/.test(endpoint)) {
-      throw new Error(`Provider "${name}": endpoint "${endpoint}" (from ${o.endpoint || o.baseURL ? 'options' : 'AZURE_OPENAI_ENDPOINT'}) must start with http:// or https://.`);
-    }
+    const option = o.endpoint ? 'endpoint' : o.baseURL ? 'baseURL' : 'AZURE_OPENAI_ENDPOINT';
+    const endpoint = checkBaseURL(name, raw, option, o.baseURL && !o.endpoint ? 'baseURL' : 'endpoint').replace(
+      /\/openai$/,
+      '',
+    );
     const apiVersion = o.apiVersion ?? process.env.OPENAI_API_VERSION ?? AZURE_OPENAI_DEFAULT_API_VERSION;
     const claim = o.claimModels ?? !o.deployments;
-    gateway.providers.register(new AzureOpenAIAdapter({
-      name,
-      endpoint,
-      apiKey,
-      apiVersion,
-      deployments: o.deployments ?? {},
-      useV1Api: o.useV1Api ?? false,
-      claims: claim ? AZURE_MODEL_NAMES : undefined,
-      headers: o.headers,
-      timeoutMs: o.timeoutMs,
-    }, gateway.upstream));
+    gateway.providers.register(
+      new AzureOpenAIAdapter(
+        {
+          name,
+          endpoint,
+          apiKey,
+          apiVersion,
+          deployments: o.deployments ?? {},
+          useV1Api: o.useV1Api ?? false,
+          claims: claim ? AZURE_MODEL_NAMES : undefined,
+          headers: o.headers,
+          timeoutMs: o.timeoutMs,
+        },
+        gateway.upstream,
+      ),
+    );
   },
 });
 

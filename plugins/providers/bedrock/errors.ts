@@ -7,6 +7,8 @@
  * `:message-type: error` with `:error-code` / `:error-message` headers.
  */
 import { GatewayError, isRetryableStatus } from '../../../core/errors.js';
+import { readUpstreamError } from '../../../core/provider-kit/index.js';
+import type { UpstreamResponse } from '../../../core/upstream.js';
 
 interface Rule {
   status: number;
@@ -37,7 +39,17 @@ const RULES: Record<string, Rule> = {
   signatureDoesNotMatch: { status: 401, type: 'authentication_error' },
 };
 
-const CONTEXT_TOO_LONG = /too long|too many (input )?tokens|context (length|window)|maximum (context|input)|exceeds? the (maximum|limit)|prompt is too long/i;
+const CONTEXT_TOO_LONG = new RegExp(
+  [
+    'too long',
+    'too many (input )?tokens',
+    'context (length|window)',
+    'maximum (context|input)',
+    'exceeds? the (maximum|limit)',
+    'prompt is too long',
+  ].join('|'),
+  'i',
+);
 
 /** "ThrottlingException:http://..." -> "ThrottlingException" */
 export function errorName(raw: string | undefined): string | undefined {
@@ -84,13 +96,32 @@ export function bedrockError(e: BedrockErrorInput): GatewayError {
 export function parseErrorBody(text: string): { name?: string; message?: string } {
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
-    const message = [parsed.message, parsed.Message, (parsed.error as { message?: unknown } | undefined)?.message]
-      .find((m): m is string => typeof m === 'string');
-    const name = typeof parsed.__type === 'string' ? errorName(parsed.__type)
-      : typeof parsed.code === 'string' ? parsed.code : undefined;
+    const message = [parsed.message, parsed.Message, (parsed.error as { message?: unknown } | undefined)?.message].find(
+      (m): m is string => typeof m === 'string',
+    );
+    const name =
+      typeof parsed.__type === 'string'
+        ? errorName(parsed.__type)
+        : typeof parsed.code === 'string'
+          ? parsed.code
+          : undefined;
     return { name, message };
   } catch {
     const trimmed = text.trim();
     return { message: trimmed ? trimmed.slice(0, 500) : undefined };
   }
+}
+
+/** Map an error answer (status >= 400): the name from x-amzn-errortype (else the body), Retry-After kept. */
+export async function errorFromResponse(provider: string, res: UpstreamResponse): Promise<GatewayError> {
+  const body = await readUpstreamError(res);
+  const parsed = parseErrorBody(body.text);
+  const header = res.headers['x-amzn-errortype'];
+  return bedrockError({
+    provider,
+    status: body.status,
+    name: errorName(typeof header === 'string' ? header : undefined) ?? parsed.name,
+    message: parsed.message,
+    headers: body.headers,
+  });
 }

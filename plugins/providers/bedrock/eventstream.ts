@@ -58,12 +58,32 @@ function decodeHeaders(buf: Uint8Array, view: DataView, start: number, end: numb
     const type = buf[p++];
     let value: HeaderValue;
     switch (type) {
-      case 0: value = true; break;
-      case 1: value = false; break;
-      case 2: need(1); value = view.getInt8(p); p += 1; break;
-      case 3: need(2); value = view.getInt16(p); p += 2; break;
-      case 4: need(4); value = view.getInt32(p); p += 4; break;
-      case 5: need(8); value = view.getBigInt64(p); p += 8; break;
+      case 0:
+        value = true;
+        break;
+      case 1:
+        value = false;
+        break;
+      case 2:
+        need(1);
+        value = view.getInt8(p);
+        p += 1;
+        break;
+      case 3:
+        need(2);
+        value = view.getInt16(p);
+        p += 2;
+        break;
+      case 4:
+        need(4);
+        value = view.getInt32(p);
+        p += 4;
+        break;
+      case 5:
+        need(8);
+        value = view.getBigInt64(p);
+        p += 8;
+        break;
       case 6:
       case 7: {
         need(2);
@@ -75,9 +95,18 @@ function decodeHeaders(buf: Uint8Array, view: DataView, start: number, end: numb
         value = type === 7 ? text.decode(bytes) : bytes;
         break;
       }
-      case 8: need(8); value = new Date(Number(view.getBigInt64(p))); p += 8; break;
-      case 9: need(16); value = buf.slice(p, p + 16); p += 16; break;
-      default: throw new EventStreamError(`unknown header value type ${type}`);
+      case 8:
+        need(8);
+        value = new Date(Number(view.getBigInt64(p)));
+        p += 8;
+        break;
+      case 9:
+        need(16);
+        value = buf.slice(p, p + 16);
+        p += 16;
+        break;
+      default:
+        throw new EventStreamError(`unknown header value type ${type}`);
     }
     out[name] = value;
   }

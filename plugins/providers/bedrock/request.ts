@@ -22,6 +22,7 @@
  *   reasoning_effort, top_k, unknown vendor fields), and n when above 1.
  */
 import { GatewayError } from '../../../core/errors.js';
+import { parseToolArguments, pushTurn, systemTexts, textOnly } from '../../../core/provider-kit/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../../core/types.js';
 
 export type ContentBlock = Record<string, unknown>;
@@ -42,26 +43,40 @@ export interface ConverseRequest {
 
 /** Request fields the translation uses; any other field that is set is dropped and reported. */
 const TRANSLATED = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p',
-  'stop', 'tools', 'tool_choice', 'response_format', 'n',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'n',
 ]);
 
 const IMAGE_FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpeg', jpg: 'jpeg', gif: 'gif', webp: 'webp' };
 
-const invalid = (message: string, param: string) =>
-  new GatewayError(400, message, { code: 'invalid_request', param });
+const invalid = (message: string, param: string) => new GatewayError(400, message, { code: 'invalid_request', param });
 
 function imageBlock(url: string, param: string): ContentBlock {
   const m = /^data:image\/([a-z0-9.+-]+);base64,(.*)$/is.exec(url);
   if (!m) {
     if (/^https?:/i.test(url)) {
-      throw invalid('Amazon Bedrock (Converse) needs image bytes: send the image as a data: URL ' +
-        '(data:image/png;base64,...). http(s) image URLs are not supported by this provider.', param);
+      throw invalid(
+        'Amazon Bedrock (Converse) needs image bytes: send the image as a data: URL ' +
+          '(data:image/png;base64,...). http(s) image URLs are not supported by this provider.',
+        param,
+      );
     }
     throw invalid('Image URL must be a base64 data: URL (data:image/<format>;base64,...).', param);
   }
   const format = IMAGE_FORMATS[m[1].toLowerCase()];
-  if (!format) throw invalid(`Image format "${m[1]}" is not supported by Amazon Bedrock (png, jpeg, gif, webp).`, param);
+  if (!format)
+    throw invalid(`Image format "${m[1]}" is not supported by Amazon Bedrock (png, jpeg, gif, webp).`, param);
   return { image: { format, source: { bytes: m[2].replace(/\s+/g, '') } } };
 }
 
@@ -85,54 +100,37 @@ function contentBlocks(content: ChatMessage['content'], param: string): ContentB
   return out;
 }
 
-function textOnly(content: ChatMessage['content']): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (p.type === 'text' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
-}
-
 export interface Translated {
   body: ConverseRequest;
   dropped: string[];
 }
 
 export function toConverse(req: ChatCompletionRequest): Translated {
-  const system: Array<{ text: string }> = [];
+  const system: Array<{ text: string }> = systemTexts(req.messages);
   const messages: ConverseMessage[] = [];
   const historyTools = new Set<string>();
   let hasToolBlocks = false;
 
-  const push = (role: 'user' | 'assistant', blocks: ContentBlock[]) => {
-    if (!blocks.length) return;
-    const last = messages[messages.length - 1];
-    if (last && last.role === role) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
+  const push = (role: 'user' | 'assistant', blocks: ContentBlock[]) => pushTurn(messages, 'content', role, blocks);
 
   req.messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
       case 'system':
-      case 'developer': {
-        const text = textOnly(m.content);
-        if (text) system.push({ text });
-        break;
-      }
+      case 'developer':
+        break; // in `system` (systemTexts)
       case 'user':
         push('user', contentBlocks(m.content, param));
         break;
       case 'assistant': {
         const blocks = contentBlocks(m.content, param);
         for (const [k, tc] of (m.tool_calls ?? []).entries()) {
-          let input: unknown = {};
-          const args = tc.function?.arguments;
-          if (args && args.trim()) {
-            try {
-              input = JSON.parse(args);
-            } catch {
-              throw invalid('Tool call arguments must be valid JSON for Amazon Bedrock.', `messages[${i}].tool_calls[${k}].function.arguments`);
-            }
-          }
+          const input = parseToolArguments(tc.function?.arguments, () =>
+            invalid(
+              'Tool call arguments must be valid JSON for Amazon Bedrock.',
+              `messages[${i}].tool_calls[${k}].function.arguments`,
+            ),
+          );
           hasToolBlocks = true;
           historyTools.add(tc.function.name);
           blocks.push({ toolUse: { toolUseId: tc.id, name: tc.function.name, input } });
@@ -160,7 +158,8 @@ export function toConverse(req: ChatCompletionRequest): Translated {
   } else if (format === 'json_schema') {
     const schema = (req.response_format?.json_schema as { schema?: unknown } | undefined)?.schema;
     system.push({
-      text: 'Respond with a single valid JSON object and nothing else: no prose, no code fences.' +
+      text:
+        'Respond with a single valid JSON object and nothing else: no prose, no code fences.' +
         (schema ? ` It must conform to this JSON schema: ${JSON.stringify(schema)}` : ''),
     });
   }
@@ -186,7 +185,9 @@ export function toConverse(req: ChatCompletionRequest): Translated {
       toolSpec: {
         name: t.function.name,
         ...(t.function.description ? { description: t.function.description } : {}),
-        inputSchema: { json: (t.function.parameters as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} } },
+        inputSchema: {
+          json: (t.function.parameters as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} },
+        },
       },
     }));
     for (const name of historyTools) {

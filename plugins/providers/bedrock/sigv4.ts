@@ -61,12 +61,15 @@ export function canonicalUri(path: string): string {
 /** Canonical query string from a raw query (without '?'). */
 export function canonicalQuery(query: string): string {
   if (!query) return '';
-  const pairs = query.split('&').filter(Boolean).map((p) => {
-    const eq = p.indexOf('=');
-    const k = decodeURIComponent((eq === -1 ? p : p.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq === -1 ? '' : decodeURIComponent(p.slice(eq + 1).replace(/\+/g, ' '));
-    return [uriEncode(k), uriEncode(v)] as const;
-  });
+  const pairs = query
+    .split('&')
+    .filter(Boolean)
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const k = decodeURIComponent((eq === -1 ? p : p.slice(0, eq)).replace(/\+/g, ' '));
+      const v = eq === -1 ? '' : decodeURIComponent(p.slice(eq + 1).replace(/\+/g, ' '));
+      return [uriEncode(k), uriEncode(v)] as const;
+    });
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
@@ -77,7 +80,10 @@ export function signingKey(secret: string, date: string, region: string, service
 
 /** "20150830T123600Z" */
 export function amzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function signRequest(input: SignInput): Signed {
@@ -104,9 +110,14 @@ export function signRequest(input: SignInput): Signed {
   ].join('\n');
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', date, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, day, input.region, input.service))
-    .update(stringToSign, 'utf8').digest('hex');
+  const signature = createHmac(
+    'sha256',
+    signingKey(input.credentials.secretAccessKey, day, input.region, input.service),
+  )
+    .update(stringToSign, 'utf8')
+    .digest('hex');
+  const credential = `${input.credentials.accessKeyId}/${scope}`;
   headers.authorization =
-    `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+    `AWS4-HMAC-SHA256 Credential=${credential}, ` + `SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return { headers, signature, canonicalRequest, stringToSign };
 }

@@ -28,8 +28,14 @@ export async function* converseChunks(
   c: StreamContext,
 ): AsyncGenerator<ChatCompletionChunk> {
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: Delta, finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({
-    id: c.id, object: 'chat.completion.chunk', created, model: c.model,
+  const chunk = (
+    delta: Delta,
+    finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null,
+  ): ChatCompletionChunk => ({
+    id: c.id,
+    object: 'chat.completion.chunk',
+    created,
+    model: c.model,
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
   let roleSent = false;
@@ -46,7 +52,9 @@ export async function* converseChunks(
   const text = new TextDecoder();
 
   try {
-    for await (const msg of decodeEventStream(body, (n) => { trailing = n; })) {
+    for await (const msg of decodeEventStream(body, (n) => {
+      trailing = n;
+    })) {
       const messageType = msg.headers[':message-type'];
       if (messageType === 'exception') {
         const name = String(msg.headers[':exception-type'] ?? 'internalServerException');
@@ -54,13 +62,22 @@ export async function* converseChunks(
         try {
           const p = JSON.parse(text.decode(msg.payload)) as { message?: string; Message?: string };
           message = p.message ?? p.Message;
-        } catch { /* keep undefined */ }
-        throw bedrockError({ provider: c.provider, name, message: message ?? `Amazon Bedrock stream exception: ${name}.` });
+        } catch {
+          /* keep undefined */
+        }
+        throw bedrockError({
+          provider: c.provider,
+          name,
+          message: message ?? `Amazon Bedrock stream exception: ${name}.`,
+        });
       }
       if (messageType === 'error') {
         const code = String(msg.headers[':error-code'] ?? 'InternalFailure');
         throw new GatewayError(502, String(msg.headers[':error-message'] ?? `Amazon Bedrock stream error ${code}.`), {
-          type: 'api_error', code: 'upstream_stream_error', retryable: true, upstream: { provider: c.provider },
+          type: 'api_error',
+          code: 'upstream_stream_error',
+          retryable: true,
+          upstream: { provider: c.provider },
         });
       }
       if (messageType !== 'event') continue;
@@ -82,7 +99,9 @@ export async function* converseChunks(
             const index = toolIndex.size;
             toolIndex.set(blockIndex, index);
             const tc: ToolCallDelta = {
-              index, id: start.toolUse.toolUseId, type: 'function',
+              index,
+              id: start.toolUse.toolUseId,
+              type: 'function',
               function: { name: start.toolUse.name ?? '', arguments: '' },
             };
             yield chunk(withRole({ tool_calls: [tc] }));
@@ -91,14 +110,17 @@ export async function* converseChunks(
         }
         case 'contentBlockDelta': {
           const delta = (ev.delta ?? {}) as {
-            text?: string; toolUse?: { input?: string }; reasoningContent?: { text?: string };
+            text?: string;
+            toolUse?: { input?: string };
+            reasoningContent?: { text?: string };
           };
           if (typeof delta.text === 'string') {
             if (delta.text) yield chunk(withRole({ content: delta.text }));
           } else if (delta.toolUse) {
             const blockIndex = Number(ev.contentBlockIndex ?? 0);
             const index = toolIndex.get(blockIndex);
-            if (index === undefined) throw errors.upstreamBadResponse(c.provider, 'a toolUse delta arrived for a block that never started');
+            if (index === undefined)
+              throw errors.upstreamBadResponse(c.provider, 'a toolUse delta arrived for a block that never started');
             if (delta.toolUse.input) {
               yield chunk(withRole({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] }));
             }
@@ -113,7 +135,15 @@ export async function* converseChunks(
           break;
         case 'metadata': {
           const usage = ev.usage as BedrockUsage | undefined;
-          if (usage) yield { id: c.id, object: 'chat.completion.chunk', created, model: c.model, choices: [], usage: toUsage(usage) };
+          if (usage)
+            yield {
+              id: c.id,
+              object: 'chat.completion.chunk',
+              created,
+              model: c.model,
+              choices: [],
+              usage: toUsage(usage),
+            };
           break;
         }
         default:
@@ -122,14 +152,18 @@ export async function* converseChunks(
     }
     ended = true;
   } catch (e) {
-    if (e instanceof EventStreamError) throw errors.upstreamBadResponse(c.provider, `corrupt event stream: ${e.message}`);
+    if (e instanceof EventStreamError)
+      throw errors.upstreamBadResponse(c.provider, `corrupt event stream: ${e.message}`);
     throw transportError(c.provider, e, c.timeoutMs, c.signal);
   } finally {
     if (!ended) body.destroy();
   }
   if (!stopped) {
-    throw errors.streamInterrupted(c.provider, trailing
-      ? `the connection closed in the middle of an event (${trailing} bytes left)`
-      : 'the connection closed before messageStop');
+    throw errors.streamInterrupted(
+      c.provider,
+      trailing
+        ? `the connection closed in the middle of an event (${trailing} bytes left)`
+        : 'the connection closed before messageStop',
+    );
   }
 }

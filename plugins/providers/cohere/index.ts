@@ -4,12 +4,14 @@
  *   cohere({ apiKey: '...' })          // or COHERE_API_KEY; base URL: COHERE_BASE_URL, else https://api.cohere.com
  *   cohere({ embedInputType: 'search_query' })
  *
- * Bare model names starting with command, embed- or c4ai- are routed here. Embeddings use
+ * Bare model names starting with command, embed-, c4ai- or rerank-v / rerank-english- / rerank-multilingual- are
+ * routed here; POST /v1/rerank goes to Cohere's /v2/rerank as the client sent it. Embeddings use
  * input_type `embedInputType` (default search_document) unless the request carries `input_type`.
  */
 import { definePlugin } from '../../../core/plugin.js';
+import { apiKeyFrom, baseURLFrom, PROVIDER_OPTIONS } from '../../../core/provider-options.js';
 import { CohereAdapter } from './adapter.js';
-import type { CohereInputType } from './translate.js';
+import type { CohereInputType } from './request.js';
 
 export const COHERE_DEFAULT_BASE_URL = 'https://api.cohere.com';
 
@@ -28,6 +30,11 @@ export const COHERE_MODELS = [
   'embed-english-light-v3.0',
   'embed-multilingual-v3.0',
   'embed-multilingual-light-v3.0',
+  'rerank-v4.0-pro',
+  'rerank-v4.0-fast',
+  'rerank-v3.5',
+  'rerank-english-v3.0',
+  'rerank-multilingual-v3.0',
 ];
 
 export interface CohereOptions {
@@ -51,13 +58,8 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-    baseURL: { type: 'string', pattern: '^https?://' },
-    apiKey: { type: 'string', minLength: 1 },
-    models: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ...PROVIDER_OPTIONS,
     embedInputType: { enum: ['search_document', 'search_query', 'classification', 'clustering'] },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    timeoutMs: { type: 'integer', minimum: 1 },
   },
 };
 
@@ -66,24 +68,28 @@ export const cohere = definePlugin<CohereOptions>({
   schema,
   apply(gateway, o) {
     const name = o.name ?? 'cohere';
-    const apiKey = o.apiKey ?? process.env.COHERE_API_KEY;
-    if (!apiKey) {
-      throw new Error(`Provider "${name}" has no API key: set COHERE_API_KEY in the environment or pass { apiKey }.`);
-    }
-    const baseURL = (o.baseURL ?? process.env.COHERE_BASE_URL ?? COHERE_DEFAULT_BASE_URL).replace(/\/+$/, '').replace(/\/v[12]$/, '');
-    if (!/^https?:\/\/[^/]/.test(baseURL)) {
-      throw new Error(`Provider "${name}": base URL "${baseURL}" (from ${o.baseURL ? 'baseURL' : 'COHERE_BASE_URL'}) must start with http:// or https://.`);
-    }
-    gateway.providers.register(new CohereAdapter({
-      name,
-      baseURL,
-      apiKey,
-      models: o.models ?? COHERE_MODELS,
-      claims: /^(command|embed-|c4ai-)/,
-      embedInputType: o.embedInputType ?? 'search_document',
-      headers: o.headers,
-      timeoutMs: o.timeoutMs,
-    }, gateway.upstream));
+    const apiKey = apiKeyFrom(name, o.apiKey, ['COHERE_API_KEY']);
+    const baseURL = baseURLFrom(name, {
+      given: o.baseURL,
+      env: 'COHERE_BASE_URL',
+      fallback: COHERE_DEFAULT_BASE_URL,
+      strip: /\/v[12]$/,
+    });
+    gateway.providers.register(
+      new CohereAdapter(
+        {
+          name,
+          baseURL,
+          apiKey,
+          models: o.models ?? COHERE_MODELS,
+          claims: /^(command|embed-|c4ai-|rerank-v|rerank-(english|multilingual)-)/,
+          embedInputType: o.embedInputType ?? 'search_document',
+          headers: o.headers,
+          timeoutMs: o.timeoutMs,
+        },
+        gateway.upstream,
+      ),
+    );
   },
 });
 

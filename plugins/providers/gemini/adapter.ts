@@ -1,7 +1,8 @@
 /**
  * The adapter shared by the `gemini` (Google AI Studio / Gemini API) and `vertex` (Gemini on Vertex
  * AI) plugins. Both speak the same GenerateContent JSON; they differ in URL layout, authentication
- * and the embeddings method (batchEmbedContents vs predict).
+ * and the embeddings method (batchEmbedContents vs predict). Image generations go to Imagen's predict
+ * method on both (imagen.ts).
  */
 import { GatewayError, errors } from '../../../core/errors.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
@@ -11,10 +12,11 @@ import type {
   ChatCompletionResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
-  ModelInfo,
 } from '../../../core/types.js';
-import { readJsonBody, transportError, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+import { HttpAdapter, reportDropped } from '../../../core/provider-kit/index.js';
+import type { UpstreamClient, UpstreamResponse } from '../../../core/upstream.js';
 import { errorFromResponse } from './errors.js';
+import { fromImagenResponse, toImagenRequest } from './imagen.js';
 import { toGeminiRequest } from './request.js';
 import { embeddingsResponse, fromGeminiResponse, type GeminiResponse } from './response.js';
 import { geminiChunks } from './stream.js';
@@ -36,35 +38,19 @@ export interface GeminiAdapterSettings {
 /** Model ids go into the URL path, so only plain ids are accepted (plus Gemini's tunedModels/...). */
 const MODEL_ID = /^(?:tunedModels\/)?[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 
-export class GeminiAdapter implements ProviderAdapter {
-  readonly name: string;
-  readonly #s: GeminiAdapterSettings;
-  readonly #http: UpstreamClient;
-  readonly #models: ModelInfo[];
-
+export class GeminiAdapter extends HttpAdapter<GeminiAdapterSettings> implements ProviderAdapter {
   constructor(settings: GeminiAdapterSettings, http: UpstreamClient) {
-    this.name = settings.name;
-    this.#s = settings;
-    this.#http = http;
-    this.#models = settings.models.map((id) => ({ id, kind: /embed/i.test(id) ? 'embeddings' : 'chat' }));
-  }
-
-  models(): ModelInfo[] {
-    return this.#models;
-  }
-
-  claims(model: string): boolean {
-    return this.#s.claims?.test(model) ?? false;
+    super(settings, http, { error: (res) => errorFromResponse(settings.name, res) });
   }
 
   describe(): Record<string, string> {
-    return this.#s.describe;
+    return this.settings.describe;
   }
 
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
     const model = this.#model(request.model);
     const { body, dropped } = toGeminiRequest(request);
-    this.#noteDropped(call, dropped);
+    reportDropped(call, dropped);
     const res = await this.#post(model, 'generateContent', body, call);
     const json = (await this.#json(res, call)) as GeminiResponse;
     return fromGeminiResponse(this.name, json, request.model);
@@ -73,22 +59,34 @@ export class GeminiAdapter implements ProviderAdapter {
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
     const model = this.#model(request.model);
     const { body, dropped } = toGeminiRequest(request);
-    this.#noteDropped(call, dropped);
+    reportDropped(call, dropped);
     const res = await this.#post(model, 'streamGenerateContent', body, call, true);
-    return geminiChunks(this.name, res, request.model, call.signal, this.#timeout());
+    return geminiChunks(this.name, res, request.model, call.signal, this.http.timeoutMs, this.http.maxEventBytes);
   }
 
   async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse> {
     const model = this.#model(request.model);
     const raw = request.input;
-    const inputs = typeof raw === 'string' ? [raw] : Array.isArray(raw) && raw.every((x) => typeof x === 'string') ? (raw as string[]) : undefined;
-    if (!inputs) throw errors.invalidRequest(`Provider "${this.name}" embeds text only: "input" must be a string or an array of strings (token arrays are not supported).`, 'input');
+    const inputs =
+      typeof raw === 'string'
+        ? [raw]
+        : Array.isArray(raw) && raw.every((x) => typeof x === 'string')
+          ? (raw as string[])
+          : undefined;
+    if (!inputs)
+      throw errors.invalidRequest(
+        `Provider "${this.name}" embeds text only: ` +
+          '"input" must be a string or an array of strings (token arrays are not supported).',
+        'input',
+      );
     if (!inputs.length) throw errors.invalidRequest('"input" must not be empty.', 'input');
-    const dropped = Object.keys(request).filter((k) => !['model', 'input', 'encoding_format', 'dimensions'].includes(k) && request[k] != null);
-    this.#noteDropped(call, dropped);
+    const dropped = Object.keys(request).filter(
+      (k) => !['model', 'input', 'encoding_format', 'dimensions'].includes(k) && request[k] != null,
+    );
+    reportDropped(call, dropped);
     const dims = typeof request.dimensions === 'number' ? request.dimensions : undefined;
 
-    if (this.#s.flavor === 'gemini') {
+    if (this.settings.flavor === 'gemini') {
       const body = {
         requests: inputs.map((text) => ({
           model: model.startsWith('tunedModels/') ? model : `models/${model}`,
@@ -107,7 +105,10 @@ export class GeminiAdapter implements ProviderAdapter {
       return embeddingsResponse(vectors as number[][], request.model, tokens, request.encoding_format);
     }
 
-    const body = { instances: inputs.map((content) => ({ content })), ...(dims ? { parameters: { outputDimensionality: dims } } : {}) };
+    const body = {
+      instances: inputs.map((content) => ({ content })),
+      ...(dims ? { parameters: { outputDimensionality: dims } } : {}),
+    };
     const res = await this.#post(model, 'predict', body, call);
     const json = (await this.#json(res, call)) as {
       predictions?: Array<{ embeddings?: { values?: number[]; statistics?: { token_count?: number } } }>;
@@ -117,48 +118,50 @@ export class GeminiAdapter implements ProviderAdapter {
       throw errors.upstreamBadResponse(this.name, 'the embeddings answer does not have one vector per input');
     }
     const tokens = preds.reduce((n, p) => n + (p.embeddings?.statistics?.token_count ?? 0), 0);
-    return embeddingsResponse(preds.map((p) => p.embeddings!.values!), request.model, tokens, request.encoding_format);
+    return embeddingsResponse(
+      preds.map((p) => p.embeddings!.values!),
+      request.model,
+      tokens,
+      request.encoding_format,
+    );
+  }
+
+  /** POST /v1/images/generations on an Imagen model: its `predict` method (imagen.ts). */
+  async imageGenerations(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>> {
+    const model = this.#model(String(body.model));
+    const { body: predict, dropped } = toImagenRequest(body);
+    reportDropped(call, dropped);
+    const res = await this.#post(model, 'predict', predict, call);
+    return fromImagenResponse(this.name, await this.#json(res, call), body.output_format);
   }
 
   #model(model: string): string {
     const m = model.replace(/^models\//, '');
     if (!MODEL_ID.test(m)) {
       throw new GatewayError(404, `The model \`${model}\` is not a valid model id for provider "${this.name}".`, {
-        code: 'model_not_found', param: 'model',
+        code: 'model_not_found',
+        param: 'model',
       });
     }
     return m;
   }
 
-  #noteDropped(call: UpstreamCall, dropped: string[]): void {
-    if (dropped.length) call.ctx.responseHeaders['x-switchyard-dropped-params'] = [...new Set(dropped)].join(',');
-    else delete call.ctx.responseHeaders['x-switchyard-dropped-params'];
-  }
-
-  #timeout(): number {
-    return this.#s.timeoutMs ?? this.#http.timeoutMs;
-  }
-
-  async #post(model: string, method: string, body: unknown, call: UpstreamCall, stream = false): Promise<UpstreamResponse> {
-    const auth = await this.#s.authHeaders(call.signal);
-    const url = this.#s.modelURL(model, method) + (stream ? '?alt=sse' : '');
-    const res = await this.#http.send(this.name, {
-      url,
-      headers: {
-        'content-type': 'application/json',
-        accept: stream ? 'text/event-stream' : 'application/json',
-        ...this.#s.headers,
-        ...auth,
-      },
-      body: JSON.stringify(body),
-      signal: call.signal,
-      timeoutMs: this.#s.timeoutMs,
+  async #post(
+    model: string,
+    method: string,
+    body: unknown,
+    call: UpstreamCall,
+    stream = false,
+  ): Promise<UpstreamResponse> {
+    const auth = await this.settings.authHeaders(call.signal);
+    const url = this.settings.modelURL(model, method) + (stream ? '?alt=sse' : '');
+    const accept = stream ? 'text/event-stream' : 'application/json';
+    return this.http.post(url, body, call, {
+      headers: { 'content-type': 'application/json', accept, ...this.settings.headers, ...auth },
     });
-    if (res.statusCode >= 400) throw await errorFromResponse(this.name, res);
-    return res;
   }
 
   #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    return readJsonBody(this.name, res, this.#timeout(), call.signal);
+    return this.http.json(res, call);
   }
 }

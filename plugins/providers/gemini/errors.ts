@@ -14,7 +14,8 @@
  * - Retry-After is kept from the header; without one, google.rpc.RetryInfo.retryDelay ("41s") is used.
  */
 import { GatewayError, isRetryableStatus } from '../../../core/errors.js';
-import { readErrorBody, type UpstreamResponse } from '../../../core/upstream.js';
+import { readUpstreamError } from '../../../core/provider-kit/index.js';
+import type { UpstreamResponse } from '../../../core/upstream.js';
 
 export const GOOGLE_STATUS_HTTP: Record<string, number> = {
   INVALID_ARGUMENT: 400,
@@ -35,7 +36,15 @@ export const GOOGLE_STATUS_HTTP: Record<string, number> = {
   DEADLINE_EXCEEDED: 504,
 };
 
-const CONTEXT_TOO_LONG = /input token count.*exceeds the maximum|exceeds the maximum number of tokens|input context is too long|prompt is too long/i;
+const CONTEXT_TOO_LONG = new RegExp(
+  [
+    'input token count.*exceeds the maximum',
+    'exceeds the maximum number of tokens',
+    'input context is too long',
+    'prompt is too long',
+  ].join('|'),
+  'i',
+);
 
 export interface GoogleErrorBody {
   code?: number;
@@ -52,10 +61,21 @@ export function googleErrorOf(parsed: unknown): GoogleErrorBody | undefined {
 }
 
 /** Build the GatewayError for a Google error object; `httpStatus` is the answer's status if any. */
-export function gatewayErrorFromGoogle(provider: string, e: GoogleErrorBody | undefined, httpStatus: number | undefined, headers: Record<string, string> = {}): GatewayError {
+export function gatewayErrorFromGoogle(
+  provider: string,
+  e: GoogleErrorBody | undefined,
+  httpStatus: number | undefined,
+  headers: Record<string, string> = {},
+): GatewayError {
   const statusName = typeof e?.status === 'string' ? e.status : undefined;
-  let status: number = httpStatus ?? (statusName ? GOOGLE_STATUS_HTTP[statusName] : undefined) ?? (typeof e?.code === 'number' && e.code >= 400 ? e.code : 502);
-  const message = typeof e?.message === 'string' && e.message ? e.message : `The upstream provider "${provider}" answered ${status}${statusName ? ` ${statusName}` : ''}.`;
+  let status: number =
+    httpStatus ??
+    (statusName ? GOOGLE_STATUS_HTTP[statusName] : undefined) ??
+    (typeof e?.code === 'number' && e.code >= 400 ? e.code : 502);
+  const message =
+    typeof e?.message === 'string' && e.message
+      ? e.message
+      : `The upstream provider "${provider}" answered ${status}${statusName ? ` ${statusName}` : ''}.`;
   let code: string | null = statusName ? statusName.toLowerCase() : null;
   let type: string | undefined;
   const details = Array.isArray(e?.details) ? e.details : [];
@@ -86,22 +106,15 @@ export function gatewayErrorFromGoogle(provider: string, e: GoogleErrorBody | un
 
 /** Map an HTTP error answer from a Google endpoint. */
 export async function errorFromResponse(provider: string, res: UpstreamResponse): Promise<GatewayError> {
-  const text = await readErrorBody(res);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON: generic message with the status */
-  }
-  const headers: Record<string, string> = {};
-  const ra = res.headers['retry-after'];
-  if (typeof ra === 'string') headers['retry-after'] = ra;
-  return gatewayErrorFromGoogle(provider, googleErrorOf(parsed), res.statusCode, headers);
+  const body = await readUpstreamError(res);
+  return gatewayErrorFromGoogle(provider, googleErrorOf(body.json), body.status, body.headers);
 }
 
 /** The prompt itself was blocked (promptFeedback.blockReason): a 400 with code content_filter. */
 export function promptBlocked(provider: string, reason: string, message?: string): GatewayError {
-  return new GatewayError(400,
+  return new GatewayError(
+    400,
     `The prompt was blocked by ${provider}'s safety filters (blockReason: ${reason})${message ? `: ${message}` : '.'}`,
-    { type: 'invalid_request_error', code: 'content_filter', upstream: { provider, status: 200 } });
+    { type: 'invalid_request_error', code: 'content_filter', upstream: { provider, status: 200 } },
+  );
 }

@@ -5,13 +5,15 @@
  *   POST {baseURL}/v1beta/models/{model}:generateContent
  *   POST {baseURL}/v1beta/models/{model}:streamGenerateContent?alt=sse
  *   POST {baseURL}/v1beta/models/{model}:batchEmbedContents        (embeddings)
+ *   POST {baseURL}/v1beta/models/{model}:predict                   (image generations on Imagen models)
  *   key in `x-goog-api-key`; key from { apiKey } or GEMINI_API_KEY (or GOOGLE_API_KEY); base URL from
  *   { baseURL } or GEMINI_BASE_URL, default https://generativelanguage.googleapis.com. Bare model
  *   names matching /^gemini-/ are routed here.
  *
  * `vertex()` — Gemini on Vertex AI:
  *   POST {base}/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent
- *   (and :streamGenerateContent?alt=sse, :predict for embeddings), base = https://{location}-aiplatform.googleapis.com
+ *   (and :streamGenerateContent?alt=sse, :predict for embeddings and Imagen),
+ *   base = https://{location}-aiplatform.googleapis.com
  *   (https://aiplatform.googleapis.com for location "global") unless { baseURL } / VERTEX_BASE_URL.
  *   Auth `Authorization: Bearer <token>` from { accessToken } / VERTEX_ACCESS_TOKEN, or a service
  *   account ({ serviceAccount: key object | JSON | file path } / GOOGLE_APPLICATION_CREDENTIALS) whose
@@ -24,9 +26,16 @@
  * reasons, usage, prompt blocking) and stream.ts (stream completion); errors: errors.ts.
  */
 import { maskSecret } from '../../../core/mask.js';
-import { definePlugin } from '../../../core/plugin.js';
+import { definePlugin, PluginOptionsError } from '../../../core/plugin.js';
+import { apiKeyFrom, baseURLFrom, checkBaseURL, PROVIDER_OPTIONS } from '../../../core/provider-options.js';
 import { GeminiAdapter } from './adapter.js';
-import { loadServiceAccount, ServiceAccountTokens, StaticToken, type ServiceAccountKey, type TokenSource } from './vertex-auth.js';
+import {
+  loadServiceAccount,
+  ServiceAccountTokens,
+  StaticToken,
+  type ServiceAccountKey,
+  type TokenSource,
+} from './vertex-auth.js';
 
 export const GEMINI_MODELS = [
   'gemini-3-pro-preview',
@@ -38,6 +47,9 @@ export const GEMINI_MODELS = [
   'gemini-2.0-flash-lite',
   'gemini-embedding-001',
   'text-embedding-004',
+  'imagen-4.0-generate-001',
+  'imagen-4.0-fast-generate-001',
+  'imagen-4.0-ultra-generate-001',
 ];
 
 export const VERTEX_MODELS = [
@@ -50,6 +62,11 @@ export const VERTEX_MODELS = [
   'gemini-embedding-001',
   'text-embedding-005',
   'text-multilingual-embedding-002',
+  'imagen-4.0-generate-001',
+  'imagen-4.0-fast-generate-001',
+  'imagen-4.0-ultra-generate-001',
+  'imagen-3.0-generate-002',
+  'imagen-3.0-fast-generate-001',
 ];
 
 interface CommonOptions {
@@ -87,20 +104,13 @@ export interface VertexOptions extends CommonOptions {
   claimGemini?: boolean;
 }
 
-const common = {
-  name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-  headers: { type: 'object', additionalProperties: { type: 'string' } },
-  models: { type: 'array', items: { type: 'string', minLength: 1 } },
-  timeoutMs: { type: 'integer', minimum: 1 },
-};
+const { apiKey: _, ...common } = PROVIDER_OPTIONS;
 
 const geminiSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    ...common,
-    apiKey: { type: 'string', minLength: 1 },
-    baseURL: { type: 'string', pattern: '^https?://' },
+    ...PROVIDER_OPTIONS,
     apiVersion: { type: 'string', pattern: '^v[0-9a-z]+$' },
   },
 };
@@ -112,12 +122,15 @@ const vertexSchema = {
     ...common,
     project: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
     location: { type: 'string', pattern: '^[a-z0-9-]+$' },
-    baseURL: { type: 'string', pattern: '^https?://' },
     accessToken: { type: 'string', minLength: 1 },
     serviceAccount: {
       anyOf: [
         { type: 'string', minLength: 1 },
-        { type: 'object', required: ['client_email', 'private_key'], properties: { client_email: { type: 'string' }, private_key: { type: 'string' } } },
+        {
+          type: 'object',
+          required: ['client_email', 'private_key'],
+          properties: { client_email: { type: 'string' }, private_key: { type: 'string' } },
+        },
       ],
     },
     tokenURL: { type: 'string', pattern: '^https?://' },
@@ -125,35 +138,35 @@ const vertexSchema = {
   },
 };
 
-function checkURL(name: string, url: string, origin: string): string {
-  const clean = url.replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]/.test(clean)) throw new Error(`Provider "${name}": base URL "${url}" (from ${origin}) must start with http:// or https://.`);
-  return clean;
-}
-
 export const gemini = definePlugin<GeminiOptions>({
   name: (o) => o.name ?? 'gemini',
   schema: geminiSchema,
   apply(gateway, o) {
     const name = o.name ?? 'gemini';
-    const apiKey = o.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
-    if (!apiKey) {
-      throw new Error(`Provider "${name}" has no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment or pass { apiKey }.`);
-    }
-    const baseURL = checkURL(name, o.baseURL ?? process.env.GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com',
-      o.baseURL ? 'baseURL' : 'GEMINI_BASE_URL');
+    const apiKey = apiKeyFrom(name, o.apiKey, ['GEMINI_API_KEY', 'GOOGLE_API_KEY']);
+    const baseURL = baseURLFrom(name, {
+      given: o.baseURL,
+      env: 'GEMINI_BASE_URL',
+      fallback: 'https://generativelanguage.googleapis.com',
+    });
     const version = o.apiVersion ?? 'v1beta';
-    gateway.providers.register(new GeminiAdapter({
-      name,
-      flavor: 'gemini',
-      modelURL: (model, method) => `${baseURL}/${version}/${model.startsWith('tunedModels/') ? model : `models/${model}`}:${method}`,
-      authHeaders: async () => ({ 'x-goog-api-key': apiKey }),
-      headers: o.headers,
-      models: o.models ?? GEMINI_MODELS,
-      claims: o.name && o.name !== 'gemini' ? undefined : /^gemini-/,
-      timeoutMs: o.timeoutMs,
-      describe: { baseURL: `${baseURL}/${version}`, apiKey: maskSecret(apiKey) },
-    }, gateway.upstream));
+    gateway.providers.register(
+      new GeminiAdapter(
+        {
+          name,
+          flavor: 'gemini',
+          modelURL: (model, method) =>
+            `${baseURL}/${version}/${model.startsWith('tunedModels/') ? model : `models/${model}`}:${method}`,
+          authHeaders: async () => ({ 'x-goog-api-key': apiKey }),
+          headers: o.headers,
+          models: o.models ?? GEMINI_MODELS,
+          claims: o.name && o.name !== 'gemini' ? undefined : /^gemini-/,
+          timeoutMs: o.timeoutMs,
+          describe: { baseURL: `${baseURL}/${version}`, apiKey: maskSecret(apiKey) },
+        },
+        gateway.upstream,
+      ),
+    );
   },
 });
 
@@ -170,37 +183,75 @@ export const vertex = definePlugin<VertexOptions>({
     else {
       const source = o.serviceAccount ?? env.GOOGLE_APPLICATION_CREDENTIALS;
       if (!source) {
-        throw new Error(`Provider "${name}" has no credentials: pass { accessToken } or { serviceAccount }, or set VERTEX_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS (path to a service-account key file).`);
+        throw new PluginOptionsError(
+          name,
+          'accessToken',
+          'is required: no credentials were given',
+          'Pass { accessToken } or { serviceAccount }, or set VERTEX_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS ' +
+            '(path to a service-account key file).',
+        );
       }
-      key = loadServiceAccount(source, o.serviceAccount ? 'the serviceAccount option' : 'GOOGLE_APPLICATION_CREDENTIALS');
+      try {
+        key = loadServiceAccount(
+          source,
+          o.serviceAccount ? 'the serviceAccount option' : 'GOOGLE_APPLICATION_CREDENTIALS',
+        );
+      } catch (e) {
+        throw new PluginOptionsError(
+          name,
+          'serviceAccount',
+          `is not usable: ${(e as Error).message.replace(/\.$/, '')}`,
+        );
+      }
       const tokenURL = o.tokenURL ?? key.token_uri;
-      if (tokenURL) checkURL(name, tokenURL, o.tokenURL ? 'tokenURL' : 'the key file token_uri');
+      if (tokenURL) checkBaseURL(name, tokenURL, o.tokenURL ? 'tokenURL' : 'the key file token_uri', 'tokenURL');
       tokens = new ServiceAccountTokens(name, key, gateway.upstream, tokenURL);
     }
     const project = o.project ?? env.VERTEX_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? key?.project_id;
     if (!project) {
-      throw new Error(`Provider "${name}" has no Google Cloud project: pass { project } or set VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT.`);
+      throw new PluginOptionsError(
+        name,
+        'project',
+        'is required: no Google Cloud project was given',
+        'Pass { project } or set VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT.',
+      );
     }
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(project)) throw new Error(`Provider "${name}": project "${project}" is not a valid project id.`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(project)) {
+      throw new PluginOptionsError(name, 'project', `is not a valid project id (got ${JSON.stringify(project)})`);
+    }
     const location = o.location ?? env.VERTEX_LOCATION ?? env.GOOGLE_CLOUD_LOCATION ?? 'us-central1';
-    if (!/^[a-z0-9-]+$/.test(location)) throw new Error(`Provider "${name}": location "${location}" is not a valid location.`);
-    const host = location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
-    const baseURL = checkURL(name, o.baseURL ?? env.VERTEX_BASE_URL ?? host, o.baseURL ? 'baseURL' : env.VERTEX_BASE_URL ? 'VERTEX_BASE_URL' : 'location');
+    if (!/^[a-z0-9-]+$/.test(location))
+      throw new PluginOptionsError(name, 'location', `is not a valid location (got ${JSON.stringify(location)})`);
+    const host =
+      location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
+    const baseURL = baseURLFrom(name, {
+      given: o.baseURL,
+      env: 'VERTEX_BASE_URL',
+      fallback: host,
+      fallbackLabel: 'location',
+    });
     const prefix = `${baseURL}/v1/projects/${project}/locations/${location}/publishers/google/models`;
-    gateway.providers.register(new GeminiAdapter({
-      name,
-      flavor: 'vertex',
-      modelURL: (model, method) => `${prefix}/${model}:${method}`,
-      authHeaders: async (signal) => ({ authorization: `Bearer ${await tokens.token(signal)}` }),
-      headers: o.headers,
-      models: o.models ?? VERTEX_MODELS,
-      claims: o.claimGemini ? /^gemini-/ : undefined,
-      timeoutMs: o.timeoutMs,
-      describe: {
-        baseURL, project, location,
-        auth: accessToken ? `access token ${maskSecret(accessToken)}` : tokens.describe(),
-      },
-    }, gateway.upstream));
+    gateway.providers.register(
+      new GeminiAdapter(
+        {
+          name,
+          flavor: 'vertex',
+          modelURL: (model, method) => `${prefix}/${model}:${method}`,
+          authHeaders: async (signal) => ({ authorization: `Bearer ${await tokens.token(signal)}` }),
+          headers: o.headers,
+          models: o.models ?? VERTEX_MODELS,
+          claims: o.claimGemini ? /^gemini-/ : undefined,
+          timeoutMs: o.timeoutMs,
+          describe: {
+            baseURL,
+            project,
+            location,
+            auth: accessToken ? `access token ${maskSecret(accessToken)}` : tokens.describe(),
+          },
+        },
+        gateway.upstream,
+      ),
+    );
   },
 });
 

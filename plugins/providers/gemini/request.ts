@@ -25,6 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { errors } from '../../../core/errors.js';
+import { systemTexts, textOnly } from '../../../core/provider-kit/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../../core/types.js';
 
 export interface GeminiPart {
@@ -46,16 +47,34 @@ export interface GeminiContent {
 export interface GeminiRequest {
   contents: GeminiContent[];
   systemInstruction?: { parts: GeminiPart[] };
-  tools?: Array<{ functionDeclarations: Array<{ name: string; description?: string; parameters?: Record<string, unknown> }> }>;
+  tools?: Array<{
+    functionDeclarations: Array<{ name: string; description?: string; parameters?: Record<string, unknown> }>;
+  }>;
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
   generationConfig?: Record<string, unknown>;
 }
 
 /** Fields we translate, or that carry no meaning upstream (stream flags). */
 const HANDLED = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'temperature', 'top_p', 'top_k', 'n', 'max_tokens',
-  'max_completion_tokens', 'stop', 'presence_penalty', 'frequency_penalty', 'seed', 'tools', 'tool_choice',
-  'response_format', 'reasoning_effort', 'parallel_tool_calls',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'n',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'reasoning_effort',
+  'parallel_tool_calls',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -85,19 +104,42 @@ export function signatureOf(id: string | undefined): string | undefined {
 // recurse into properties/items/anyOf; drop `required` entries naming no property.
 // ---------------------------------------------------------------------------------------------
 const KEEP = new Set([
-  'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required',
-  'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering',
-  'default', 'items', 'minimum', 'maximum',
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
 ]);
 
-export function cleanSchema(schema: unknown, root: Record<string, unknown> = schema as Record<string, unknown>, depth = 0): Record<string, unknown> {
+export function cleanSchema(
+  schema: unknown,
+  root: Record<string, unknown> = schema as Record<string, unknown>,
+  depth = 0,
+): Record<string, unknown> {
   if (!schema || typeof schema !== 'object' || Array.isArray(schema) || depth > 32) return {};
   let s = schema as Record<string, unknown>;
   if (typeof s.$ref === 'string') {
     const m = /^#\/(\$defs|definitions)\/(.+)$/.exec(s.$ref);
     const defs = m ? (root?.[m[1]] as Record<string, unknown> | undefined) : undefined;
     const target = m && defs ? defs[decodeURIComponent(m[2]).replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
-    s = { ...(target as Record<string, unknown> ?? {}), ...s };
+    s = { ...((target as Record<string, unknown>) ?? {}), ...s };
     delete s.$ref;
   }
   const out: Record<string, unknown> = {};
@@ -112,9 +154,11 @@ export function cleanSchema(schema: unknown, root: Record<string, unknown> = sch
       else if (types.length > 1) out.anyOf = types.map((t) => ({ type: t }));
     } else if (k === 'properties' && v && typeof v === 'object') {
       const props: Record<string, unknown> = {};
-      for (const [name, p] of Object.entries(v as Record<string, unknown>)) props[name] = cleanSchema(p, root, depth + 1);
+      for (const [name, p] of Object.entries(v as Record<string, unknown>))
+        props[name] = cleanSchema(p, root, depth + 1);
       out.properties = props;
-    } else if (k === 'items') out.items = Array.isArray(v) ? cleanSchema(v[0], root, depth + 1) : cleanSchema(v, root, depth + 1);
+    } else if (k === 'items')
+      out.items = Array.isArray(v) ? cleanSchema(v[0], root, depth + 1) : cleanSchema(v, root, depth + 1);
     else if (k === 'anyOf' && Array.isArray(v)) out.anyOf = v.map((x) => cleanSchema(x, root, depth + 1));
     else if (k === 'enum' && Array.isArray(v)) out.enum = v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
     else out[k] = v;
@@ -130,8 +174,18 @@ export function cleanSchema(schema: unknown, root: Record<string, unknown> = sch
 // ---------------------------------------------------------------------------------------------
 
 const EXT_MIME: Record<string, string> = {
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic',
-  heif: 'image/heif', pdf: 'application/pdf', mp3: 'audio/mp3', wav: 'audio/wav', mp4: 'video/mp4', txt: 'text/plain',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  heic: 'image/heic',
+  heif: 'image/heif',
+  pdf: 'application/pdf',
+  mp3: 'audio/mp3',
+  wav: 'audio/wav',
+  mp4: 'video/mp4',
+  txt: 'text/plain',
 };
 
 export function guessMime(url: string, fallback = 'image/jpeg'): string {
@@ -163,7 +217,8 @@ function partsOf(content: ChatMessage['content'], where: string): GeminiPart[] {
       if (typeof url !== 'string') throw errors.invalidRequest(`${where}: image_url.url must be a string.`, where);
       const inline = dataUrl(url);
       if (inline) out.push({ inlineData: inline });
-      else if (url.startsWith('data:')) throw errors.invalidRequest(`${where}: only base64 data: URLs are supported for images.`, where);
+      else if (url.startsWith('data:'))
+        throw errors.invalidRequest(`${where}: only base64 data: URLs are supported for images.`, where);
       else out.push({ fileData: { mimeType: guessMime(url), fileUri: url } });
     } else if (p.type === 'input_audio') {
       const a = (p as { input_audio?: { data?: string; format?: string } }).input_audio;
@@ -178,12 +233,6 @@ function partsOf(content: ChatMessage['content'], where: string): GeminiPart[] {
     }
   }
   return out;
-}
-
-function textOnly(content: ChatMessage['content']): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((p) => (p.type === 'text' ? String((p as { text?: unknown }).text ?? '') : '')).join('');
 }
 
 function parseArgs(args: string): Record<string, unknown> {
@@ -220,7 +269,7 @@ function thinkingFor(effort: string, model: string): Record<string, unknown> | u
 }
 
 export function toGeminiRequest(req: ChatCompletionRequest): { body: GeminiRequest; dropped: string[] } {
-  const system: GeminiPart[] = [];
+  const system: GeminiPart[] = systemTexts(req.messages);
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
   const push = (role: 'user' | 'model', parts: GeminiPart[]) => {
@@ -234,11 +283,8 @@ export function toGeminiRequest(req: ChatCompletionRequest): { body: GeminiReque
     const where = `messages[${i}]`;
     switch (m.role) {
       case 'system':
-      case 'developer': {
-        const text = textOnly(m.content);
-        if (text) system.push({ text });
-        break;
-      }
+      case 'developer':
+        break; // in `system` (systemTexts)
       case 'user':
         push('user', partsOf(m.content, where));
         break;
@@ -255,9 +301,14 @@ export function toGeminiRequest(req: ChatCompletionRequest): { body: GeminiReque
         break;
       }
       case 'tool': {
-        const name = (m.tool_call_id && callNames.get(m.tool_call_id)) || (typeof m.name === 'string' ? m.name : undefined);
+        const name =
+          (m.tool_call_id && callNames.get(m.tool_call_id)) || (typeof m.name === 'string' ? m.name : undefined);
         if (!name) {
-          throw errors.invalidRequest(`${where}: tool message answers tool_call_id "${m.tool_call_id ?? ''}", which matches no earlier assistant tool call.`, `${where}.tool_call_id`);
+          throw errors.invalidRequest(
+            `${where}: tool message answers tool_call_id "${m.tool_call_id ?? ''}", ` +
+              'which matches no earlier assistant tool call.',
+            `${where}.tool_call_id`,
+          );
         }
         push('user', [{ functionResponse: { name, response: toolResponse(m.content) } }]);
         break;
@@ -271,7 +322,8 @@ export function toGeminiRequest(req: ChatCompletionRequest): { body: GeminiReque
         throw errors.invalidRequest(`${where}: role "${String(m.role)}" is not supported.`, `${where}.role`);
     }
   });
-  if (!contents.length) throw errors.invalidRequest('Gemini needs at least one user or assistant message with content.', 'messages');
+  if (!contents.length)
+    throw errors.invalidRequest('Gemini needs at least one user or assistant message with content.', 'messages');
 
   const body: GeminiRequest = { contents };
   if (system.length) body.systemInstruction = { parts: system };
@@ -288,16 +340,24 @@ export function toGeminiRequest(req: ChatCompletionRequest): { body: GeminiReque
     }
   }
   if (tools.length) {
-    body.tools = [{
-      functionDeclarations: tools.map((t) => {
-        const d: { name: string; description?: string; parameters?: Record<string, unknown> } = { name: t.function.name };
-        if (t.function.description) d.description = t.function.description;
-        const params = t.function.parameters ? cleanSchema(t.function.parameters) : undefined;
-        // Gemini rejects an object schema with no properties; a function without arguments has none.
-        if (params && !(params.type === 'object' && (!params.properties || !Object.keys(params.properties as object).length))) d.parameters = params;
-        return d;
-      }),
-    }];
+    body.tools = [
+      {
+        functionDeclarations: tools.map((t) => {
+          const d: { name: string; description?: string; parameters?: Record<string, unknown> } = {
+            name: t.function.name,
+          };
+          if (t.function.description) d.description = t.function.description;
+          const params = t.function.parameters ? cleanSchema(t.function.parameters) : undefined;
+          // Gemini rejects an object schema with no properties; a function without arguments has none.
+          if (
+            params &&
+            !(params.type === 'object' && (!params.properties || !Object.keys(params.properties as object).length))
+          )
+            d.parameters = params;
+          return d;
+        }),
+      },
+    ];
   }
 
   const g: Record<string, unknown> = {};

@@ -44,7 +44,16 @@ export interface GeminiResponse {
   error?: unknown;
 }
 
-const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+const FILTERED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 
 export function mapFinishReason(reason: string | undefined, hasToolCalls: boolean): FinishReason {
   if (!reason || reason === 'FINISH_REASON_UNSPECIFIED') return null;
@@ -77,7 +86,10 @@ export function responseIdOf(res: GeminiResponse, fallbackSeed: string): string 
 export function toolCallOf(part: GeminiPart, seed: string): ToolCall {
   const fc = part.functionCall!;
   const args = JSON.stringify(fc.args ?? {});
-  const id = fc.id ? (part.thoughtSignature ? `${fc.id}__ts__${part.thoughtSignature}` : fc.id)
+  const id = fc.id
+    ? part.thoughtSignature
+      ? `${fc.id}__ts__${part.thoughtSignature}`
+      : fc.id
     : makeToolCallId(`${seed}|${fc.name}|${args}`, part.thoughtSignature);
   return { id, type: 'function', function: { name: fc.name, arguments: args } };
 }
@@ -114,7 +126,12 @@ export function fromGeminiResponse(provider: string, res: GeminiResponse, model:
       ...(reasoning ? { reasoning_content: reasoning } : {}),
       ...(calls.length ? { tool_calls: calls } : {}),
     };
-    return { index, message, finish_reason: mapFinishReason(c.finishReason, calls.length > 0) ?? 'stop', logprobs: null };
+    return {
+      index,
+      message,
+      finish_reason: mapFinishReason(c.finishReason, calls.length > 0) ?? 'stop',
+      logprobs: null,
+    };
   });
   choices.sort((a, b) => a.index - b.index);
   const usage = mapUsage(res.usageMetadata);
@@ -133,10 +150,19 @@ function toBase64(values: number[]): string {
   return Buffer.from(new Float32Array(values).buffer).toString('base64');
 }
 
-export function embeddingsResponse(vectors: number[][], model: string, tokens: number, format?: string): EmbeddingsResponse {
+export function embeddingsResponse(
+  vectors: number[][],
+  model: string,
+  tokens: number,
+  format?: string,
+): EmbeddingsResponse {
   return {
     object: 'list',
-    data: vectors.map((v, index) => ({ object: 'embedding' as const, index, embedding: format === 'base64' ? toBase64(v) : v })),
+    data: vectors.map((v, index) => ({
+      object: 'embedding' as const,
+      index,
+      embedding: format === 'base64' ? toBase64(v) : v,
+    })),
     model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };

@@ -15,7 +15,13 @@ import type { ChatCompletionChunk } from '../../../core/types.js';
 import { transportError, type UpstreamResponse } from '../../../core/upstream.js';
 import { gatewayErrorFromGoogle, googleErrorOf } from './errors.js';
 import {
-  checkPromptBlocked, mapFinishReason, mapUsage, responseIdOf, toolCallOf, type GeminiResponse, type GeminiUsage,
+  checkPromptBlocked,
+  mapFinishReason,
+  mapUsage,
+  responseIdOf,
+  toolCallOf,
+  type GeminiResponse,
+  type GeminiUsage,
 } from './response.js';
 
 interface CandidateState {
@@ -30,6 +36,7 @@ export async function* geminiChunks(
   model: string,
   signal: AbortSignal,
   timeoutMs: number,
+  maxEventBytes?: number,
 ): AsyncGenerator<ChatCompletionChunk> {
   const created = Math.floor(Date.now() / 1000);
   let id: string | undefined;
@@ -37,7 +44,7 @@ export async function* geminiChunks(
   const states = new Map<number, CandidateState>();
   let complete = false;
   try {
-    for await (const ev of parseSse(bodyWithBareJsonErrors(res.body))) {
+    for await (const ev of parseSse(bodyWithBareJsonErrors(res.body), { maxEventBytes })) {
       const data = ev.data.trim();
       if (!data) continue;
       let parsed: GeminiResponse | GeminiResponse[];
@@ -71,7 +78,12 @@ export async function* geminiChunks(
         for (const part of c.content?.parts ?? []) {
           if (part.functionCall) {
             const tc = toolCallOf(part, `${id}|${index}|${st.calls}`);
-            toolDeltas.push({ index: st.calls++, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: tc.function.arguments } });
+            toolDeltas.push({
+              index: st.calls++,
+              id: tc.id,
+              type: 'function',
+              function: { name: tc.function.name, arguments: tc.function.arguments },
+            });
           } else if (typeof part.text === 'string') {
             if (part.thought) reasoning += part.text;
             else text += part.text;
@@ -83,7 +95,13 @@ export async function* geminiChunks(
         const finish = st.finished ? null : mapFinishReason(c.finishReason, st.calls > 0);
         if (finish) st.finished = true;
         if (Object.keys(delta).length || finish) {
-          yield { id, object: 'chat.completion.chunk', created, model, choices: [{ index, delta, finish_reason: finish, logprobs: null }] };
+          yield {
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model,
+            choices: [{ index, delta, finish_reason: finish, logprobs: null }],
+          };
         }
       }
       complete = states.size > 0 && [...states.values()].every((s) => s.finished);
@@ -91,12 +109,17 @@ export async function* geminiChunks(
   } catch (e) {
     const err = transportError(provider, e, timeoutMs, signal);
     // A socket that breaks after the stream started is a truncated stream, not an unreachable host.
-    throw err.code === 'upstream_unreachable' ? errors.streamInterrupted(provider, `the connection broke (${(e as { code?: string }).code ?? 'network error'})`) : err;
+    throw err.code === 'upstream_unreachable'
+      ? errors.streamInterrupted(provider, `the connection broke (${(e as { code?: string }).code ?? 'network error'})`)
+      : err;
   } finally {
     res.body.destroy();
   }
   if (!complete) {
-    throw errors.streamInterrupted(provider, states.size ? 'the connection closed before a finishReason' : 'the stream carried no candidates');
+    throw errors.streamInterrupted(
+      provider,
+      states.size ? 'the connection closed before a finishReason' : 'the stream carried no candidates',
+    );
   }
   const u = mapUsage(usage);
   if (u) yield { id: id!, object: 'chat.completion.chunk', created, model, choices: [], usage: u };

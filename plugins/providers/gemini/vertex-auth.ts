@@ -12,7 +12,7 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GatewayError } from '../../../core/errors.js';
-import { readErrorBody, type UpstreamClient } from '../../../core/upstream.js';
+import { readBodyText, readErrorBody, type UpstreamClient } from '../../../core/upstream.js';
 
 export interface ServiceAccountKey {
   type?: string;
@@ -41,7 +41,9 @@ export function loadServiceAccount(source: ServiceAccountKey | string, origin: s
   }
   const k = key as Partial<ServiceAccountKey>;
   if (!k || typeof k.private_key !== 'string' || typeof k.client_email !== 'string') {
-    throw new Error(`Vertex service account from ${origin} needs "client_email" and "private_key" (a service-account key file).`);
+    throw new Error(
+      `Vertex service account from ${origin} needs "client_email" and "private_key" (a service-account key file).`,
+    );
   }
   return k as ServiceAccountKey;
 }
@@ -56,7 +58,12 @@ function readKeyFile(path: string, origin: string): string {
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 
-export function signJwt(key: ServiceAccountKey, audience: string, nowSec = Math.floor(Date.now() / 1000), scope = CLOUD_PLATFORM_SCOPE): string {
+export function signJwt(
+  key: ServiceAccountKey,
+  audience: string,
+  nowSec = Math.floor(Date.now() / 1000),
+  scope = CLOUD_PLATFORM_SCOPE,
+): string {
   const header: Record<string, string> = { alg: 'RS256', typ: 'JWT' };
   if (key.private_key_id) header.kid = key.private_key_id;
   const claims = { iss: key.client_email, scope, aud: audience, iat: nowSec, exp: nowSec + 3600 };
@@ -109,7 +116,10 @@ export class ServiceAccountTokens implements TokenSource {
 
   async #exchange(): Promise<{ token: string; expiresAt: number }> {
     const assertion = signJwt(this.key, this.tokenURL);
-    const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
+    const body = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion,
+    }).toString();
     const res = await this.http.send(this.provider, {
       url: this.tokenURL,
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -122,28 +132,41 @@ export class ServiceAccountTokens implements TokenSource {
       let detail = `status ${res.statusCode}`;
       try {
         const j = JSON.parse(text) as { error?: unknown; error_description?: unknown };
-        if (typeof j.error === 'string') detail = `${j.error}${typeof j.error_description === 'string' ? `: ${j.error_description}` : ''}`;
+        if (typeof j.error === 'string')
+          detail = `${j.error}${typeof j.error_description === 'string' ? `: ${j.error_description}` : ''}`;
       } catch {
         /* keep the status */
       }
       const server = res.statusCode >= 500;
-      throw new GatewayError(server ? 502 : 401,
-        `Provider "${this.provider}" could not get a Google access token for ${this.key.client_email} (${detail}).`, {
-          type: server ? 'api_error' : 'authentication_error', code: 'upstream_auth_failed', retryable: server,
+      throw new GatewayError(
+        server ? 502 : 401,
+        `Provider "${this.provider}" could not get a Google access token for ${this.key.client_email} (${detail}).`,
+        {
+          type: server ? 'api_error' : 'authentication_error',
+          code: 'upstream_auth_failed',
+          retryable: server,
           upstream: { provider: this.provider, status: res.statusCode },
-        });
+        },
+      );
     }
+    const text = await readBodyText(this.provider, res, 30_000);
     let j: { access_token?: unknown; expires_in?: unknown };
     try {
-      j = (await res.body.json()) as typeof j;
+      j = JSON.parse(text) as typeof j;
     } catch {
       throw new GatewayError(502, `Provider "${this.provider}": the token endpoint sent a malformed answer.`, {
-        type: 'api_error', code: 'upstream_bad_response', retryable: true, upstream: { provider: this.provider },
+        type: 'api_error',
+        code: 'upstream_bad_response',
+        retryable: true,
+        upstream: { provider: this.provider },
       });
     }
-    if (typeof j.access_token !== 'string') {
+    if (!j || typeof j.access_token !== 'string') {
       throw new GatewayError(502, `Provider "${this.provider}": the token endpoint answered without an access_token.`, {
-        type: 'api_error', code: 'upstream_bad_response', retryable: true, upstream: { provider: this.provider },
+        type: 'api_error',
+        code: 'upstream_bad_response',
+        retryable: true,
+        upstream: { provider: this.provider },
       });
     }
     const ttl = typeof j.expires_in === 'number' ? j.expires_in : 3600;
@@ -156,12 +179,15 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(v);
-    }, (e) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(e);
-    });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }

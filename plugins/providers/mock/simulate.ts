@@ -18,9 +18,11 @@ import type {
   Usage,
 } from '../../../core/types.js';
 
-const WORDS = ('the a gateway routes every request to the model that fits it best while keeping costs low and ' +
+const WORDS = (
+  'the a gateway routes every request to the model that fits it best while keeping costs low and ' +
   'answers fast so teams can ship features with confidence across providers regions and budgets without ' +
-  'rewriting their code when a new model arrives or an old one fails').split(' ');
+  'rewriting their code when a new model arrives or an old one fails'
+).split(' ');
 
 /** A rough token count: words and punctuation, as a BPE tokenizer would roughly see them. */
 export function countTokens(text: string): number {
@@ -31,7 +33,11 @@ export function countTokens(text: string): number {
 export function textOf(content: ChatMessage['content']): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((p) => (p.type === 'text' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join(' ');
+  return content
+    .map((p) =>
+      p.type === 'text' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '',
+    )
+    .join(' ');
 }
 
 function imagesIn(messages: ChatMessage[]): number {
@@ -71,25 +77,32 @@ function exampleValue(schema: Record<string, unknown> | undefined): unknown {
   const s = schema ?? {};
   if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
   switch (s.type) {
-    case 'string': return 'mock';
-    case 'number': return 1.5;
-    case 'integer': return 1;
-    case 'boolean': return true;
-    case 'array': return [];
+    case 'string':
+      return 'mock';
+    case 'number':
+      return 1.5;
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
     case 'object': {
       const props = (s.properties ?? {}) as Record<string, Record<string, unknown>>;
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(props)) out[k] = exampleValue(v);
       return out;
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
 function chooseTools(req: ChatCompletionRequest, lastText: string): FunctionTool[] {
   const tools = req.tools ?? [];
   const choice = req.tool_choice;
-  if (choice && typeof choice === 'object') return tools.filter((t) => t.function.name === choice.function.name).slice(0, 1);
+  if (choice && typeof choice === 'object')
+    return tools.filter((t) => t.function.name === choice.function.name).slice(0, 1);
   const named = tools.filter((t) => lastText.includes(t.function.name));
   const picked = named.length ? named : tools.slice(0, 1);
   return req.parallel_tool_calls === false ? picked.slice(0, 1) : picked;
@@ -114,13 +127,21 @@ export function simulateChat(req: ChatCompletionRequest, options: SimulateOption
     const calls: ToolCall[] = chooseTools(req, lastText).map((t, i) => ({
       id: `call_mock${seedOf(seedText + i).toString(16)}`,
       type: 'function',
-      function: { name: t.function.name, arguments: JSON.stringify(exampleValue({ type: 'object', ...t.function.parameters })) },
+      function: {
+        name: t.function.name,
+        arguments: JSON.stringify(exampleValue({ type: 'object', ...t.function.parameters })),
+      },
     }));
     if (calls.length) {
       const cTokens = calls.reduce((n, c) => n + countTokens(c.function.arguments) + 3, 0);
       return {
-        id, object: 'chat.completion', created, model: req.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: 'tool_calls' }],
+        id,
+        object: 'chat.completion',
+        created,
+        model: req.model,
+        choices: [
+          { index: 0, message: { role: 'assistant', content: null, tool_calls: calls }, finish_reason: 'tool_calls' },
+        ],
         usage: usage(pTokens, cTokens),
       };
     }
@@ -129,15 +150,18 @@ export function simulateChat(req: ChatCompletionRequest, options: SimulateOption
   let text: string;
   const echo = /echo:\s*([\s\S]*)$/i.exec(lastText);
   if (echo) text = echo[1];
-  else if (last?.role === 'tool') text = `Based on the tool result (${countTokens(textOf(last.content))} tokens), here is the answer.`;
+  else if (last?.role === 'tool')
+    text = `Based on the tool result (${countTokens(textOf(last.content))} tokens), here is the answer.`;
   else {
     const r = rng(seedOf(seedText));
     const n = 12 + Math.floor(r() * 28);
     const words: string[] = [];
     for (let i = 0; i < n; i++) words.push(WORDS[Math.floor(r() * WORDS.length)]);
     const images = imagesIn(req.messages);
-    text = (images ? `I see ${images} image${images > 1 ? 's' : ''}. ` : '') +
-      words.join(' ').replace(/^./, (c) => c.toUpperCase()) + '.';
+    text =
+      (images ? `I see ${images} image${images > 1 ? 's' : ''}. ` : '') +
+      words.join(' ').replace(/^./, (c) => c.toUpperCase()) +
+      '.';
   }
   const format = req.response_format?.type;
   if (format === 'json_object' || format === 'json_schema') text = JSON.stringify({ reply: text });
@@ -157,9 +181,15 @@ export function simulateChat(req: ChatCompletionRequest, options: SimulateOption
   }
   const n = Math.max(1, req.n ?? 1);
   return {
-    id, object: 'chat.completion', created, model: req.model,
+    id,
+    object: 'chat.completion',
+    created,
+    model: req.model,
     choices: Array.from({ length: n }, (_, index) => ({
-      index, message: { role: 'assistant' as const, content: text, refusal: null }, finish_reason: finish, logprobs: null,
+      index,
+      message: { role: 'assistant' as const, content: text, refusal: null },
+      finish_reason: finish,
+      logprobs: null,
     })),
     usage: usage(pTokens, cTokens * n),
     system_fingerprint: 'fp_mock',
@@ -186,7 +216,7 @@ export function simulateEmbedding(text: string, dims = 256): number[] {
   const v = new Array<number>(dims).fill(0);
   for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
     const h = seedOf(w);
-    v[h % dims] += (h & 0x80000000) ? -1 : 1;
+    v[h % dims] += h & 0x80000000 ? -1 : 1;
   }
   const norm = Math.hypot(...v) || 1;
   return v.map((x) => x / norm);

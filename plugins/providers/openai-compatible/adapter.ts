@@ -1,21 +1,34 @@
 /**
  * Adapter for OpenAI and every OpenAI-compatible API. The canonical request is already in the
  * upstream's format: we set the model, ask for streamed usage, and forward every other field as is.
+ * Error answers keep OpenAI's fields (the kit's openAIError) and the rate-limit headers.
  */
-import { GatewayError, errors, isRetryableStatus } from '../../../core/errors.js';
-import type { NativeResponsesAnswer, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
-import { RAW_JSON, type WithRaw } from '../../../core/chunks.js';
+import type { Logger } from 'pino';
 import { maskSecret } from '../../../core/mask.js';
-import { parseSse, type SseEvent } from '../../../core/sse.js';
+import { errors } from '../../../core/errors.js';
+import {
+  HttpAdapter,
+  jsonHeaders,
+  openAIError,
+  readUpstreamError,
+  reportDropped,
+} from '../../../core/provider-kit/index.js';
 import type {
-  ChatCompletionChunk,
-  ChatCompletionRequest,
-  ChatCompletionResponse,
-  EmbeddingsRequest,
-  EmbeddingsResponse,
-  ModelInfo,
-} from '../../../core/types.js';
-import { bodyError, readErrorBody, readJsonBody, type UpstreamClient, type UpstreamResponse } from '../../../core/upstream.js';
+  BinaryAnswer,
+  MultipartBody,
+  NativeResponsesAnswer,
+  ProviderAdapter,
+  TextAnswer,
+  UpstreamCall,
+} from '../../../core/provider.js';
+import type * as T from '../../../core/types.js';
+import type { UpstreamClient, UpstreamResponse } from '../../../core/upstream.js';
+import { DISCOVERY_DEFAULTS, ModelDiscovery, type DiscoveryOptions } from './discovery.js';
+import { audio, completions, imageGenerations, imageUpload, speech, type MediaUpstream } from './media.js';
+import { openAIChunks, responsesEvents } from './stream.js';
+import type { ForwardRequest } from '../../../core/forward.js';
+import { openaiForward } from './forward.js';
+import { fromRerank, toRerank, type RerankFormat } from './rerank.js';
 
 export interface OpenAICompatibleSettings {
   name: string;
@@ -32,166 +45,212 @@ export interface OpenAICompatibleSettings {
   timeoutMs?: number;
   /** The upstream serves the OpenAI Responses API at {baseURL}/responses (used natively by /v1/responses). */
   responsesApi?: boolean;
+  /** The upstream serves POST {baseURL}/rerank in this format (used by /v1/rerank; rerank.ts). */
+  rerank?: RerankFormat;
+  /** Discover models from the upstream's GET {baseURL}/models (added to `models`). */
+  discovery?: { log: Pick<Logger, 'info' | 'warn'>; options?: Partial<DiscoveryOptions> };
 }
 
-/** Upstream response headers worth passing back with an error. */
-const KEPT_ERROR_HEADERS = ['retry-after', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'];
+/** Largest GET /models answer read (a list of a thousand models is ~100 KiB). */
+const MAX_LIST_BYTES = 4 * 1024 * 1024;
 
-export class OpenAICompatibleAdapter implements ProviderAdapter {
-  readonly name: string;
-  readonly #s: OpenAICompatibleSettings;
-  readonly #http: UpstreamClient;
-  readonly #headers: Record<string, string>;
-  readonly #models: ModelInfo[];
+/** Upstream response headers worth passing back with an error (besides retry-after). */
+const KEPT_ERROR_HEADERS = [
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+];
+
+export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSettings> implements ProviderAdapter {
+  readonly #discovery?: ModelDiscovery;
+  #merged: { from: T.ModelInfo[]; list: T.ModelInfo[] } | undefined;
+  /** Present only with discovery: GET /v1/models waits (boundedly) for the upstream's list. */
+  readonly modelsReady?: () => Promise<void>;
   /** Present only when the upstream speaks the Responses API (settings.responsesApi). */
   readonly responses?: (body: Record<string, unknown>, call: UpstreamCall) => Promise<NativeResponsesAnswer>;
+  /** Present only when the upstream reranks (settings.rerank). */
+  readonly rerank?: (request: T.RerankRequest, call: UpstreamCall) => Promise<T.RerankResponse>;
 
   constructor(settings: OpenAICompatibleSettings, http: UpstreamClient) {
-    this.name = settings.name;
-    this.#s = settings;
-    this.#http = http;
-    this.#headers = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
-      ...settings.headers,
-    };
-    this.#models = settings.models.map((id) => ({ id, kind: /embed/i.test(id) ? 'embeddings' : 'chat' }));
+    super(settings, http, {
+      headers: jsonHeaders({
+        ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
+        ...settings.headers,
+      }),
+      error: async (res) => openAIError(settings.name, await readUpstreamError(res, KEPT_ERROR_HEADERS)),
+    });
     if (settings.responsesApi) this.responses = (body, call) => this.#responses(body, call);
+    const rerank = settings.rerank;
+    if (rerank) this.rerank = (request, call) => this.#rerank(rerank, request, call);
+    if (settings.discovery) {
+      const d = (this.#discovery = new ModelDiscovery(
+        this.name,
+        (signal) => this.#listModels(signal),
+        settings.discovery.log,
+        { ...DISCOVERY_DEFAULTS, ...settings.discovery.options },
+      ));
+      this.modelsReady = () => d.ready();
+    }
   }
 
-  models(): ModelInfo[] {
-    return this.#models;
+  /** Start discovering (at the gateway's ready hook, so that a slow upstream does not delay the boot). */
+  startDiscovery(): void {
+    this.#discovery?.start();
+  }
+
+  override models(): T.ModelInfo[] {
+    const found = this.#discovery?.models;
+    const own = super.models();
+    if (!found?.length) return own;
+    // The same array until the discovered list changes (callers may compare identities).
+    if (this.#merged?.from !== found) {
+      const ids = new Set(own.map((m) => m.id));
+      this.#merged = { from: found, list: [...own, ...found.filter((m) => !ids.has(m.id))] };
+    }
+    return this.#merged.list;
+  }
+
+  async close(): Promise<void> {
+    this.#discovery?.stop();
+  }
+
+  /** GET {baseURL}/models: the upstream's own model list (parsed JSON, at most MAX_LIST_BYTES). */
+  async #listModels(signal: AbortSignal): Promise<unknown> {
+    const { 'content-type': _, ...headers } = this.http.headers;
+    const res = await this.http.client.send(this.name, {
+      url: `${this.settings.baseURL}/models`,
+      method: 'GET',
+      headers,
+      signal,
+      timeoutMs: this.settings.timeoutMs,
+    });
+    if (res.statusCode >= 400) {
+      await res.body.dump().catch(() => undefined);
+      throw new Error(`the upstream answered ${res.statusCode}`);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      // leaving the loop early (throw) destroys the body
+      size += (chunk as Buffer).length;
+      if (size > MAX_LIST_BYTES) throw new Error(`the answer is larger than ${MAX_LIST_BYTES} bytes`);
+      parts.push(chunk as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      throw new Error('the answer is not JSON');
+    }
+  }
+
+  /** Passthrough to any endpoint below the base URL (./forward.ts). */
+  forward(req: ForwardRequest): Promise<UpstreamResponse> {
+    return openaiForward(this.http.client, this.name, this.settings.baseURL, this.http.headers, req);
   }
 
   describe(): Record<string, string> {
-    return { baseURL: this.#s.baseURL, apiKey: maskSecret(this.#s.apiKey) };
+    return { baseURL: this.settings.baseURL, apiKey: maskSecret(this.settings.apiKey) };
   }
 
-  claims(model: string): boolean {
-    return this.#s.claims?.test(model) ?? false;
-  }
-
-  async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
-    const body = request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
+  async chat(request: T.ChatCompletionRequest, call: UpstreamCall): Promise<T.ChatCompletionResponse> {
+    const body =
+      request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
     const res = await this.#post('/chat/completions', body, call);
-    return (await readJsonBody(this.name, res, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal, true)) as ChatCompletionResponse;
+    return (await this.http.json(res, call, true)) as T.ChatCompletionResponse;
   }
 
-  async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
-    const body = this.#s.streamUsage
+  async chatStream(
+    request: T.ChatCompletionRequest,
+    call: UpstreamCall,
+  ): Promise<AsyncIterable<T.ChatCompletionChunk>> {
+    const body = this.settings.streamUsage
       ? { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }
       : { ...request, stream: true };
     const res = await this.#post('/chat/completions', body, call, 'text/event-stream');
-    return this.#chunks(res, call);
+    return openAIChunks(this.http, res, call);
   }
 
-  async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse> {
+  async embeddings(request: T.EmbeddingsRequest, call: UpstreamCall): Promise<T.EmbeddingsResponse> {
     const res = await this.#post('/embeddings', request, call);
-    return (await this.#json(res, call)) as EmbeddingsResponse;
+    return (await this.http.json(res, call)) as T.EmbeddingsResponse;
   }
+
+  /** POST {baseURL}/moderations (OpenAI's format; the guardrails' moderation check). */
+  async moderations(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>> {
+    const res = await this.#post('/moderations', body, call);
+    return (await this.http.json(res, call)) as Record<string, unknown>;
+  }
+
+  /** The legacy completions, image, speech and audio endpoints (media.ts). */
+  completions(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer> {
+    return completions(this.#media, body, call);
+  }
+
+  imageGenerations(body: Record<string, unknown>, call: UpstreamCall): Promise<Record<string, unknown>> {
+    return imageGenerations(this.#media, body, call);
+  }
+
+  imageUpload(
+    kind: 'edits' | 'variations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<Record<string, unknown>> {
+    return imageUpload(this.#media, kind, form(call.target.model), call);
+  }
+
+  speech(body: Record<string, unknown>, call: UpstreamCall): Promise<BinaryAnswer> {
+    return speech(this.#media, body, call);
+  }
+
+  audio(
+    kind: 'transcriptions' | 'translations',
+    form: (model: string) => MultipartBody,
+    call: UpstreamCall,
+  ): Promise<TextAnswer> {
+    return audio(this.#media, kind, form(call.target.model), call);
+  }
+
+  /** What media.ts needs of this adapter: sending with its key and headers, its error mapping and readers. */
+  readonly #media: MediaUpstream = {
+    name: () => this.name,
+    streamUsage: () => this.settings.streamUsage,
+    send: (path, body, call, headers) =>
+      this.http.send({
+        url: this.settings.baseURL + path,
+        headers: { ...this.http.headers, ...headers },
+        body,
+        signal: call.signal,
+      }),
+    json: (res, call) => this.http.json(res, call),
+    events: (res, call) => responsesEvents(this.http, res, call),
+    timeoutMs: () => this.http.timeoutMs,
+  };
 
   /** POST {baseURL}/responses with the client's body: the JSON answer, or the raw typed SSE events. */
   async #responses(body: Record<string, unknown>, call: UpstreamCall): Promise<NativeResponsesAnswer> {
     if (body.stream !== true) {
       const res = await this.#post('/responses', body, call);
-      return { kind: 'json', body: (await this.#json(res, call)) as Record<string, unknown> };
+      return { kind: 'json', body: (await this.http.json(res, call)) as Record<string, unknown> };
     }
     const res = await this.#post('/responses', body, call, 'text/event-stream');
-    return { kind: 'stream', events: this.#events(res, call) };
+    return { kind: 'stream', events: responsesEvents(this.http, res, call) };
   }
 
-  async *#events(res: UpstreamResponse, call: UpstreamCall): AsyncGenerator<SseEvent> {
-    try {
-      yield* parseSse(res.body);
-    } catch (e) {
-      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
-    } finally {
-      res.body.destroy();
-    }
+  /** POST {baseURL}/rerank in the upstream's format (rerank.ts). */
+  async #rerank(format: RerankFormat, request: T.RerankRequest, call: UpstreamCall): Promise<T.RerankResponse> {
+    const { body, dropped } = toRerank(format, request);
+    reportDropped(call, dropped);
+    const res = await this.#post('/rerank', body, call);
+    const out = fromRerank(format, await this.http.json(res, call));
+    if (!out)
+      throw errors.upstreamBadResponse(
+        this.name,
+        `the rerank answer has no ${format === 'voyage' ? 'data' : 'results'}`,
+      );
+    return out;
   }
 
-  async #post(path: string, body: unknown, call: UpstreamCall, accept?: string): Promise<UpstreamResponse> {
-    const headers = accept ? { ...this.#headers, accept } : this.#headers;
-    const res = await this.#http.send(this.name, {
-      url: this.#s.baseURL + path,
-      headers,
-      body: JSON.stringify(body),
-      signal: call.signal,
-      timeoutMs: this.#s.timeoutMs,
-    });
-    if (res.statusCode >= 400) throw await this.#error(res);
-    return res;
-  }
-
-  #json(res: UpstreamResponse, call: UpstreamCall): Promise<unknown> {
-    return readJsonBody(this.name, res, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
-  }
-
-  async *#chunks(res: UpstreamResponse, call: UpstreamCall): AsyncGenerator<ChatCompletionChunk> {
-    let done = false;
-    let finished = false;
-    try {
-      for await (const ev of parseSse(res.body)) {
-        if (ev.data === '[DONE]') {
-          done = true;
-          break;
-        }
-        if (!ev.data) continue;
-        let parsed: ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } };
-        try {
-          parsed = JSON.parse(ev.data);
-        } catch {
-          throw errors.upstreamBadResponse(this.name, 'a stream event is not JSON');
-        }
-        if (parsed.error || ev.event === 'error') {
-          const e = parsed.error ?? {};
-          throw new GatewayError(502, e.message ?? 'The upstream reported an error mid-stream.', {
-            type: e.type ?? 'api_error', code: e.code ?? 'upstream_stream_error', retryable: true, upstream: { provider: this.name },
-          });
-        }
-        if (parsed.choices?.some((c) => c.finish_reason)) finished = true;
-        (parsed as WithRaw)[RAW_JSON] = ev.data; // relayed as is when nothing changes the chunk
-        yield parsed;
-      }
-    } catch (e) {
-      throw bodyError(this.name, e, this.#s.timeoutMs ?? this.#http.timeoutMs, call.signal);
-    } finally {
-      if (!done) res.body.destroy();
-    }
-    // Some compatible servers omit [DONE]; a stream whose choices all finished is still complete.
-    if (!done && !finished) throw errors.streamInterrupted(this.name, 'the connection closed before [DONE]');
-  }
-
-  /** Map an upstream error answer to a GatewayError with its status, message and retry hints. */
-  async #error(res: UpstreamResponse): Promise<GatewayError> {
-    const text = await readErrorBody(res);
-    let message = `The upstream provider "${this.name}" answered ${res.statusCode}.`;
-    let type: string | undefined;
-    let code: string | null = null;
-    let param: string | null = null;
-    try {
-      const parsed = JSON.parse(text);
-      const e = parsed?.error ?? parsed;
-      if (typeof e === 'string') message = e;
-      else if (e && typeof e === 'object') {
-        if (typeof e.message === 'string') message = e.message;
-        if (typeof e.type === 'string') type = e.type;
-        if (e.code !== undefined && e.code !== null) code = String(e.code);
-        if (typeof e.param === 'string') param = e.param;
-      }
-    } catch {
-      /* not JSON: keep the generic message */
-    }
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_ERROR_HEADERS) {
-      const v = res.headers[h];
-      if (typeof v === 'string') headers[h] = v;
-    }
-    return new GatewayError(res.statusCode, message, {
-      type, code, param, headers,
-      retryable: isRetryableStatus(res.statusCode),
-      upstream: { provider: this.name, status: res.statusCode },
-    });
+  #post(path: string, body: unknown, call: UpstreamCall, accept?: string) {
+    return this.http.post(this.settings.baseURL + path, body, call, { accept });
   }
 }

@@ -2,9 +2,13 @@
  * Provider plugins for OpenAI and OpenAI-compatible APIs: `openai()`, `deepseek()`, `groq()`, ...
  * and `openaiCompatible({ name, baseURL })` for any other compatible server.
  */
-import { definePlugin } from '../../../core/plugin.js';
+import { checkOptions, definePlugin, PluginOptionsError } from '../../../core/plugin.js';
+import { apiKeyFrom, baseURLFrom, PROVIDER_OPTIONS } from '../../../core/provider-options.js';
 import { OpenAICompatibleAdapter } from './adapter.js';
 import { PRESETS, type Preset } from './presets.js';
+
+export { OpenAICompatibleAdapter } from './adapter.js';
+export { PRESETS, type Preset, type PresetName } from './presets.js';
 
 export interface OpenAICompatibleOptions {
   /** Provider name used in "provider/model" and headers. Defaults to the preset's. */
@@ -26,20 +30,38 @@ export interface OpenAICompatibleOptions {
    * completions. Default: true for the `openai` preset, false for the others.
    */
   responsesApi?: boolean;
+  /**
+   * The server serves POST {baseURL}/rerank in Jina's format (Jina AI, vLLM, Infinity: `top_n`, `results`) or
+   * Voyage's (`top_k`, `data`), used by POST /v1/rerank. Default: the preset's ('jina' for `jina`, 'voyage' for
+   * `voyage`), else none (the provider does not rerank).
+   */
+  rerank?: 'jina' | 'voyage';
+  /**
+   * List the upstream's own models (GET {baseURL}/models) in GET /v1/models and route their bare ids
+   * here; refreshed every `refreshMs` (default 10 minutes). Default: on when no model list is
+   * configured (openaiCompatible, ollama, vllm), off otherwise.
+   */
+  discoverModels?: boolean | { refreshMs?: number };
 }
 
 const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-    baseURL: { type: 'string', pattern: '^https?://' },
-    apiKey: { type: 'string', minLength: 1 },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
-    models: { type: 'array', items: { type: 'string', minLength: 1 } },
+    ...PROVIDER_OPTIONS,
     streamUsage: { type: 'boolean' },
-    timeoutMs: { type: 'integer', minimum: 1 },
     responsesApi: { type: 'boolean' },
+    rerank: { enum: ['jina', 'voyage'] },
+    discoverModels: {
+      anyOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { refreshMs: { type: 'integer', minimum: 10_000 } },
+        },
+      ],
+    },
   },
 };
 
@@ -49,25 +71,51 @@ function fromPreset(preset: Preset) {
     schema,
     apply(gateway, o) {
       const name = o.name ?? preset.name;
-      const apiKey = o.apiKey ?? process.env[preset.keyEnv];
-      if (!apiKey && !preset.keyless) {
-        throw new Error(`Provider "${name}" has no API key: set ${preset.keyEnv} in the environment or pass { apiKey }.`);
+      const apiKey = apiKeyFrom(name, o.apiKey, [preset.keyEnv], preset.keyless ?? false);
+      if (!(o.baseURL ?? process.env[preset.baseURLEnv] ?? preset.baseURL)) {
+        throw new PluginOptionsError(
+          name,
+          'baseURL',
+          "is required: the server's API base, with its version path",
+          `Pass { baseURL: 'http://127.0.0.1:8000/v1' } or set ${preset.baseURLEnv}.`,
+        );
       }
-      const baseURL = (o.baseURL ?? process.env[preset.baseURLEnv] ?? preset.baseURL).replace(/\/+$/, '');
-      if (!/^https?:\/\/[^/]/.test(baseURL)) {
-        throw new Error(`Provider "${name}": base URL "${baseURL}" (from ${o.baseURL ? 'baseURL' : preset.baseURLEnv}) must start with http:// or https://.`);
-      }
-      gateway.providers.register(new OpenAICompatibleAdapter({
-        name,
-        baseURL,
-        apiKey,
-        headers: o.headers,
-        models: o.models ?? preset.models,
-        claims: o.name && o.name !== preset.name ? undefined : preset.claims,
-        streamUsage: o.streamUsage ?? preset.streamUsage,
-        timeoutMs: o.timeoutMs,
-        responsesApi: o.responsesApi ?? preset.responsesApi ?? false,
-      }, gateway.upstream));
+      const baseURL = baseURLFrom(name, {
+        given: o.baseURL,
+        env: preset.baseURLEnv,
+        fallback: preset.baseURL,
+        fallbackLabel: 'the preset',
+      });
+      const models = o.models ?? preset.models;
+      const discover = o.discoverModels ?? models.length === 0;
+      const adapter = new OpenAICompatibleAdapter(
+        {
+          name,
+          baseURL,
+          apiKey,
+          headers: o.headers,
+          models,
+          claims: o.name && o.name !== preset.name ? undefined : preset.claims,
+          streamUsage: o.streamUsage ?? preset.streamUsage,
+          timeoutMs: o.timeoutMs,
+          responsesApi: o.responsesApi ?? preset.responsesApi ?? false,
+          rerank: o.rerank ?? preset.rerank,
+          ...(discover
+            ? {
+                discovery: {
+                  log: gateway.log,
+                  options:
+                    typeof o.discoverModels === 'object' && o.discoverModels.refreshMs
+                      ? { refreshMs: o.discoverModels.refreshMs }
+                      : {},
+                },
+              }
+            : {}),
+        },
+        gateway.upstream,
+      );
+      gateway.providers.register(adapter);
+      if (discover) gateway.hooks.ready.tap(`${name}:discovery`, () => adapter.startDiscovery());
     },
   });
 }
@@ -82,15 +130,34 @@ export const xai = fromPreset(PRESETS.xai);
 export const openrouter = fromPreset(PRESETS.openrouter);
 export const perplexity = fromPreset(PRESETS.perplexity);
 export const cerebras = fromPreset(PRESETS.cerebras);
+export const jina = fromPreset(PRESETS.jina);
+export const voyage = fromPreset(PRESETS.voyage);
 export const ollama = fromPreset(PRESETS.ollama);
 export const vllm = fromPreset(PRESETS.vllm);
 
-/** Any OpenAI-compatible server: `openaiCompatible({ name: 'lab', baseURL: 'http://10.0.0.5:8000/v1' })`. */
-export function openaiCompatible(options: OpenAICompatibleOptions & { name: string; baseURL: string }) {
+/**
+ * Any OpenAI-compatible server: `openaiCompatible({ name: 'lab', baseURL: 'http://10.0.0.5:8000/v1' })`.
+ * The base URL may come from `<NAME>_BASE_URL` instead (LAB_BASE_URL here), the key from `<NAME>_API_KEY`.
+ */
+export function openaiCompatible(options: OpenAICompatibleOptions & { name: string }) {
+  if ((options as OpenAICompatibleOptions | undefined)?.name === undefined) {
+    throw new PluginOptionsError(
+      'openai-compatible',
+      'name',
+      'is required',
+      "Name the server, e.g. openaiCompatible({ name: 'lab', baseURL: 'http://10.0.0.5:8000/v1' })",
+    );
+  }
+  // The name makes the env variable names: check the options now, under the generic plugin name.
+  checkOptions('openai-compatible', schema, options);
+  const env = options.name.toUpperCase().replace(/-/g, '_');
   return fromPreset({
-    name: options.name, baseURL: options.baseURL, keyEnv: `${options.name.toUpperCase().replace(/-/g, '_')}_API_KEY`,
-    baseURLEnv: `${options.name.toUpperCase().replace(/-/g, '_')}_BASE_URL`, keyless: true, models: [], streamUsage: true,
+    name: options.name,
+    baseURL: '',
+    keyEnv: `${env}_API_KEY`,
+    baseURLEnv: `${env}_BASE_URL`,
+    keyless: true,
+    models: [],
+    streamUsage: true,
   })(options);
 }
-
-export { PRESETS };

@@ -15,7 +15,11 @@ import type { CompiledModel, StrategyEnv } from './types.js';
 export const TIER_HEADER = 'x-switchyard-tier';
 export const DEFAULT_LONG_PROMPT_TOKENS = 2000;
 
-export function heuristicTier(f: RequestFeatures, ctx: RequestContext, longPromptTokens = DEFAULT_LONG_PROMPT_TOKENS): Tier {
+export function heuristicTier(
+  f: RequestFeatures,
+  ctx: RequestContext,
+  longPromptTokens = DEFAULT_LONG_PROMPT_TOKENS,
+): Tier {
   if (f.tools || f.code || f.promptTokens > longPromptTokens) return 'strong';
   if (ctx.operation === 'chat' && ctx.request.response_format?.type === 'json_schema') return 'strong';
   return 'cheap';

@@ -8,7 +8,7 @@
  */
 import type { RequestContext, Target } from '../../../core/context.js';
 import { errors } from '../../../core/errors.js';
-import { expectedCost } from '../../catalog/cost.js';
+import { expectedCost } from '../../catalog/index.js';
 import type { CompiledModel, StrategyEnv } from './types.js';
 
 export const DEFAULT_EXPECTED_OUTPUT = 256;
@@ -27,9 +27,12 @@ export function cheapest(m: CompiledModel, ctx: RequestContext, env: StrategyEnv
     scored.push({ t, cost: expectedCost(e, f.promptTokens, out), i });
   });
   if (scored.length === 0 && m.targets.length) {
-    throw errors.invalidRequest(`No target of \`${m.name}\` can serve this request (capabilities it uses: ${
-      [f.tools && 'tools', f.images && 'images', f.json && 'JSON output'].filter(Boolean).join(', ') || 'none'
-    }; about ${f.promptTokens} prompt tokens${f.maxTokens ? ` + max_tokens ${f.maxTokens}` : ''}).`, 'model');
+    throw errors.invalidRequest(
+      `No target of \`${m.name}\` can serve this request (capabilities it uses: ${
+        [f.tools && 'tools', f.images && 'images', f.json && 'JSON output'].filter(Boolean).join(', ') || 'none'
+      }; about ${f.promptTokens} prompt tokens${f.maxTokens ? ` + max_tokens ${f.maxTokens}` : ''}).`,
+      'model',
+    );
   }
   return scored.sort((a, b) => a.cost - b.cost || a.i - b.i).map((s) => s.t);
 }

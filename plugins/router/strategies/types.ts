@@ -1,7 +1,7 @@
 /** The contract of a routing strategy: order a virtual model's targets for one request. */
 import type { RequestFeatures, VirtualModelConfig } from '../../../core/config-types.js';
 import type { RequestContext, Target } from '../../../core/context.js';
-import type { Catalog } from '../../catalog/catalog.js';
+import type { Catalog } from '../../catalog/index.js';
 import type { LatencyTracker } from '../latency.js';
 
 export interface WeightedTarget extends Target {
@@ -25,4 +25,9 @@ export interface StrategyEnv {
   random(): number;
 }
 
-export type StrategyFn = (m: CompiledModel, ctx: RequestContext, env: StrategyEnv, depth: number) => Target[] | Promise<Target[]>;
+export type StrategyFn = (
+  m: CompiledModel,
+  ctx: RequestContext,
+  env: StrategyEnv,
+  depth: number,
+) => Target[] | Promise<Target[]>;

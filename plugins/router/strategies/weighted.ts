@@ -15,7 +15,11 @@ export function unitHash(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   // final avalanche (murmur3 fmix32) so that similar ids spread evenly
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 0x100000000;
 }
 

@@ -1,0 +1,14 @@
+/**
+ * The benchmark's production configuration as a TypeScript config file, for the CLI:
+ *
+ *   OPENAI_API_KEY=... OPENAI_BASE_URL=http://127.0.0.1:UPORT/v1 \
+ *     node bin/switchyard.js start --config bench/production.config.ts --port PORT
+ *
+ * `npm run bench` starts it this way to measure the idle memory of a `.ts` config (which runs the
+ * gateway from its TypeScript sources through tsx). The config itself is bench/scenarios.ts's
+ * `productionConfig()`, the same object the headline scenario runs.
+ */
+import { defineConfig } from '../index.js';
+import { productionConfig } from './scenarios.js';
+
+export default defineConfig(productionConfig());

@@ -1,0 +1,111 @@
+/**
+ * ProviderHttp: an adapter's JSON calls to its upstream over the gateway's pooled UpstreamClient.
+ * `post` sends a JSON body under the call's abort signal and the provider's timeout, and turns an
+ * error answer (status >= 400) into a GatewayError with the provider's own message and Retry-After
+ * (`error` option; OpenAI's shape by default). `json`/`text` read a whole answer (bounded, a broken
+ * body is an interrupted answer), `bodyError` maps a failure while a stream is read.
+ */
+import type { GatewayError } from '../errors.js';
+import type { UpstreamCall } from '../provider.js';
+import {
+  bodyError,
+  readBodyText,
+  readJsonBody,
+  transportError,
+  type UpstreamClient,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from '../upstream.js';
+import { openAIError, readUpstreamError } from './errors.js';
+
+/** The headers of a JSON exchange; `accept` replaces application/json (e.g. text/event-stream). */
+export function jsonHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { 'content-type': 'application/json', accept: 'application/json', ...extra };
+}
+
+export type ErrorMapper = (res: UpstreamResponse) => Promise<GatewayError>;
+
+export interface ProviderHttpOptions {
+  /** Per-provider upstream timeout (ms); the client's (`upstream.timeoutMs`) when not set. */
+  timeoutMs?: number;
+  /** Headers of every request (see jsonHeaders). */
+  headers?: Record<string, string>;
+  /** Map an error answer. Default: OpenAI's error shape (openAIError), Retry-After kept. */
+  error?: ErrorMapper;
+}
+
+export interface PostOptions {
+  /** Replaces the `accept` header (e.g. 'text/event-stream'). */
+  accept?: string;
+  /** Headers for this call instead of the provider's; a function gets the JSON text (request signing). */
+  headers?: Record<string, string> | ((payload: string) => Record<string, string>);
+}
+
+type Call = Pick<UpstreamCall, 'signal'>;
+
+export class ProviderHttp {
+  readonly provider: string;
+  readonly client: UpstreamClient;
+  readonly headers: Record<string, string>;
+  readonly #timeoutMs: number | undefined;
+  readonly #error: ErrorMapper;
+
+  constructor(provider: string, client: UpstreamClient, options: ProviderHttpOptions = {}) {
+    this.provider = provider;
+    this.client = client;
+    this.headers = options.headers ?? jsonHeaders();
+    this.#timeoutMs = options.timeoutMs;
+    this.#error = options.error ?? (async (res) => openAIError(provider, await readUpstreamError(res)));
+  }
+
+  /** The provider's own timeout, else the client's. */
+  get timeoutMs(): number {
+    return this.#timeoutMs ?? this.client.timeoutMs;
+  }
+
+  /** Largest single stream event (pass to parseSse as maxEventBytes). */
+  get maxEventBytes(): number {
+    return this.client.maxResponseBytes;
+  }
+
+  /** POST `body` as JSON to `url`; resolves with the answer once its status is below 400. */
+  async post(url: string, body: unknown, call: Call, options: PostOptions = {}): Promise<UpstreamResponse> {
+    const payload = JSON.stringify(body);
+    const given = options.headers ?? this.headers;
+    const base = typeof given === 'function' ? given(payload) : given;
+    const headers = options.accept ? { ...base, accept: options.accept } : base;
+    return this.send({ url, headers, body: payload, signal: call.signal });
+  }
+
+  async send(req: {
+    url: string;
+    method?: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body?: UpstreamRequest['body'];
+    signal: AbortSignal;
+  }): Promise<UpstreamResponse> {
+    const res = await this.client.send(this.provider, { ...req, timeoutMs: this.#timeoutMs });
+    if (res.statusCode >= 400) throw await this.#error(res);
+    return res;
+  }
+
+  /** The whole answer as JSON (keepRaw: its text rides along for relaying as is). */
+  json(res: UpstreamResponse, call: Call, keepRaw = false): Promise<unknown> {
+    return readJsonBody(this.provider, res, this.timeoutMs, call.signal, keepRaw);
+  }
+
+  /** The whole answer as text. */
+  text(res: UpstreamResponse, call: Call): Promise<string> {
+    return readBodyText(this.provider, res, this.timeoutMs, call.signal);
+  }
+
+  /** A failure while a started answer was read: interrupted, timed out, or the client left. */
+  bodyError(e: unknown, call: Call): GatewayError {
+    return bodyError(this.provider, e, this.timeoutMs, call.signal);
+  }
+
+  /** A failure mapped as a transport error (e.g. from a stream parser before any chunk). */
+  transportError(e: unknown, call: Call): GatewayError {
+    return transportError(this.provider, e, this.timeoutMs, call.signal);
+  }
+}

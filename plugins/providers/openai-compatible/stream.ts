@@ -1,0 +1,76 @@
+/**
+ * OpenAI-format streams: chat completion chunks (until `data: [DONE]`, or until every choice has
+ * finished for servers that omit it) and the raw typed events of the Responses API.
+ */
+import { RAW_JSON, type WithRaw } from '../../../core/chunks.js';
+import { GatewayError, errors } from '../../../core/errors.js';
+import type { ProviderHttp } from '../../../core/provider-kit/index.js';
+import type { UpstreamCall } from '../../../core/provider.js';
+import { parseSse, type SseEvent } from '../../../core/sse.js';
+import type { ChatCompletionChunk } from '../../../core/types.js';
+import type { UpstreamResponse } from '../../../core/upstream.js';
+
+type StreamError = { message?: unknown; type?: string; code?: string };
+
+/** The chat chunks of an OpenAI-format SSE answer; each keeps its JSON text (RAW_JSON) for relaying. */
+export async function* openAIChunks(
+  http: ProviderHttp,
+  res: UpstreamResponse,
+  call: UpstreamCall,
+): AsyncGenerator<ChatCompletionChunk> {
+  const name = http.provider;
+  let done = false;
+  let finished = false;
+  try {
+    for await (const ev of parseSse(res.body, { maxEventBytes: http.maxEventBytes })) {
+      if (ev.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      if (!ev.data) continue;
+      let parsed: ChatCompletionChunk & { error?: StreamError };
+      try {
+        parsed = JSON.parse(ev.data);
+      } catch {
+        throw errors.upstreamBadResponse(name, 'a stream event is not JSON');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw errors.upstreamBadResponse(name, 'a stream event is not a JSON object');
+      }
+      if (parsed.error || ev.event === 'error') {
+        const e = typeof parsed.error === 'object' && parsed.error ? parsed.error : {};
+        const message = typeof e.message === 'string' ? e.message : 'The upstream reported an error mid-stream.';
+        throw new GatewayError(502, message, {
+          type: e.type ?? 'api_error',
+          code: e.code ?? 'upstream_stream_error',
+          retryable: true,
+          upstream: { provider: name },
+        });
+      }
+      if (parsed.choices?.some((c) => c.finish_reason)) finished = true;
+      (parsed as WithRaw)[RAW_JSON] = ev.data; // relayed as is when nothing changes the chunk
+      yield parsed;
+    }
+  } catch (e) {
+    throw http.bodyError(e, call);
+  } finally {
+    if (!done) res.body.destroy();
+  }
+  // Some compatible servers omit [DONE]; a stream whose choices all finished is still complete.
+  if (!done && !finished) throw errors.streamInterrupted(name, 'the connection closed before [DONE]');
+}
+
+/** The raw typed SSE events of a streamed Responses API answer. */
+export async function* responsesEvents(
+  http: ProviderHttp,
+  res: UpstreamResponse,
+  call: UpstreamCall,
+): AsyncGenerator<SseEvent> {
+  try {
+    yield* parseSse(res.body, { maxEventBytes: http.maxEventBytes });
+  } catch (e) {
+    throw http.bodyError(e, call);
+  } finally {
+    res.body.destroy();
+  }
+}

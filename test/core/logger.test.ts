@@ -1,0 +1,119 @@
+/** The gateway's logger: batched writes, flushed on a timer and at shutdown; every line at once with bufferMs 0. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { createLogger, infoLine, stopLogger } from '../../core/logger.js';
+import { eventually } from '../helpers/gateway.js';
+import { createGateway, mock, validateConfig } from '../../index.js';
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+test('buffered lines reach the file within bufferMs, not at once', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'out.log');
+  const log = createLogger({ level: 'info', bufferMs: 150 }, file);
+  await sleep(50); // the file opens asynchronously
+  log.info({ reqId: 'r1' }, 'first');
+  await sleep(20);
+  assert.equal(read(file), '', 'held in the buffer');
+  await sleep(300);
+  const line = JSON.parse(read(file).trim());
+  assert.equal(line.msg, 'first');
+  assert.equal(line.reqId, 'r1');
+  assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO timestamp');
+  stopLogger(log);
+});
+
+test('bufferMs 0 writes every line at once', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'out.log');
+  const log = createLogger({ level: 'info', bufferMs: 0 }, file);
+  await sleep(50);
+  log.info('now');
+  await sleep(30);
+  assert.equal(JSON.parse(read(file).trim()).msg, 'now');
+  stopLogger(log);
+});
+
+test('logging.bufferMs is validated', () => {
+  assert.throws(() => validateConfig({ logging: { bufferMs: -1 } }), /logging\.bufferMs/);
+  assert.doesNotThrow(() => validateConfig({ logging: { level: 'warn', bufferMs: 0 } }));
+});
+
+test('the gateway flushes buffered lines when it closes', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'gw.log');
+  const logger = createLogger({ level: 'info', bufferMs: 10_000 }, file);
+  const gw = await createGateway({ providers: [mock()], logger });
+  const { url } = await gw.listen({ port: 0 });
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock/mock-fast', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  assert.equal(res.status, 200);
+  await res.text();
+  await sleep(50);
+  assert.ok(!read(file).includes('"msg":"request"'), 'the usage line is still buffered');
+  await gw.close();
+  stopLogger(logger);
+  const lines = read(file)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(
+    lines.some((l) => l.msg === 'request' && l.usage.status === 200),
+    'the usage line was written at close',
+  );
+});
+
+test('infoLine writes the bytes pino writes for the same line, at info only; other loggers stay pino', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-log-'));
+  const fast = join(dir, 'fast.log');
+  const viaPino = join(dir, 'pino.log');
+  const a = createLogger({ level: 'info', bufferMs: 0 }, fast);
+  const b = createLogger({ level: 'info', bufferMs: 0 }, viaPino);
+  await sleep(50);
+  const record = {
+    requestId: 'r-1',
+    status: 200,
+    model: 'gpt-4o-mini',
+    errorCode: null,
+    skipped: undefined,
+    quote: 'a "quoted" \\ back\nslash é 😀',
+    nested: { attempts: [{ provider: 'openai', latencyMs: 1.5 }] },
+  };
+  infoLine(a, 'usage', 'request')('r-1', record);
+  b.info({ reqId: 'r-1', usage: record }, 'request');
+  await eventually(() => read(fast).length > 0 && read(viaPino).length > 0);
+  const strip = (line: string) => line.replace(/"time":"[^"]*"/, '"time":"T"');
+  assert.equal(strip(read(fast)), strip(read(viaPino)));
+  assert.equal(JSON.parse(read(fast)).usage.nested.attempts[0].provider, 'openai');
+
+  a.level = 'warn';
+  infoLine(a, 'usage', 'request')('r-2', record);
+  a.info('after'); // silent too: nothing written for either
+  a.level = 'info';
+  a.info('now');
+  await eventually(() => read(fast).includes('"now"'));
+  assert.ok(!read(fast).includes('r-2'), 'a line below the level is not written');
+
+  // a key pino treats apart (a redaction path) goes through pino: censored
+  infoLine(a, 'key', 'request')('r-3', { secret: 'x' });
+  await eventually(() => read(fast).includes('r-3'));
+  assert.match(read(fast), /"reqId":"r-3","key":"\[redacted\]"/);
+  // a logger not made by createLogger (library mode) gets pino's own call
+  const lines: string[] = [];
+  const own = pino({ base: null }, { write: (s: string) => lines.push(s) });
+  infoLine(own, 'usage', 'request')('r-4', { a: 1 });
+  assert.equal(JSON.parse(lines[0]).usage.a, 1);
+  stopLogger(a);
+  stopLogger(b);
+});

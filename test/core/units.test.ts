@@ -1,0 +1,123 @@
+/** Unit tests of the small core pieces: SSE parsing, chunk assembly, the memory store, validation paths. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ChunkAccumulator, responseToChunks } from '../../core/chunks.js';
+import { parseSse } from '../../core/sse.js';
+import { MemoryStore } from '../../core/store.js';
+import { splitUrl } from '../../core/upstream.js';
+import { jsonPointerToPath } from '../../core/validation.js';
+import { retryAfterMs } from '../../plugins/failover/retry-failover.js';
+import { simulateChat, wordPieces } from '../../plugins/providers/mock/simulate.js';
+
+async function collect(pieces: string[]) {
+  const enc = new TextEncoder();
+  const out = [];
+  for await (const ev of parseSse(
+    (async function* () {
+      for (const p of pieces) yield enc.encode(p);
+    })(),
+  ))
+    out.push(ev);
+  return out;
+}
+
+test('parseSse: events split anywhere, CRLF, comments, multi-line data, named events', async () => {
+  const text =
+    ': keep-alive\r\n\r\nevent: message_start\r\ndata: {"a":1}\r\n\r\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n';
+  // Split at every possible position, including between \r and \n.
+  for (let i = 1; i < text.length; i++) {
+    const evs = await collect([text.slice(0, i), text.slice(i)]);
+    assert.deepEqual(
+      evs.map((e) => [e.event, e.data]),
+      [
+        ['message_start', '{"a":1}'],
+        [undefined, 'line1\nline2'],
+        [undefined, '[DONE]'],
+      ],
+      `split at ${i}`,
+    );
+  }
+  // Multi-byte UTF-8 characters split across chunks survive.
+  const bytes = new TextEncoder().encode('data: héllo → ✓\n\n');
+  const evs = [];
+  for await (const ev of parseSse(
+    (async function* () {
+      for (const b of bytes) yield new Uint8Array([b]);
+    })(),
+  ))
+    evs.push(ev);
+  assert.equal(evs[0].data, 'héllo → ✓');
+  // A last event without its blank line is still delivered.
+  assert.deepEqual(
+    (await collect(['data: tail'])).map((e) => e.data),
+    ['tail'],
+  );
+});
+
+test('ChunkAccumulator rebuilds the response that responseToChunks replays', () => {
+  const tools = [
+    {
+      type: 'function' as const,
+      function: { name: 'a', parameters: { type: 'object', properties: { x: { type: 'integer' } } } },
+    },
+    { type: 'function' as const, function: { name: 'b', parameters: { type: 'object', properties: {} } } },
+  ];
+  for (const req of [
+    { model: 'm', messages: [{ role: 'user' as const, content: 'echo: some words here' }] },
+    { model: 'm', tools, messages: [{ role: 'user' as const, content: 'call a and b' }] },
+  ]) {
+    const res = simulateChat(req, { created: 1 });
+    const acc = new ChunkAccumulator();
+    for (const c of responseToChunks(res, wordPieces)) acc.add(c);
+    assert.ok(acc.finished);
+    const rebuilt = acc.toResponse();
+    assert.deepEqual(rebuilt.choices[0].message.content, res.choices[0].message.content);
+    assert.deepEqual(rebuilt.choices[0].message.tool_calls, res.choices[0].message.tool_calls);
+    assert.equal(rebuilt.choices[0].finish_reason, res.choices[0].finish_reason);
+    assert.deepEqual(rebuilt.usage, res.usage);
+  }
+});
+
+test('MemoryStore: get/set/delete, TTL expiry, atomic increments keep their TTL', async () => {
+  const s = new MemoryStore({ maxEntries: 3 });
+  await s.set('a', { x: 1 });
+  assert.deepEqual(await s.get('a'), { x: 1 });
+  assert.equal(await s.delete('a'), true);
+  assert.equal(await s.get('a'), undefined);
+  await s.set('short', 1, 30);
+  assert.equal(await s.increment('n', 2, 40), 2);
+  assert.equal(await s.increment('n', 3, 10_000), 5);
+  const all = await Promise.all(Array.from({ length: 100 }, () => s.increment('c')));
+  assert.equal(Math.max(...all), 100);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(await s.get('short'), undefined);
+  assert.equal(await s.get('n'), undefined, 'the counter expired with the TTL set at creation');
+  for (const k of ['k1', 'k2', 'k3', 'k4']) await s.set(k, k);
+  assert.equal(s.size, 3, 'bounded by maxEntries');
+  assert.equal(await s.get('k1'), undefined);
+});
+
+test('jsonPointerToPath and Retry-After parsing', () => {
+  assert.equal(jsonPointerToPath('/messages/0/content/1/image_url'), 'messages[0].content[1].image_url');
+  assert.equal(jsonPointerToPath('/a~1b'), 'a/b');
+  assert.equal(retryAfterMs('2'), 2000);
+  assert.equal(retryAfterMs(undefined), undefined);
+  const inTwo = new Date(Date.now() + 2000).toUTCString();
+  const ms = retryAfterMs(inTwo)!;
+  assert.ok(ms > 500 && ms <= 2000);
+});
+
+test('splitUrl: origin and path as the upstream dispatcher takes them', () => {
+  assert.deepEqual(splitUrl('https://api.openai.com/v1/chat/completions'), {
+    origin: 'https://api.openai.com',
+    path: '/v1/chat/completions',
+  });
+  assert.deepEqual(splitUrl('http://127.0.0.1:8080'), { origin: 'http://127.0.0.1:8080', path: '/' });
+  assert.deepEqual(
+    splitUrl('https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21'),
+    { origin: 'https://x.openai.azure.com', path: '/openai/deployments/d/chat/completions?api-version=2024-10-21' },
+  );
+  assert.deepEqual(splitUrl('http://h:1?q=1#frag'), { origin: 'http://h:1', path: '/?q=1' });
+  assert.deepEqual(splitUrl('http://[::1]:9000/v1#x'), { origin: 'http://[::1]:9000', path: '/v1' });
+  assert.throws(() => splitUrl('/relative/path'), /Not an absolute URL/);
+});
