@@ -181,7 +181,8 @@ function perKind(r: EvalResult): string {
   for (const k of r.rows) {
     const served = k.same ? `${k.pairHits} (recall ${(k.pairHits / k.n).toFixed(2)})` : `${k.pairHits} wrong`;
     lines.push(
-      `| ${k.same ? 'paraphrase' : 'near miss'}: ${k.kind} | ${k.n} | ${served} | ${k.crowdedRight} | ${k.crowdedWrong} |`,
+      `| ${k.same ? 'paraphrase' : 'near miss'}: ${k.kind} | ${k.n} | ${served} | ${k.crowdedRight} | ` +
+        `${k.crowdedWrong} |`,
     );
   }
   return lines.join('\n');
@@ -311,10 +312,12 @@ async function run(
         }
     > = [];
     console.log(
-      `\n## ${name}: ${set.filter((p) => p.same).length} paraphrases, ${set.filter((p) => !p.same).length} near misses, ${new Set(set.map((p) => p.group)).size} cached prompts`,
+      `\n## ${name}: ${set.filter((p) => p.same).length} paraphrases, ${set.filter((p) => !p.same).length} ` +
+        `near misses, ${new Set(set.map((p) => p.group)).size} cached prompts`,
     );
     console.log(
-      '| settings | paraphrase recall (pair) | recall (crowded) | wrong answers: near misses (pair / crowded) | wrong answers: paraphrases (crowded) | precision (crowded) | unjudged |',
+      '| settings | paraphrase recall (pair) | recall (crowded) | wrong answers: near misses (pair / ' +
+        'crowded) | wrong answers: paraphrases (crowded) | precision (crowded) | unjudged |',
     );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     let defaultResult: EvalResult | undefined;
@@ -329,7 +332,9 @@ async function run(
       });
       if (!defaultResult) defaultResult = r;
       console.log(
-        `| ${c.name} | ${r.paraphrases.pairRecall} | ${r.paraphrases.crowdedRecall} | ${r.nearMisses.pairWrong} / ${r.nearMisses.crowdedWrong} | ${r.paraphrases.crowdedWrong} | ${r.crowdedPrecision} | ${r.unjudged} |${c.oracle ? ` (${r.verifierCalls} verifier calls)` : ''}`,
+        `| ${c.name} | ${r.paraphrases.pairRecall} | ${r.paraphrases.crowdedRecall} | ` +
+          `${r.nearMisses.pairWrong} / ${r.nearMisses.crowdedWrong} | ${r.paraphrases.crowdedWrong} | ` +
+          `${r.crowdedPrecision} | ${r.unjudged} |${c.oracle ? ` (${r.verifierCalls} verifier calls)` : ''}`,
       );
       results.push({
         config: c.name,

@@ -9,10 +9,11 @@
  * times how long until its index is rebuilt (the `cache-index` readiness check turns ready), with
  * the RSS it costs, the longest the event loop was blocked meanwhile (a 5 ms timer's worst delay:
  * the gateway answers between slices) and the load average; then the vector search latency on an
- * index rebuilt the same way (see searchLatency). `many`: the entries spread over `partitions` context keys (exact-scan partitions, the
- * common case); `one`: a single partition (one HNSW graph, the worst case). The prefix is deleted
- * afterwards (unless `--keep`: then `--reuse=<prefix>` restarts on the same records in a fresh
- * process, which is how the median of 3 is taken); the shared Redis is never flushed.
+ * index rebuilt the same way (see searchLatency). `many`: the entries spread over `partitions` context
+ * keys (exact-scan partitions, the common case); `one`: a single partition (one HNSW graph, the worst
+ * case). The prefix is deleted afterwards (unless `--keep`: then `--reuse=<prefix>` restarts on the
+ * same records in a fresh process, which is how the median of 3 is taken); the shared Redis is never
+ * flushed.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

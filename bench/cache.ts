@@ -65,16 +65,19 @@ const mem = () => {
 };
 
 // Prompts for the latency runs: template prompts with random slots, embedded with the default embedder.
-const WORDS =
-  'order invoice refund shipping password account plan weather capital recipe translate summary error code city store hours price ticket delivery'.split(
-    ' ',
-  );
+const WORDS = (
+  'order invoice refund shipping password account plan weather capital recipe translate summary error code ' +
+  'city store hours price ticket delivery'
+).split(' ');
 const VERBS = 'cancel track change reset find show explain book compare convert delete add rename list check'.split(
   ' ',
 );
 function prompt(r: () => number): string {
   const w = () => WORDS[Math.floor(r() * WORDS.length)];
-  return `How do I ${VERBS[Math.floor(r() * VERBS.length)]} my ${w()} ${w()} number ${Math.floor(r() * 1e6)} and the ${w()} for ${w()} ${Math.floor(r() * 1e4)}?`;
+  return (
+    `How do I ${VERBS[Math.floor(r() * VERBS.length)]} my ${w()} ${w()} number ${Math.floor(r() * 1e6)} and ` +
+    `the ${w()} for ${w()} ${Math.floor(r() * 1e4)}?`
+  );
 }
 /** A paraphrase the guard accepts: another framing, lower case, politeness. */
 const paraphrase = (p: string) => `please, what is the way to ${p.slice('How do I '.length, -1).toLowerCase()}`;

@@ -29,29 +29,29 @@ export function functionCosts(file: string): FunctionCost[] {
   return out;
 }
 
+// The longest alternations, split over lines: the same patterns as regex literals.
+const GC = new RegExp(
+  'v8::internal::(Heap|MarkCompact|Marking|MainMarking|Concurrent|IncrementalMarking|Scavenge|' +
+    'Sweeper|Evacuat|MinorM|LargeObjectSpace|PagedSpace|MemoryAllocator|MemoryChunk|BasicMemoryChunk|' +
+    'Page::|FreeList|RememberedSet|SlotSet|TypedSlot|RootScavengeVisitor|WeakObjects|GlobalHandles|' +
+    'GCTracer|ArrayBufferSweeper|BodyDescriptor|HeapObject::SizeFromMap|IterateObjectCache|' +
+    'RelocIterator)|heap::base::|cppgc::|MarkingVisitor|MarkingWorklist',
+);
+const COMPILERS = new RegExp(
+  'v8::internal::(compiler|baseline|interpreter::Bytecode|Parser|Scanner|AstValue|Zone|Compiler|' +
+    'OptimizingCompile|Deoptimizer|Translat|SourcePosition|turboshaft|maglev|CodeGenerator|Assembler|' +
+    'RegExpCompiler|RegExpBytecode)',
+);
+const INLINE_CACHES = new RegExp(
+  "^Builtins_.*IC(_|Baseline|Trampoline|$|')|v8::internal::(.*IC::|LookupIterator|FeedbackNexus|" +
+    'Map::|TransitionsAccessor|JSObject::MigrateToMap|DescriptorArray)',
+);
+
 const RULES: Array<[string, (f: FunctionCost) => boolean]> = [
   ['JIT-compiled JavaScript (TurboFan, Sparkplug, regexps)', (f) => f.object === '???' || /^0x[0-9a-f]+$/.test(f.name)],
-  [
-    'garbage collector',
-    (f) =>
-      /v8::internal::(Heap|MarkCompact|Marking|MainMarking|Concurrent|IncrementalMarking|Scavenge|Sweeper|Evacuat|MinorM|LargeObjectSpace|PagedSpace|MemoryAllocator|MemoryChunk|BasicMemoryChunk|Page::|FreeList|RememberedSet|SlotSet|TypedSlot|RootScavengeVisitor|WeakObjects|GlobalHandles|GCTracer|ArrayBufferSweeper|BodyDescriptor|HeapObject::SizeFromMap|IterateObjectCache|RelocIterator)|heap::base::|cppgc::|MarkingVisitor|MarkingWorklist/.test(
-        f.name,
-      ),
-  ],
-  [
-    'V8 compilers (TurboFan, Sparkplug, bytecode, parser)',
-    (f) =>
-      /v8::internal::(compiler|baseline|interpreter::Bytecode|Parser|Scanner|AstValue|Zone|Compiler|OptimizingCompile|Deoptimizer|Translat|SourcePosition|turboshaft|maglev|CodeGenerator|Assembler|RegExpCompiler|RegExpBytecode)/.test(
-        f.name,
-      ),
-  ],
-  [
-    'V8 inline caches (property access, calls)',
-    (f) =>
-      /^Builtins_.*IC(_|Baseline|Trampoline|$|')|v8::internal::(.*IC::|LookupIterator|FeedbackNexus|Map::|TransitionsAccessor|JSObject::MigrateToMap|DescriptorArray)/.test(
-        f.name,
-      ),
-  ],
+  ['garbage collector', (f) => GC.test(f.name)],
+  ['V8 compilers (TurboFan, Sparkplug, bytecode, parser)', (f) => COMPILERS.test(f.name)],
+  ['V8 inline caches (property access, calls)', (f) => INLINE_CACHES.test(f.name)],
   ['V8 interpreter and baseline tiers', (f) => /^Builtins_.*(Handler|Baseline|Interpreter|Bytecode)/.test(f.name)],
   ['V8 builtins (calls, strings, JSON, objects)', (f) => /^Builtins_/.test(f.name)],
   ['V8 runtime (C++)', (f) => /v8::|^Runtime_/.test(f.name)],

@@ -84,7 +84,8 @@ async function main(): Promise<void> {
         };
         rows.push(row);
         process.stdout.write(
-          `${id} window ${w}: main ${row.main} gc ${row.gc} mutator ${row.mutator} (${row.seconds} s, load ${os.loadavg()[0].toFixed(1)})\n`,
+          `${id} window ${w}: main ${row.main} gc ${row.gc} mutator ${row.mutator} (${row.seconds} s, load ` +
+            `${os.loadavg()[0].toFixed(1)})\n`,
         );
       }
     } finally {

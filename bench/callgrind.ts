@@ -271,7 +271,8 @@ export async function measureScenario(spec: ServerSpec, o: MeasureOptions): Prom
     });
     try {
       o.log(
-        `${spec.id} run ${run}/${o.runs}: started under callgrind in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${o.warmup} warm-up requests`,
+        `${spec.id} run ${run}/${o.runs}: started under callgrind in ` +
+          `${((performance.now() - t0) / 1000).toFixed(0)} s; ${o.warmup} warm-up requests`,
       );
       // Warm-up at concurrency 4 (faster under valgrind); the windows go one request at a time.
       await sendRequests(port, o.warmup, req, 4);
@@ -281,8 +282,10 @@ export async function measureScenario(spec: ServerSpec, o: MeasureOptions): Prom
         out.all.push(r.perRequest.all);
         if (r.mainFile) mainFiles.push(r.mainFile);
         o.log(
-          `  window ${w}/${o.windows}: ${Math.round(r.perRequest.main).toLocaleString('en-US')} instructions per request on the main thread, ` +
-            `${Math.round(r.perRequest.all).toLocaleString('en-US')} on all threads (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+          `  window ${w}/${o.windows}: ${Math.round(r.perRequest.main).toLocaleString('en-US')} ` +
+            'instructions per request on the main thread, ' +
+            `${Math.round(r.perRequest.all).toLocaleString('en-US')} on all threads ` +
+            `(${((performance.now() - t0) / 1000).toFixed(0)} s)`,
         );
       }
     } finally {

@@ -126,12 +126,14 @@ const rows = [
 await Promise.all([good.close(), hang.close(), down.close()]);
 
 console.log(
-  `| scenario | requests | attempts | healthy target alone (median ms) | with failover (median / p99 ms) | added vs healthy (ms) | failed attempt (ms) | failover overhead beyond the failed attempt (ms) |`,
+  '| scenario | requests | attempts | healthy target alone (median ms) | with failover (median / p99 ms) | ' +
+    'added vs healthy (ms) | failed attempt (ms) | failover overhead beyond the failed attempt (ms) |',
 );
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${r.n} | ${r.attempts} | ${r.healthy} | ${r.total} / ${r.totalP99} | ${r.vsHealthy} | ${r.failedAttempt} | ${r.overhead} |`,
+    `| ${r.name} | ${r.n} | ${r.attempts} | ${r.healthy} | ${r.total} / ${r.totalP99} | ${r.vsHealthy} | ` +
+      `${r.failedAttempt} | ${r.overhead} |`,
   );
 }
 console.log(

@@ -94,7 +94,8 @@ async function main(): Promise<number> {
     await waitForPort(upstreamPort, 30_000, upstream);
     const specs = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
     log(
-      `${valgrind}, node ${process.version} ${CALLGRIND_NODE_FLAGS.join(' ')}; ${runs} run(s) x ${windows} window(s) of ${requests} requests after ${warmup} warm-up requests`,
+      `${valgrind}, node ${process.version} ${CALLGRIND_NODE_FLAGS.join(' ')}; ${runs} run(s) x ${windows} ` +
+        `window(s) of ${requests} requests after ${warmup} warm-up requests`,
     );
     const measured: Record<string, InstructionFigure> = {};
     // Each server under valgrind is one busy thread at a time: two run side by side on two CPUs.
@@ -129,7 +130,9 @@ async function main(): Promise<number> {
     log(`measured in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     for (const [id, f] of Object.entries(measured)) {
       process.stdout.write(
-        `${id.padEnd(14)} ${fmt(f.main).padStart(11)} instructions/request (main thread; windows ${f.samples.map(fmt).join(', ')}; spread ${(spread(f.samples) * 100).toFixed(1)}%), all threads ${fmt(f.all)}\n`,
+        `${id.padEnd(14)} ${fmt(f.main).padStart(11)} instructions/request (main thread; windows ` +
+          `${f.samples.map(fmt).join(', ')}; spread ${(spread(f.samples) * 100).toFixed(1)}%), all threads ` +
+          `${fmt(f.all)}\n`,
       );
     }
     if (report) {
@@ -151,7 +154,8 @@ async function main(): Promise<number> {
     }
     if (committed.node !== process.version) {
       log(
-        `note: the committed figures were measured on node ${committed.node}, this is ${process.version}; V8 changes move instruction counts`,
+        `note: the committed figures were measured on node ${committed.node}, this is ${process.version}; ` +
+          'V8 changes move instruction counts',
       );
     }
     let failed = false;
@@ -171,7 +175,9 @@ async function main(): Promise<number> {
             ? 'improved (update the committed figure: --update)'
             : 'ok';
       process.stdout.write(
-        `${id.padEnd(14)} ${fmt(got.main)} vs committed ${fmt(want.main)}: ${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}% (limit +${(TOLERANCE * 100).toFixed(0)}%) ${verdict}\n`,
+        `${id.padEnd(14)} ${fmt(got.main)} vs committed ${fmt(want.main)}: ` +
+          `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}% (limit ` +
+          `+${(TOLERANCE * 100).toFixed(0)}%) ${verdict}\n`,
       );
       if (ratio > 1 + TOLERANCE) failed = true;
     }

@@ -71,7 +71,8 @@ export async function ensurePortkey(log: (s: string) => void = () => undefined):
       ) + '\n',
     );
     log(
-      `installing @portkey-ai/gateway@${PORTKEY_VERSION} and @hono/node-server@${HONO_NODE_SERVER_VERSION} into bench/.deps ...`,
+      `installing @portkey-ai/gateway@${PORTKEY_VERSION} and @hono/node-server@${HONO_NODE_SERVER_VERSION} ` +
+        'into bench/.deps ...',
     );
     const args = [
       'install',

@@ -144,18 +144,29 @@ const opRows = await ops();
 const lines = [
   '## Redis store',
   '',
-  `Written by \`tsx bench/redis.ts --write\` (${new Date().toISOString().slice(0, 10)}; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model.trim()}; Node ${process.version}; Redis on loopback, ${REDIS}).`,
-  'Same gateway twice: governance (an RPM limit, a concurrency limit and a monthly budget on the key) and the exact cache (every request a miss: lookup + store),',
-  'first with the in-memory stores, then with `store: redis(...)` + `sharedGovernance` (quota, cache and breaker state in Redis). Both use an in-memory SQLite ledger,',
-  'and the in-process mock provider, so the difference is the store alone. The machine is shared with other work: compare the rows, not the absolute numbers.',
-  'Command timeout 1000 ms here (default 100 ms): on this loaded 2-CPU machine event-loop stalls above 100 ms occur, and would count as outages.',
+  `Written by \`tsx bench/redis.ts --write\` (${new Date().toISOString().slice(0, 10)}; ${os.cpus().length} ` +
+    `CPUs, ${os.cpus()[0]?.model.trim()}; Node ${process.version}; Redis on loopback, ${REDIS}).`,
+  'Same gateway twice: governance (an RPM limit, a concurrency limit and a monthly budget on the key) and ' +
+    'the exact cache (every request a miss: lookup + store),',
+  'first with the in-memory stores, then with `store: redis(...)` + `sharedGovernance` (quota, cache and ' +
+    'breaker state in Redis). Both use an in-memory SQLite ledger,',
+  'and the in-process mock provider, so the difference is the store alone. The machine is shared with other ' +
+    'work: compare the rows, not the absolute numbers.',
+  'Command timeout 1000 ms here (default 100 ms): on this loaded 2-CPU machine event-loop stalls above ' +
+    '100 ms occur, and would count as outages.',
   '',
-  `| Store | p50 latency (ms), sequential, ${N} requests | p99 (ms) | Throughput (req/s), ${CONC} concurrent, ${SECONDS} s |`,
+  `| Store | p50 latency (ms), sequential, ${N} requests | p99 (ms) | Throughput (req/s), ${CONC} ` +
+    `concurrent, ${SECONDS} s |`,
   '|---|---|---|---|',
   ...[memory, withRedis].map((r) => `| ${r.name} | ${r.p50} | ${r.p99} | ${r.rps} |`),
   '',
-  `Added latency per request with Redis: **${r2(withRedis.p50 - memory.p50)} ms** at the median (${r2(withRedis.p99 - memory.p99)} ms at p99); throughput ${Math.round((withRedis.rps / memory.rps) * 100)} % of in-memory.`,
-  "A governed, cached request makes about 7 Redis round trips, each one command or Lua script: acquire, rate, reserve, cache get, cache set, release, settle. The revocation list is read locally, and a healthy target's circuit breaker costs no round trip per request (its state is re-read at most once a second, its successes added to Redis once a second).",
+  `Added latency per request with Redis: **${r2(withRedis.p50 - memory.p50)} ms** at the median ` +
+    `(${r2(withRedis.p99 - memory.p99)} ms at p99); throughput ` +
+    `${Math.round((withRedis.rps / memory.rps) * 100)} % of in-memory.`,
+  'A governed, cached request makes about 7 Redis round trips, each one command or Lua script: acquire, ' +
+    'rate, reserve, cache get, cache set, release, settle. The revocation list is read locally, and a healthy ' +
+    "target's circuit breaker costs no round trip per request (its state is re-read at most once a second, its " +
+    'successes added to Redis once a second).',
   '',
   '| Operation (one round trip) | p50 / p99 (µs) |',
   '|---|---|',

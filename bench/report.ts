@@ -219,7 +219,8 @@ export function renderTables(r: BenchResults): string {
   );
   out.push('');
   out.push(
-    `| Server | req/s c=${c} | vs floor | vs Portkey | CPU per request (ms) | CPU vs floor | +p50 c=1 (ms) | +p50 over the floor's | +p99 c=1 (ms) | p50 / p99 c=${c} (ms) |`,
+    `| Server | req/s c=${c} | vs floor | vs Portkey | CPU per request (ms) | CPU vs floor | +p50 c=1 (ms) ` +
+      `| +p50 over the floor's | +p99 c=1 (ms) | p50 / p99 c=${c} (ms) |`,
   );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const d of rows) {
@@ -229,34 +230,42 @@ export function renderTables(r: BenchResults): string {
       continue;
     }
     out.push(
-      `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.xPortkey, 1)} | ${f(d.cpu, 3)} | ${times(d.cpuVsFloor)} | ${plus(d.addP50, 3)} | ${plus(d.addP50OverFloor, 3)} | ${plus(d.addP99, 3)} | ${f(d.cNp50, 1)} / ${f(d.cNp99, 1)} |`,
+      `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.xPortkey, 1)} | ${f(d.cpu, 3)} | ` +
+        `${times(d.cpuVsFloor)} | ${plus(d.addP50, 3)} | ${plus(d.addP50OverFloor, 3)} | ${plus(d.addP99, 3)} ` +
+        `| ${f(d.cNp50, 1)} / ${f(d.cNp99, 1)} |`,
     );
   }
   out.push('');
   out.push(
-    `**Streaming** (${r.settings.streamChunks} content chunks ${r.settings.chunkDelayMs} ms apart, plus the usage chunk and [DONE]: ${r.settings.eventsPerStream} SSE events per stream; TTFB at c=1, CPU at c=${c})`,
+    `**Streaming** (${r.settings.streamChunks} content chunks ${r.settings.chunkDelayMs} ms apart, plus the ` +
+      `usage chunk and [DONE]: ${r.settings.eventsPerStream} SSE events per stream; TTFB at c=1, CPU ` +
+      `at c=${c})`,
   );
   out.push('');
   out.push(
-    `| Server | TTFB p50 (ms) | +TTFB | +TTFB over the floor's | last byte p50 (ms) | streams/s c=${c} | CPU per chunk (µs) | vs floor |`,
+    `| Server | TTFB p50 (ms) | +TTFB | +TTFB over the floor's | last byte p50 (ms) | streams/s c=${c} | ` +
+      'CPU per chunk (µs) | vs floor |',
   );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const d of loaded) {
     out.push(
-      `| ${d.s.label} | ${f(d.ttfb, 3)} | ${plus(d.addTtfb, 3)} | ${plus(d.addTtfbOverFloor, 3)} | ${f(d.ttlb, 2)} | ${f(d.streamsPerS, 0)} | ${f(d.chunkUs, 1)} | ${times(d.chunkVsFloor)} |`,
+      `| ${d.s.label} | ${f(d.ttfb, 3)} | ${plus(d.addTtfb, 3)} | ${plus(d.addTtfbOverFloor, 3)} | ` +
+        `${f(d.ttlb, 2)} | ${f(d.streamsPerS, 0)} | ${f(d.chunkUs, 1)} | ${times(d.chunkVsFloor)} |`,
     );
   }
   out.push('');
   out.push(`**Memory** (VmRSS of the server process, MiB)`);
   out.push('');
   out.push(
-    `| Server | after start-up | idle (${r.settings.idleS} s without traffic) | peak under load (c=${c}) | idle after the run | errors |`,
+    `| Server | after start-up | idle (${r.settings.idleS} s without traffic) | peak under load (c=${c}) | ` +
+      'idle after the run | errors |',
   );
   out.push('|---|---:|---:|---:|---:|---:|');
   for (const d of rows) {
     if (d.skipped) continue;
     out.push(
-      `| ${d.s.label} | ${f(d.startRss, 1)} | ${f(d.idleRss, 1)} | ${f(d.loadRss, 1)} | ${f(d.afterRss, 1)} | ${d.idleOnly ? '–' : d.errors} |`,
+      `| ${d.s.label} | ${f(d.startRss, 1)} | ${f(d.idleRss, 1)} | ${f(d.loadRss, 1)} | ${f(d.afterRss, 1)} ` +
+        `| ${d.idleOnly ? '–' : d.errors} |`,
     );
   }
   const spreads = loaded.filter((d) => (d.s.cN?.perRound?.rps.length ?? 0) > 1);
@@ -270,7 +279,8 @@ export function renderTables(r: BenchResults): string {
     out.push('|---|---|---|');
     for (const d of spreads) {
       out.push(
-        `| ${d.s.label} | ${d.s.cN!.perRound!.rps.map((x) => x.toFixed(0)).join(', ')} | ${d.s.cN!.perRound!.cpuMsPerReq.map((x) => x.toFixed(3)).join(', ')} |`,
+        `| ${d.s.label} | ${d.s.cN!.perRound!.rps.map((x) => x.toFixed(0)).join(', ')} | ` +
+          `${d.s.cN!.perRound!.cpuMsPerReq.map((x) => x.toFixed(3)).join(', ')} |`,
       );
     }
   }
@@ -281,11 +291,13 @@ export function renderTables(r: BenchResults): string {
 export function renderRatios(r: BenchResults): string {
   const rows = derive(r);
   const out: string[] = [
-    `Results of ${r.date} (${r.machine.nproc} CPUs, ${r.machine.cpu}, Node ${r.machine.node}${r.quick ? ', --quick' : ''})`,
+    `Results of ${r.date} (${r.machine.nproc} CPUs, ${r.machine.cpu}, Node ` +
+      `${r.machine.node}${r.quick ? ', --quick' : ''})`,
     '',
   ];
   out.push(
-    `| Server | req/s c=${r.settings.concurrency} | vs floor | CPU vs floor | +p50 c=1 (ms) | +TTFB (ms) | CPU/chunk vs floor |`,
+    `| Server | req/s c=${r.settings.concurrency} | vs floor | CPU vs floor | +p50 c=1 (ms) | +TTFB (ms) | ` +
+      'CPU/chunk vs floor |',
   );
   out.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const d of rows) {
@@ -293,7 +305,8 @@ export function renderRatios(r: BenchResults): string {
     if (d.skipped) out.push(`| ${d.s.label} | skipped: ${d.skipped} ||||||`);
     else
       out.push(
-        `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.cpuVsFloor)} | ${plus(d.addP50, 3)} | ${plus(d.addTtfb, 3)} | ${times(d.chunkVsFloor)} |`,
+        `| ${d.s.label} | ${f(d.rps, 0)} | ${times(d.ofFloor)} | ${times(d.cpuVsFloor)} | ` +
+          `${plus(d.addP50, 3)} | ${plus(d.addTtfb, 3)} | ${times(d.chunkVsFloor)} |`,
       );
   }
   return out.join('\n');
@@ -311,25 +324,46 @@ export function renderTargets(r: BenchResults, soak?: SoakResult): string {
   const lines = [
     '| Target | Goal | Measured | Status | For reference |',
     '|---|---|---:|---|---|',
-    `| Zero-config throughput, c=${r.settings.concurrency} | ≥ 0.75× the floor's req/s | ${times(z?.ofFloor)} | ${status(cmp(z?.ofFloor, (x) => x >= 0.75))} | floor ${f(fl?.rps, 0)} req/s, zero-config ${f(z?.rps, 0)} |`,
-    `| Zero-config CPU per request | ≤ 1.3× the floor's | ${times(z?.cpuVsFloor)} | ${status(cmp(z?.cpuVsFloor, (x) => x <= 1.3))} | floor ${f(fl?.cpu, 3)} ms, zero-config ${f(z?.cpu, 3)} ms |`,
-    `| Zero-config added p50, c=1 | ≤ the floor's + 0.1 ms | ${plus(z?.addP50OverFloor, 3)} ms over the floor's | ${status(cmp(z?.addP50OverFloor, (x) => x <= 0.1))} | floor ${plus(fl?.addP50, 3)} ms, zero-config ${plus(z?.addP50, 3)} ms |`,
-    `| Production throughput, c=${r.settings.concurrency} | ≥ 0.6× the floor's req/s | ${times(p?.ofFloor)} | ${status(cmp(p?.ofFloor, (x) => x >= 0.6))} | production ${f(p?.rps, 0)} req/s |`,
-    `| Production added p50, c=1 | ≤ the floor's + 0.2 ms | ${plus(p?.addP50OverFloor, 3)} ms over the floor's | ${status(cmp(p?.addP50OverFloor, (x) => x <= 0.2))} | production ${plus(p?.addP50, 3)} ms |`,
-    `| Streaming added TTFB (zero-config) | ≤ the floor's + 0.2 ms | ${plus(z?.addTtfbOverFloor, 3)} ms over the floor's | ${status(cmp(z?.addTtfbOverFloor, (x) => x <= 0.2))} | floor ${plus(fl?.addTtfb, 3)} ms, zero-config ${plus(z?.addTtfb, 3)} ms, production ${plus(p?.addTtfbOverFloor, 3)} ms over the floor's |`,
-    `| Streaming CPU per chunk (zero-config) | ≤ 1.5× the floor's | ${times(z?.chunkVsFloor)} | ${status(cmp(z?.chunkVsFloor, (x) => x <= 1.5))} | floor ${f(fl?.chunkUs, 1)} µs, zero-config ${f(z?.chunkUs, 1)} µs, production ${times(p?.chunkVsFloor)} |`,
-    `| Production vs Portkey, c=${r.settings.concurrency} | ≥ 8× Portkey's req/s | ${times(p?.xPortkey, 1)} | ${status(cmp(p?.xPortkey, (x) => x >= 8))} | the floor itself: ${times(fl?.xPortkey, 1)} |`,
-    `| Idle RSS, zero-config | < 80 MB | ${f(z?.idleRss === undefined ? undefined : z.idleRss * MB, 1)} MB | ${status(cmp(z?.idleRss, (x) => x * MB < 80))} | ${f(z?.idleRss, 1)} MiB |`,
-    `| Idle RSS, production as a \`.ts\` config via the CLI | < 80 MB | ${f(ts?.idleRss === undefined ? undefined : ts.idleRss * MB, 1)} MB | ${status(cmp(ts?.idleRss, (x) => x * MB < 80))} | ${f(ts?.idleRss, 1)} MiB; the same config compiled: ${f(p?.idleRss, 1)} MiB |`,
+    `| Zero-config throughput, c=${r.settings.concurrency} | ≥ 0.75× the floor's req/s | ` +
+      `${times(z?.ofFloor)} | ${status(cmp(z?.ofFloor, (x) => x >= 0.75))} | floor ${f(fl?.rps, 0)} req/s, ` +
+      `zero-config ${f(z?.rps, 0)} |`,
+    `| Zero-config CPU per request | ≤ 1.3× the floor's | ${times(z?.cpuVsFloor)} | ` +
+      `${status(cmp(z?.cpuVsFloor, (x) => x <= 1.3))} | floor ${f(fl?.cpu, 3)} ms, zero-config ` +
+      `${f(z?.cpu, 3)} ms |`,
+    `| Zero-config added p50, c=1 | ≤ the floor's + 0.1 ms | ${plus(z?.addP50OverFloor, 3)} ms over the ` +
+      `floor's | ${status(cmp(z?.addP50OverFloor, (x) => x <= 0.1))} | floor ${plus(fl?.addP50, 3)} ms, ` +
+      `zero-config ${plus(z?.addP50, 3)} ms |`,
+    `| Production throughput, c=${r.settings.concurrency} | ≥ 0.6× the floor's req/s | ${times(p?.ofFloor)} ` +
+      `| ${status(cmp(p?.ofFloor, (x) => x >= 0.6))} | production ${f(p?.rps, 0)} req/s |`,
+    `| Production added p50, c=1 | ≤ the floor's + 0.2 ms | ${plus(p?.addP50OverFloor, 3)} ms over the ` +
+      `floor's | ${status(cmp(p?.addP50OverFloor, (x) => x <= 0.2))} | production ${plus(p?.addP50, 3)} ms |`,
+    `| Streaming added TTFB (zero-config) | ≤ the floor's + 0.2 ms | ${plus(z?.addTtfbOverFloor, 3)} ms ` +
+      `over the floor's | ${status(cmp(z?.addTtfbOverFloor, (x) => x <= 0.2))} | floor ${plus(fl?.addTtfb, 3)} ` +
+      `ms, zero-config ${plus(z?.addTtfb, 3)} ms, production ${plus(p?.addTtfbOverFloor, 3)} ms over the ` +
+      `floor's |`,
+    `| Streaming CPU per chunk (zero-config) | ≤ 1.5× the floor's | ${times(z?.chunkVsFloor)} | ` +
+      `${status(cmp(z?.chunkVsFloor, (x) => x <= 1.5))} | floor ${f(fl?.chunkUs, 1)} µs, zero-config ` +
+      `${f(z?.chunkUs, 1)} µs, production ${times(p?.chunkVsFloor)} |`,
+    `| Production vs Portkey, c=${r.settings.concurrency} | ≥ 8× Portkey's req/s | ${times(p?.xPortkey, 1)} ` +
+      `| ${status(cmp(p?.xPortkey, (x) => x >= 8))} | the floor itself: ${times(fl?.xPortkey, 1)} |`,
+    `| Idle RSS, zero-config | < 80 MB | ${f(z?.idleRss === undefined ? undefined : z.idleRss * MB, 1)} MB ` +
+      `| ${status(cmp(z?.idleRss, (x) => x * MB < 80))} | ${f(z?.idleRss, 1)} MiB |`,
+    `| Idle RSS, production as a \`.ts\` config via the CLI | < 80 MB | ` +
+      `${f(ts?.idleRss === undefined ? undefined : ts.idleRss * MB, 1)} MB | ` +
+      `${status(cmp(ts?.idleRss, (x) => x * MB < 80))} | ${f(ts?.idleRss, 1)} MiB; the same config compiled: ` +
+      `${f(p?.idleRss, 1)} MiB |`,
   ];
   if (soak) {
     const slope = soakSlope(soak);
     lines.push(
-      `| RSS flat over a ${Math.round(soak.seconds / 60)}-minute soak (\`${soak.scenario}\`) | no steady climb | ${plus(slope, 2)} MiB/min after the first minute | ${status(ok(slope) ? Math.abs(slope) < 0.5 : undefined)} | see Memory soak |`,
+      `| RSS flat over a ${Math.round(soak.seconds / 60)}-minute soak (\`${soak.scenario}\`) | no steady ` +
+        `climb | ${plus(slope, 2)} MiB/min after the first minute | ` +
+        `${status(ok(slope) ? Math.abs(slope) < 0.5 : undefined)} | see Memory soak |`,
     );
   } else {
     lines.push(
-      '| RSS flat over a 10-minute soak | no steady climb | not run with this build | n/a | `npm run bench -- --soak` |',
+      '| RSS flat over a 10-minute soak | no steady climb | not run with this build | n/a | `npm run bench ' +
+        '-- --soak` |',
     );
   }
   return lines.join('\n');
@@ -353,7 +387,12 @@ export function renderSoak(k: SoakResult): string {
   const peak = Math.max(...k.samples.map((x) => x.rssMiB));
   const slope = soakSlope(k);
   out.push(
-    `Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ${peak.toFixed(1)} MiB; trend after the first minute ${ok(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`,
+    `Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ` +
+      `${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the ` +
+      `first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ` +
+      `${peak.toFixed(1)} MiB; trend after the first minute ` +
+      `${ok(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups ` +
+      `and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`,
   );
   out.push('');
   const step = Math.max(1, Math.ceil(k.samples.length / 12));
@@ -371,11 +410,16 @@ export function renderInstructions(rep?: InstructionsData, gate?: InstructionsDa
     const floor = rep.scenarios.floor?.main;
     const s = rep.settings;
     out.push(
-      `Measured ${rep.date.slice(0, 10)} with ${rep.valgrind}, Node ${rep.node} (\`${rep.nodeFlags.join(' ')}\`), \`npm run bench:gate -- --report\`: ${s.runs} server processes per configuration, each warmed up with ${s.warmup} requests, then ${s.windows} windows of ${s.requests} requests one at a time. "Main thread" is the gated figure; "all threads" adds V8's optimizing compiler (still busy after the warm-up, hence the wider spread) and helper threads.`,
+      `Measured ${rep.date.slice(0, 10)} with ${rep.valgrind}, Node ${rep.node} ` +
+        `(\`${rep.nodeFlags.join(' ')}\`), \`npm run bench:gate -- --report\`: ${s.runs} server processes per ` +
+        `configuration, each warmed up with ${s.warmup} requests, then ${s.windows} windows of ${s.requests} ` +
+        `requests one at a time. "Main thread" is the gated figure; "all threads" adds V8's optimizing ` +
+        'compiler (still busy after the warm-up, hence the wider spread) and helper threads.',
     );
     out.push('');
     out.push(
-      '| Server | instructions per request, main thread (median) | vs floor | spread over windows | all threads (median) | windows (main thread) |',
+      '| Server | instructions per request, main thread (median) | vs floor | spread over windows | all ' +
+        'threads (median) | windows (main thread) |',
     );
     out.push('|---|---:|---:|---:|---:|---|');
     const labels: Record<string, string> = {
@@ -389,7 +433,8 @@ export function renderInstructions(rep?: InstructionsData, gate?: InstructionsDa
       const sorted = [...v.samples].sort((a, b) => a - b);
       const spread = sorted.length > 1 ? (sorted[sorted.length - 1] - sorted[0]) / v.main : 0;
       out.push(
-        `| ${labels[id] ?? id} | ${int(v.main)} | ${times(floor ? v.main / floor : undefined)} | ${(spread * 100).toFixed(1)}% | ${int(v.all)} | ${v.samples.map(int).join(', ')} |`,
+        `| ${labels[id] ?? id} | ${int(v.main)} | ${times(floor ? v.main / floor : undefined)} | ` +
+          `${(spread * 100).toFixed(1)}% | ${int(v.all)} | ${v.samples.map(int).join(', ')} |`,
       );
     }
   }
@@ -401,7 +446,9 @@ export function renderInstructions(rep?: InstructionsData, gate?: InstructionsDa
     const order = [...cats].sort((a, b) => b[1] - a[1]).map(([k]) => k);
     out.push('');
     out.push(
-      "Where the main thread's instructions go, per request (self cost per function from `callgrind_annotate`, grouped by `bench/callgrind-breakdown.ts`; JIT-compiled code has no symbols under valgrind, the CPU profile below names those functions):",
+      "Where the main thread's instructions go, per request (self cost per function from " +
+        '`callgrind_annotate`, grouped by `bench/callgrind-breakdown.ts`; JIT-compiled code has no symbols ' +
+        'under valgrind, the CPU profile below names those functions):',
     );
     out.push('');
     out.push(`| Kind of code | ${withBreakdown.map(([id]) => id).join(' | ')} |`);
@@ -412,7 +459,9 @@ export function renderInstructions(rep?: InstructionsData, gate?: InstructionsDa
   if (gate) {
     out.push('');
     out.push(
-      `The gate's committed figures (\`bench/instructions.json\`, ${gate.date.slice(0, 10)}, ${gate.settings.runs} run × ${gate.settings.windows} windows of ${gate.settings.requests} after ${gate.settings.warmup} warm-up requests): ` +
+      `The gate's committed figures (\`bench/instructions.json\`, ${gate.date.slice(0, 10)}, ` +
+        `${gate.settings.runs} run × ${gate.settings.windows} windows of ${gate.settings.requests} after ` +
+        `${gate.settings.warmup} warm-up requests): ` +
         Object.entries(gate.scenarios)
           .filter(([, v]) => v)
           .map(([id, v]) => `${id} ${int(v!.main)}`)
@@ -430,7 +479,10 @@ export function renderProfiles(ps: ProfileSummary[]): string {
     out.push(`#### \`${p.scenario}\``);
     out.push('');
     out.push(
-      `${p.requests} requests at ${p.rps.toFixed(0)} req/s (c=64), ${f(p.cpuMsPerReq, 3)} ms CPU per request (/proc); \`node --cpu-prof\` main thread, the measured ${(p.totalMs / 1000).toFixed(1)} s only; ${p.sampledMs.toFixed(0)} ms of non-idle samples. Self time per request is the profile's share × the sampled time / requests.`,
+      `${p.requests} requests at ${p.rps.toFixed(0)} req/s (c=64), ${f(p.cpuMsPerReq, 3)} ms CPU per ` +
+        `request (/proc); \`node --cpu-prof\` main thread, the measured ${(p.totalMs / 1000).toFixed(1)} s ` +
+        `only; ${p.sampledMs.toFixed(0)} ms of non-idle samples. Self time per request is the profile's share ` +
+        '× the sampled time / requests.',
     );
     out.push('');
     const floorArea = new Map(floor && floor !== p ? floor.byArea.map((a) => [a.area, a.usPerReq ?? NaN]) : []);
@@ -438,7 +490,8 @@ export function renderProfiles(ps: ProfileSummary[]): string {
     out.push(`|---|---:|---:|${floorArea.size ? '---:|' : ''}`);
     for (const a of p.byArea.slice(0, 14)) {
       out.push(
-        `| ${a.area} | ${f(a.usPerReq, 1)} | ${a.selfPct.toFixed(1)}% |${floorArea.size ? ` ${f(floorArea.get(a.area), 1)} |` : ''}`,
+        `| ${a.area} | ${f(a.usPerReq, 1)} | ${a.selfPct.toFixed(1)}% ` +
+          `|${floorArea.size ? ` ${f(floorArea.get(a.area), 1)} |` : ''}`,
       );
     }
     out.push('');
@@ -452,7 +505,8 @@ export function renderProfiles(ps: ProfileSummary[]): string {
     if (p.allocations) {
       out.push('');
       out.push(
-        `Allocations (sampling heap profiler, collected objects kept): ${int(p.allocations.bytesPerRequest)} bytes per request. Top allocating functions:`,
+        'Allocations (sampling heap profiler, collected objects kept): ' +
+          `${int(p.allocations.bytesPerRequest)} bytes per request. Top allocating functions:`,
       );
       out.push('');
       out.push('| Function | Where | bytes per request | share |');
@@ -486,11 +540,13 @@ export function renderSvg(r: BenchResults): string {
           : '#3d5a80';
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ` +
+      `${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
   );
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Requests per second at concurrency ${r.settings.concurrency} (higher is better)</text>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">Requests per ` +
+      `second at concurrency ${r.settings.concurrency} (higher is better)</text>`,
   );
   rows.forEach((d, i) => {
     const y = top + i * rowH;
@@ -501,7 +557,11 @@ export function renderSvg(r: BenchResults): string {
     parts.push(`<text x="${left + w + 6}" y="${y + 17}">${(d.rps as number).toFixed(0)}${esc(note)}</text>`);
   });
   parts.push(
-    `<text x="${left}" y="${height - 12}" fill="#52606d" font-size="11">${esc(`${r.machine.nproc} CPUs (${r.machine.cpu}), Node ${r.machine.node}; wrk, upstream and server on the same machine; ${r.date}`)}</text>`,
+    `<text x="${left}" y="${height - 12}" fill="#52606d" ` +
+      `font-size="11">${esc(
+        `${r.machine.nproc} CPUs (${r.machine.cpu}), Node ${r.machine.node}; ` +
+          `wrk, upstream and server on the same machine; ${r.date}`,
+      )}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
@@ -524,47 +584,95 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push('# Benchmarks');
   out.push('');
   out.push(
-    "A gateway sits in the path of every model call, so its own cost has to stay close to that of the cheapest possible proxy. `npm run bench` measures Switchyard against that floor, side by side in one run: the emulated upstream called directly, the floor (a buffered undici pass-through), the old streaming pass-through, Switchyard in three configurations, and Portkey's open-source gateway. `npm run bench:gate` counts instructions per request under callgrind and guards against regressions in CI.",
+    'A gateway sits in the path of every model call, so its own cost has to stay close to that of the ' +
+      'cheapest possible proxy. `npm run bench` measures Switchyard against that floor, side by side in one ' +
+      'run: the emulated upstream called directly, the floor (a buffered undici pass-through), the old ' +
+      "streaming pass-through, Switchyard in three configurations, and Portkey's open-source gateway. `npm run " +
+      'bench:gate` counts instructions per request under callgrind and guards against regressions in CI.',
   );
   out.push('');
   out.push(
-    'This file is written by `npm run bench` (tables, chart, targets) from `bench/results.json`, `bench/instructions-report.json` (`npm run bench:gate -- --report`), `bench/profile.json` (`npm run bench -- --profile`), `bench/soak.json` (`npm run bench -- --soak`) and the hand-written notes in `bench/profile-notes.md`.',
+    'This file is written by `npm run bench` (tables, chart, targets) from `bench/results.json`, ' +
+      '`bench/instructions-report.json` (`npm run bench:gate -- --report`), `bench/profile.json` (`npm run ' +
+      'bench -- --profile`), `bench/soak.json` (`npm run bench -- --soak`) and the hand-written notes in ' +
+      '`bench/profile-notes.md`.',
   );
   out.push('');
   out.push('## The floor');
   out.push('');
   out.push(
-    `Earlier versions of this page compared Switchyard with a *streaming* pass-through (now \`bench/streaming-passthrough.ts\`) and reported Switchyard at 98% of it. That floor was weak: it streamed the request body upstream chunked, flushed the response headers in a write of their own and piped the answer back, so it reached only a fraction of the upstream's own rate${old && fl ? ` (${times(old.ofDirect)} the upstream's req/s in this run, against ${times(fl.ofDirect)} for the new floor)` : ''}, and being close to it said little. A gateway that parses JSON must hold the whole body anyway, so the floor is now \`bench/floor.ts\`: it reads the whole body, forwards it with a Content-Length over an undici \`Pool\`, and writes the answer back in one write (status line, headers and body together); a streamed answer is relayed chunk by chunk. Every ratio below is against this floor. The old one is still measured, for reference.`,
+    'Earlier versions of this page compared Switchyard with a *streaming* pass-through (now ' +
+      `\`bench/streaming-passthrough.ts\`) and reported Switchyard at 98% of it. That floor was weak: it ` +
+      'streamed the request body upstream chunked, flushed the response headers in a write of their own and ' +
+      `piped the answer back, so it reached only a fraction of the upstream's own ` +
+      'rate' +
+      (old && fl
+        ? ` (${times(old.ofDirect)} the upstream's req/s in this run, ` +
+          `against ${times(fl.ofDirect)} for the new floor)`
+        : '') +
+      ', ' +
+      'and being close to it said little. A gateway that parses JSON must hold the whole body anyway, so the ' +
+      `floor is now \`bench/floor.ts\`: it reads the whole body, forwards it with a Content-Length over an ` +
+      `undici \`Pool\`, and writes the answer back in one write (status line, headers and body together); a ` +
+      'streamed answer is relayed chunk by chunk. Every ratio below is against this floor. The old one is ' +
+      'still measured, for reference.',
   );
   out.push('');
   out.push('## Machine');
   out.push('');
   out.push(
-    `- CPUs: ${r.machine.nproc} (\`nproc\`), ${r.machine.cpu}; memory ${r.machine.memGiB.toFixed(1)} GiB; ${r.machine.os}`,
+    `- CPUs: ${r.machine.nproc} (\`nproc\`), ${r.machine.cpu}; memory ${r.machine.memGiB.toFixed(1)} GiB; ` +
+      `${r.machine.os}`,
   );
   out.push(
-    `- Node ${r.machine.node}; ${r.machine.runtime === 'compiled' ? "Switchyard runs from its compiled build (`dist/`, what `npm run build` ships and `switchyard start` runs without a `.ts` config); the bench's own entry points are bundled by esbuild into `bench/.build/`" : 'every process runs under `node --import tsx` (BENCH_TSX=1)'}.`,
+    `- Node ${r.machine.node}; ` +
+      (r.machine.runtime === 'compiled'
+        ? 'Switchyard runs from its compiled build (`dist/`, what `npm run build` ships and `switchyard start` ' +
+          "runs without a `.ts` config); the bench's own entry points are bundled by esbuild into `bench/.build/`"
+        : 'every process runs under `node --import tsx` (BENCH_TSX=1)') +
+      '.',
   );
   out.push(
-    `- The load generator (wrk), the emulated upstream and the server under test share these CPUs; traffic is on 127.0.0.1 only. The machine is shared with other work: ${r.loadAverage ? `the 1-minute load average was ${r.loadAverage.start.toFixed(1)} when measuring started and ${r.loadAverage.end.toFixed(1)} when it ended (the bench itself keeps about 3 processes busy at c=${s.concurrency})` : 'see the load average in results.json'}. Absolute numbers are noisy; the ratios of one interleaved run hold up better, and instruction counts do not depend on load at all.`,
+    '- The load generator (wrk), the emulated upstream and the server under test share these CPUs; traffic ' +
+      'is on 127.0.0.1 only. The machine is shared with other work: ' +
+      (r.loadAverage
+        ? `the 1-minute load average was ${r.loadAverage.start.toFixed(1)} when measuring started and ` +
+          `${r.loadAverage.end.toFixed(1)} when it ended (the bench itself keeps about 3 processes busy at ` +
+          `c=${s.concurrency})`
+        : 'see the load average in results.json') +
+      '. ' +
+      'Absolute numbers are noisy; the ratios of one interleaved run hold up better, and instruction counts do ' +
+      'not depend on load at all.',
   );
   out.push(
-    `- Run: ${r.date}${r.quick ? ' (**--quick**: short smoke-run durations, numbers are rough)' : ''}; command \`${r.command}\`.`,
+    `- Run: ${r.date}${r.quick ? ' (**--quick**: short smoke-run durations, numbers are rough)' : ''}; ` +
+      `command \`${r.command}\`.`,
   );
   out.push('');
   out.push('## How it is measured');
   out.push('');
   out.push(
-    `- **Load generator**: Debian's \`wrk\` (one thread; \`bench/wrk.lua\` builds a unique POST body per request, so the cache always misses). It costs a few percent of a CPU, against about half a CPU for a Node load generator. \`npm run bench\` installs it with apt-get when it is missing. Latencies are wrk's microsecond histogram; time to first byte of a stream comes from \`bench/load.ts\` (undici, c=1), which wrk cannot report.`,
+    `- **Load generator**: Debian's \`wrk\` (one thread; \`bench/wrk.lua\` builds a unique POST body per ` +
+      'request, so the cache always misses). It costs a few percent of a CPU, against about half a CPU for a ' +
+      `Node load generator. \`npm run bench\` installs it with apt-get when it is missing. Latencies are wrk's ` +
+      `microsecond histogram; time to first byte of a stream comes from \`bench/load.ts\` (undici, c=1), which ` +
+      'wrk cannot report.',
   );
   out.push(
-    `- **Interleaved**: a pre-warm of ${s.prewarmS} s at c=${s.concurrency} per server, then ${s.rounds} round(s); in each round every phase runs against every server in turn (${s.warmupS} s unmeasured, then ${s.durationS} s measured): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), stream at c=${s.concurrency} (CPU per chunk). Figures are medians over rounds.`,
+    `- **Interleaved**: a pre-warm of ${s.prewarmS} s at c=${s.concurrency} per server, then ${s.rounds} ` +
+      `round(s); in each round every phase runs against every server in turn (${s.warmupS} s unmeasured, then ` +
+      `${s.durationS} s measured): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), stream at ` +
+      `c=${s.concurrency} (CPU per chunk). Figures are medians over rounds.`,
   );
   out.push(
-    `- **CPU per request**: the server process's utime+stime from \`/proc/<pid>/stat\` (all its threads) over the wrk run, divided by the requests completed. CPU per chunk: the same over the c=${s.concurrency} stream phase, divided by streams × ${s.eventsPerStream} SSE events.`,
+    `- **CPU per request**: the server process's utime+stime from \`/proc/<pid>/stat\` (all its threads) ` +
+      'over the wrk run, divided by the requests completed. CPU per chunk: the same over the ' +
+      `c=${s.concurrency} stream phase, divided by streams × ${s.eventsPerStream} SSE events.`,
   );
   out.push(
-    `- **Memory**: \`VmRSS\` from \`/proc/<pid>/status\`, right after start-up, after ${s.idleS} s without traffic, at its peak under load, and ${s.idleS} s after the run. The \`.ts\` production config is started through the CLI only for its idle memory.`,
+    `- **Memory**: \`VmRSS\` from \`/proc/<pid>/status\`, right after start-up, after ${s.idleS} s without ` +
+      `traffic, at its peak under load, and ${s.idleS} s after the run. The \`.ts\` production config is ` +
+      'started through the CLI only for its idle memory.',
   );
   out.push('- **Instructions per request**: see below; the figure the CI gate uses.');
   out.push('');
@@ -589,7 +697,9 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
     out.push(`| ${sc.label} | ${sc.process}${sc.skipped ? ` — **skipped**: ${sc.skipped}` : ''} |`);
   out.push('');
   out.push(
-    'Every Switchyard configuration uses the `openai` provider with `OPENAI_API_KEY` and `OPENAI_BASE_URL` pointing at the emulated upstream; clients ask for `gpt-4o-mini`. The configurations are in `bench/scenarios.ts`.',
+    'Every Switchyard configuration uses the `openai` provider with `OPENAI_API_KEY` and `OPENAI_BASE_URL` ' +
+      'pointing at the emulated upstream; clients ask for `gpt-4o-mini`. The configurations are in ' +
+      '`bench/scenarios.ts`.',
   );
   out.push('');
   out.push('## Results');
@@ -601,7 +711,15 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push('## Instructions per request');
   out.push('');
   out.push(
-    "Timings on a shared 2-core machine move by tens of percent from one run to the next; instruction counts do not. `bench/callgrind.ts` runs the server under `valgrind --tool=callgrind --instr-atstart=no` with the normal JIT, warms it up uninstrumented, then, per window: a full GC, instrumentation on, N requests one at a time (no batching between requests), a full GC (the window pays for collecting its own garbage), instrumentation off, dump. An empty window (the same two GCs, no requests) is measured right before and subtracted. The count is the main thread's (Node's event loop: JavaScript, the runtime and, with `--single-threaded-gc`, all GC work); V8's optimizing compiler runs on a helper thread and keeps compiling for thousands of requests, which makes the all-threads figure noisier. Kernel time (system calls) is not counted: valgrind sees user space only.",
+    'Timings on a shared 2-core machine move by tens of percent from one run to the next; instruction ' +
+      'counts do not. `bench/callgrind.ts` runs the server under `valgrind --tool=callgrind ' +
+      '--instr-atstart=no` with the normal JIT, warms it up uninstrumented, then, per window: a full GC, ' +
+      'instrumentation on, N requests one at a time (no batching between requests), a full GC (the window pays ' +
+      'for collecting its own garbage), instrumentation off, dump. An empty window (the same two GCs, no ' +
+      "requests) is measured right before and subtracted. The count is the main thread's (Node's event loop: " +
+      "JavaScript, the runtime and, with `--single-threaded-gc`, all GC work); V8's optimizing compiler runs " +
+      'on a helper thread and keeps compiling for thousands of requests, which makes the all-threads figure ' +
+      'noisier. Kernel time (system calls) is not counted: valgrind sees user space only.',
   );
   out.push('');
   out.push(
@@ -619,7 +737,8 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push(
     d.soak
       ? renderSoak(d.soak)
-      : 'Not run with this build: `npm run bench -- --soak` (10 minutes; `--soak=SECONDS`, `--soak-scenario=sy-zero`) writes `bench/soak.json` and this section.',
+      : 'Not run with this build: `npm run bench -- --soak` (10 minutes; `--soak=SECONDS`, ' +
+          '`--soak-scenario=sy-zero`) writes `bench/soak.json` and this section.',
   );
   out.push('');
   out.push('## Profile');

@@ -238,7 +238,8 @@ function machine(): BenchResults['machine'] {
 
 function short(r: PhaseResult): string {
   return (
-    `${r.requests} req, ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(3)} ms, p99 ${r.latency.p99.toFixed(3)} ms` +
+    `${r.requests} req, ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(3)} ms, p99 ` +
+    `${r.latency.p99.toFixed(3)} ms` +
     (r.ttfb ? `, ttfb p50 ${r.ttfb.p50.toFixed(3)} ms` : '') +
     (r.cpuMsPerReq !== undefined ? `, cpu ${r.cpuMsPerReq.toFixed(3)} ms/req` : '') +
     (r.cpuUsPerChunk !== undefined ? ` (${r.cpuUsPerChunk.toFixed(1)} µs/chunk)` : '') +
@@ -357,7 +358,9 @@ async function main(): Promise<void> {
       log(`Portkey skipped: ${status.reason}`);
     } else {
       portkeyInfo = { version: status.version, honoNodeServer: status.honoNodeServer };
-      portkeyTarget.process = `@portkey-ai/gateway ${status.version} with @hono/node-server ${status.honoNodeServer}, build/start-server.js --headless, bound to 127.0.0.1 by bench/portkey.ts`;
+      portkeyTarget.process =
+        `@portkey-ai/gateway ${status.version} with @hono/node-server ${status.honoNodeServer}, ` +
+        'build/start-server.js --headless, bound to 127.0.0.1 by bench/portkey.ts';
     }
   }
 

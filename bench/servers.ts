@@ -68,7 +68,8 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'floor',
       label: 'floor: buffered pass-through',
       process:
-        'bench/floor.ts: node:http, whole body read, forwarded with Content-Length over an undici Pool, answer written back in one write (SSE relayed chunk by chunk)',
+        'bench/floor.ts: node:http, whole body read, forwarded with Content-Length over an undici Pool, ' +
+        'answer written back in one write (SSE relayed chunk by chunk)',
       script: path.join(BENCH_DIR, 'floor.ts'),
       args: (p) => [`--port=${p}`, `--upstream=${o.upstreamOrigin}`],
       env: serverEnv(),
@@ -78,7 +79,8 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'streaming-passthrough',
       label: 'streaming pass-through (old floor)',
       process:
-        'bench/streaming-passthrough.ts: node:http + undici Agent, request body streamed upstream (chunked), headers flushed apart, answer piped back',
+        'bench/streaming-passthrough.ts: node:http + undici Agent, request body streamed upstream ' +
+        '(chunked), headers flushed apart, answer piped back',
       script: path.join(BENCH_DIR, 'streaming-passthrough.ts'),
       args: (p) => [`--port=${p}`, `--upstream=${o.upstreamOrigin}`],
       env: serverEnv(),
@@ -88,7 +90,9 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'sy-zero',
       label: 'Switchyard: zero-config',
       process:
-        '`switchyard start` (compiled build) in an empty directory with OPENAI_API_KEY and OPENAI_BASE_URL: openai provider, default plugins (router, failover + breakers, catalog, meter + log line), logs at info to a file',
+        '`switchyard start` (compiled build) in an empty directory with OPENAI_API_KEY and OPENAI_BASE_URL: ' +
+        'openai provider, default plugins (router, failover + breakers, catalog, meter + log line), logs at ' +
+        'info to a file',
       script: cli,
       args: (p) => ['start', '--port', String(p), '--host', HOST],
       env: openaiEnv(),
@@ -99,7 +103,8 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'sy-production',
       label: 'Switchyard: production',
       process:
-        'bench/gateway.ts --scenario=production (compiled build): zero-config + virtual key with budget and RPM limit, SQLite ledger, exact cache (miss path), /metrics',
+        'bench/gateway.ts --scenario=production (compiled build): zero-config + virtual key with budget and ' +
+        'RPM limit, SQLite ledger, exact cache (miss path), /metrics',
       script: gateway,
       args: (p) => ['--scenario=production', `--port=${p}`],
       env: openaiEnv('production'),
@@ -110,7 +115,8 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'sy-all',
       label: 'Switchyard: all plugins',
       process:
-        'bench/gateway.ts --scenario=all (compiled build): production + TPM/concurrency limits, project and global budgets, semantic cache tier, static keys, dashboard',
+        'bench/gateway.ts --scenario=all (compiled build): production + TPM/concurrency limits, project and ' +
+        'global budgets, semantic cache tier, static keys, dashboard',
       script: gateway,
       args: (p) => ['--scenario=all', `--port=${p}`],
       env: openaiEnv('all'),
@@ -121,7 +127,8 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       id: 'sy-production-ts',
       label: 'Switchyard: production, .ts config via CLI',
       process:
-        '`switchyard start --config bench/production.config.ts`: the production config as a TypeScript file, so the gateway runs from its sources through tsx',
+        '`switchyard start --config bench/production.config.ts`: the production config as a TypeScript ' +
+        'file, so the gateway runs from its sources through tsx',
       script: cli,
       args: (p) => [
         'start',

@@ -35,7 +35,13 @@ function answer(model: string): string {
 }
 
 function chunk(model: string, delta: Record<string, unknown>, finish: string | null): string {
-  return `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })}\n\n`;
 }
 
 function stream(res: http.ServerResponse, model: string, usage: boolean): void {
@@ -52,7 +58,14 @@ function stream(res: http.ServerResponse, model: string, usage: boolean): void {
     }
     if (usage)
       res.write(
-        `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model, choices: [], usage: USAGE })}\n\n`,
+        `data: ${JSON.stringify({
+          id: 'chatcmpl-bench',
+          object: 'chat.completion.chunk',
+          created: CREATED,
+          model,
+          choices: [],
+          usage: USAGE,
+        })}\n\n`,
       );
     res.end('data: [DONE]\n\n');
   };
