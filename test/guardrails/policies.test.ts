@@ -1,7 +1,8 @@
 /**
  * Policy actions through the real SDKs: block on input (nothing goes upstream), block on output
  * (a stream is cut with an error event in the client's dialect, the held match never sent), redact
- * on output, flag, JSON-schema validation of structured outputs, and scoping by key and model.
+ * on output, flag, JSON-schema validation of structured outputs, scoping by key, model and project,
+ * and regular expressions in word lists.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -12,9 +13,23 @@ import { startOpenAIEmulator, type OpenAIEmulator } from '../emulators/openai.js
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { apiError, drain, lastEvent, recorder, rid, user } from './helpers.js';
 
-const KEYS = ['in-block', 'out-block', 'out-redact', 'flagger', 'schema', 'free', 'model-scoped'] as const;
+const KEYS = [
+  'in-block',
+  'out-block',
+  'out-redact',
+  'flagger',
+  'schema',
+  'free',
+  'model-scoped',
+  'support-agent',
+  'sales-agent',
+  'patterns',
+] as const;
 type KeyId = (typeof KEYS)[number];
 const keyOf = (id: KeyId) => `key-${id}-0000`;
+/** The projects of the keys that have one. */
+const PROJECTS: Partial<Record<KeyId, string>> = { 'support-agent': 'support', 'sales-agent': 'sales' };
+const keyEntry = (id: KeyId) => ({ id, key: keyOf(id), ...(PROJECTS[id] ? { project: PROJECTS[id] } : {}) });
 
 const options: GuardrailsOptions = {
   policies: [
@@ -39,6 +54,24 @@ const options: GuardrailsOptions = {
       action: 'block',
       checks: [{ type: 'secrets' }],
       match: { keys: ['model-scoped'], models: ['openai/gpt-4o-mini*'] },
+    },
+    {
+      id: 'support-mask',
+      action: 'redact',
+      match: { projects: ['support'] },
+      checks: [{ type: 'pii', entities: ['email'] }],
+    },
+    {
+      id: 'tickets',
+      action: 'redact',
+      match: { keys: ['patterns'] },
+      checks: [{ type: 'words', name: 'tickets', patterns: ['\\bTKT-\\d{4,6}\\b'] }],
+    },
+    {
+      id: 'no-hostnames',
+      action: 'block',
+      match: { keys: ['patterns'] },
+      checks: [{ type: 'words', name: 'hosts', patterns: ['\\b[a-z0-9-]+\\.corp\\.internal\\b'] }],
     },
   ],
 };
@@ -66,7 +99,7 @@ before(async () => {
   oai = await startOpenAIEmulator();
   t = await startGateway({
     providers: [openai({ apiKey: 'test-key', baseURL: oai.url })],
-    auth: { keys: KEYS.map((id) => ({ id, key: keyOf(id) })) },
+    auth: { keys: KEYS.map(keyEntry) },
     guardrails: options,
     plugins: [plugin],
   });
@@ -220,4 +253,51 @@ test('model scope: the policy applies to matching requested models or routed tar
   await apiError(chat('model-scoped', 'gpt-4o-mini', secret));
   const ok = await chat('model-scoped', 'gpt-4o', secret);
   assert.equal(ok.choices[0].message.content, 'key AKIAIOSFODNN7EXAMPLE');
+});
+
+test('project scope: the policy applies to keys of the listed projects only', async () => {
+  const ask = 'echo: reach me at zqx.support@example.com';
+  const masked = rid();
+  const res = await chat('support-agent', 'gpt-4o', ask, {}, masked).withResponse();
+  assert.equal(oai.requests.at(-1)!.body.messages[0].content, 'echo: reach me at [EMAIL_1]');
+  assert.equal(res.data.choices[0].message.content, 'reach me at zqx.support@example.com', 'restored');
+  assert.equal(res.response.headers.get('x-switchyard-guardrails'), 'redacted=1');
+  const r = await recordOf(masked);
+  assert.equal(r.project, 'support');
+  assert.deepEqual(r.guardrails, [
+    { policy: 'support-mask', rule: 'pii.email', action: 'redact', phase: 'input', count: 1 },
+  ]);
+
+  // another project, and a key without a project: the policy does not apply
+  for (const id of ['sales-agent', 'free'] as const) {
+    const other = rid();
+    const plain = await chat(id, 'gpt-4o', ask, {}, other).withResponse();
+    assert.equal(oai.requests.at(-1)!.body.messages[0].content, ask, `${id}: sent as is`);
+    assert.equal(plain.response.headers.get('x-switchyard-guardrails'), null);
+    assert.equal((await recordOf(other)).guardrails, undefined);
+  }
+});
+
+test('regular expressions in word lists: matches are redacted (case-insensitive by default) or block', async () => {
+  const id = rid();
+  const ask = 'echo: see TKT-123456 and tkt-9876 (TKT-123456 again), not TKT-12.';
+  const res = await chat('patterns', 'gpt-4o', ask, {}, id).withResponse();
+  const sent = oai.requests.at(-1)!.body.messages[0].content;
+  assert.equal(sent, 'echo: see [REDACTED_1] and [REDACTED_2] ([REDACTED_1] again), not TKT-12.');
+  assert.equal(res.data.choices[0].message.content, ask.slice('echo: '.length), 'the matches restored');
+  const r = await recordOf(id);
+  assert.deepEqual(r.guardrails, [
+    { policy: 'tickets', rule: 'words.tickets', action: 'redact', phase: 'input', count: 3 },
+  ]);
+
+  const blocked = rid();
+  const e = await apiError(chat('patterns', 'gpt-4o', 'echo: deploy to build-7.corp.internal now', {}, blocked));
+  assert.equal(e.code, 'guardrail_blocked');
+  assert.match(e.message, /policy "no-hostnames" \(rule words\.hosts\)/);
+  assert.ok(!e.message.includes('corp.internal'), 'the error names the rule, not the match');
+  assert.equal(oai.requests.at(-1)!.body.messages[0].content, sent, 'nothing more went upstream');
+  const b = await recordOf(blocked);
+  assert.deepEqual(b.guardrails, [
+    { policy: 'no-hostnames', rule: 'words.hosts', action: 'block', phase: 'input', count: 1 },
+  ]);
 });
