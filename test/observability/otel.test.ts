@@ -433,3 +433,100 @@ test('a guardrail plugin (a tap named *guardrail*) gets a span per check; a refu
     await g.close();
   }
 });
+
+test(
+  'guardrail verdicts on the request span (the real guardrails plugin): counts, rule ids, policies, ' +
+    'the strongest action; the matched text in no span',
+  async () => {
+    const memory = new InMemorySpanExporter();
+    const p = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const email = 'zqx.otel-canary@example.com';
+    const word = 'zqxforbiddenword';
+    const g = await startGateway({
+      providers: [openai({ apiKey: 'sk-upstream-secret', baseURL: up.url })],
+      guardrails: {
+        policies: [
+          { id: 'mask', action: 'redact', checks: [{ type: 'pii', entities: ['email'] }] },
+          { id: 'no-codenames', action: 'block', checks: [{ type: 'words', name: 'codenames', words: [word] }] },
+          { id: 'watch', action: 'log', on: 'output', checks: [{ type: 'words', name: 'audit', words: ['invoice'] }] },
+        ],
+      },
+      plugins: [otel({ tracerProvider: p })],
+    });
+    const spanOf = async (id: string) => {
+      await eventually(() => memory.getFinishedSpans().some((s) => s.attributes['switchyard.request.id'] === id));
+      return memory.getFinishedSpans().find((s) => s.attributes['switchyard.request.id'] === id)!;
+    };
+    const verdictAttributes = (s: ReadableSpan) =>
+      Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k.startsWith('switchyard.guardrails.')));
+    const messages = (content: string) => [{ role: 'user' as const, content }];
+    try {
+      // redact on input (the e-mail, restored for the client) and log on output
+      const masked = await g.client.chat.completions
+        .create({ model: 'openai/gpt-4o-mini', messages: messages(`echo: invoice for ${email}`) })
+        .withResponse();
+      assert.equal(masked.data.choices[0].message.content, `invoice for ${email}`);
+      assert.equal(up.requests.at(-1)!.body.messages[0].content, 'echo: invoice for [EMAIL_1]');
+      const redacted = await spanOf(masked.response.headers.get('x-request-id')!);
+      assert.deepEqual(verdictAttributes(redacted), {
+        'switchyard.guardrails.verdicts': 2,
+        'switchyard.guardrails.rules': ['pii.email', 'words.audit'],
+        'switchyard.guardrails.policies': ['mask', 'watch'],
+        'switchyard.guardrails.phases': ['input', 'output'],
+        'switchyard.guardrails.action': 'redact',
+      });
+
+      // a stream: the same, from the record made at the stream's end
+      const { data: stream, response } = await g.client.chat.completions
+        .create({ model: 'openai/gpt-4o-mini', stream: true, messages: messages(`echo: ${email}, ${email}`) })
+        .withResponse();
+      let text = '';
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+      assert.equal(text, `${email}, ${email}`);
+      const streamed = await spanOf(response.headers.get('x-request-id')!);
+      assert.equal(streamed.attributes['switchyard.guardrails.verdicts'], 2);
+      assert.deepEqual(streamed.attributes['switchyard.guardrails.rules'], ['pii.email']);
+      assert.equal(streamed.attributes['switchyard.guardrails.action'], 'redact');
+
+      // blocked on input: the strongest action is block; the guardrail child span is the error
+      const id = 'otel-guardrail-blocked';
+      const err = await g.client.chat.completions
+        .create(
+          { model: 'openai/gpt-4o-mini', messages: messages(`echo: ${email} asks about ${word}`) },
+          { headers: { 'x-request-id': id } },
+        )
+        .catch((e) => e);
+      assert.equal(err.status, 400);
+      const blocked = await spanOf(id);
+      assert.deepEqual(verdictAttributes(blocked), {
+        'switchyard.guardrails.verdicts': 2,
+        'switchyard.guardrails.rules': ['pii.email', 'words.codenames'],
+        'switchyard.guardrails.policies': ['mask', 'no-codenames'],
+        'switchyard.guardrails.phases': ['input'],
+        'switchyard.guardrails.action': 'block',
+      });
+      assert.equal(blocked.attributes['error.type'], 'guardrail_blocked');
+      const check = memory
+        .getFinishedSpans()
+        .find((s) => s.name === 'guardrail guardrails' && parentOf(s) === blocked.spanContext().spanId);
+      assert.equal(check?.attributes['error.type'], 'guardrail_blocked');
+
+      // nothing fired: no guardrail attributes
+      const { response: quiet } = await g.client.chat.completions
+        .create({ model: 'openai/gpt-4o-mini', messages: messages('echo: hello') })
+        .withResponse();
+      assert.deepEqual(verdictAttributes(await spanOf(quiet.headers.get('x-request-id')!)), {});
+
+      // the canaries are in no span: names, attributes, events, status messages
+      const spans = memory.getFinishedSpans();
+      assert.ok(spans.length >= 8);
+      const dump = JSON.stringify(
+        spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
+      );
+      assert.ok(dump.includes('pii.email'), 'the rule ids are there');
+      for (const canary of [email, word, 'otel-canary']) assert.ok(!dump.includes(canary), `${canary} leaked`);
+    } finally {
+      await g.close();
+    }
+  },
+);
