@@ -8,6 +8,7 @@
  */
 import type { ChatContext } from '../../core/context.js';
 import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin.js';
+import { verdictEvent } from './audit.js';
 import { guardInput } from './input.js';
 import { guardResponse, guardStream, type OutputSettings } from './output.js';
 import { compilePolicies, moderationProviders } from './policy.js';
@@ -102,10 +103,19 @@ export function guardrails(options: GuardrailsOptions): Plugin {
         });
       }
 
-      // Verdicts onto the meter record, before the ledger, metrics and log line read it.
+      // Verdicts onto the meter record, before the ledger, metrics, log line and OpenTelemetry read it;
+      // and one `guardrail.verdict` audit event per request (the export plugin publishes them).
       hooks.meter.tap({ name: 'guardrails', stage: Stage.FIRST - 5 }, (record, ctx) => {
         const st = stateOf(ctx);
-        if (st?.verdicts.size) record.guardrails = [...st.verdicts.values()].map((v) => ({ ...v }));
+        if (!st?.verdicts.size) return;
+        record.guardrails = [...st.verdicts.values()].map((v) => ({ ...v }));
+        if (!hooks.audit.isUsed()) return;
+        try {
+          hooks.audit.call(verdictEvent(record, record.guardrails));
+        } catch (err) {
+          // An audit subscriber's failure must not cost the record its ledger, metrics and log line.
+          ctx.log.warn({ err: { message: (err as Error).message } }, 'guardrails: audit event failed');
+        }
       });
     },
   })(options);

@@ -6,7 +6,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { RequestContext } from '../../core/context.js';
 import type { ChatCompletionResponse, ChatMessage, ContentPart } from '../../core/types.js';
-import type { UsageRecord } from '../../core/usage.js';
+import type { GuardrailVerdict, UsageRecord } from '../../core/usage.js';
 
 /** Our provider names -> the semantic conventions' well-known gen_ai.provider.name values. */
 const PROVIDER_NAMES: Record<string, string> = {
@@ -105,7 +105,37 @@ export function outcomeAttributes(record: UsageRecord, ctx: RequestContext): Att
   if (record.endUser) a['switchyard.user.id'] = record.endUser;
   if (record.aborted) a['switchyard.aborted'] = true;
   if (record.status >= 400) a['error.type'] = record.errorCode ?? String(record.status);
+  if (record.guardrails?.length) Object.assign(a, guardrailAttributes(record.guardrails));
   return a;
+}
+
+/** Guardrail actions, higher is stronger: the span names the strongest a request got. */
+const ACTION_RANK = { block: 3, redact: 2, flag: 1, log: 0 } as const;
+
+/**
+ * Guardrail verdicts (plugins/guardrails) as counts and ids: how often rules fired, which rules and
+ * policies, on which sides, and the strongest action. Never the matched text (verdicts hold none).
+ */
+export function guardrailAttributes(verdicts: readonly GuardrailVerdict[]): Attributes {
+  let count = 0;
+  let action = verdicts[0].action;
+  const rules = new Set<string>();
+  const policies = new Set<string>();
+  const phases = new Set<string>();
+  for (const v of verdicts) {
+    count += v.count;
+    rules.add(v.rule);
+    policies.add(v.policy);
+    phases.add(v.phase);
+    if (ACTION_RANK[v.action] > ACTION_RANK[action]) action = v.action;
+  }
+  return {
+    'switchyard.guardrails.verdicts': count,
+    'switchyard.guardrails.rules': [...rules].sort(),
+    'switchyard.guardrails.policies': [...policies].sort(),
+    'switchyard.guardrails.phases': [...phases].sort(),
+    'switchyard.guardrails.action': action,
+  };
 }
 
 // --- opt-in content (gen_ai.input.messages, gen_ai.system_instructions, gen_ai.output.messages) ---

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createGateway, mock, type ChatCompletionChunk, type GuardrailPolicy } from '../../index.js';
 import type { ChatContext } from '../../core/context.js';
-import { GatewayError } from '../../core/errors.js';
+import type { GatewayError } from '../../core/errors.js';
 import { scoreInjection } from '../../plugins/guardrails/checks/injection.js';
 import { PII_DETECTORS } from '../../plugins/guardrails/checks/pii.js';
 import { SECRET_DETECTORS } from '../../plugins/guardrails/checks/secrets.js';

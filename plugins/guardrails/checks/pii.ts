@@ -111,7 +111,7 @@ export const creditCard = regexDetector(
   'pii.credit_card',
   'CREDIT_CARD',
   90,
-  /(?<![\w\-.])\d(?:[ -]?\d){11,18}(?![\w\-]|\.\d)/g,
+  /(?<![\w\-.])\d(?:[ -]?\d){11,18}(?![\w-]|\.\d)/g,
   (m) => {
     const d = digitsOf(m[0]);
     if (!cardShape(d) || !luhn(d)) return false;
