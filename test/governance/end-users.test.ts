@@ -1,9 +1,9 @@
 /**
  * End users within a key through HTTP: attribution from OpenAI `user`, Anthropic `metadata.user_id`
  * and a configured header; validation (opaque ids, no e-mail addresses) in each client's error
- * dialect; hashing; per-user budgets under a 300-request race; per-user rate limits; per-key
- * overrides; usage grouped by user; and the bound on users tracked in memory, with an evicted user's
- * spend still enforced when it comes back.
+ * dialect; hashing; per-user budgets under a 300-request race; per-user rate limits, sequential and
+ * under a concurrent burst; per-key overrides; usage grouped by user; and the bound on users tracked
+ * in memory, with an evicted user's spend still enforced when it comes back.
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -166,6 +166,78 @@ test("a key's own endUsers override: per-user rate limits within that key", asyn
   await ask(client, 'x', { user: 'u2' });
   await ask(env.client(KEY), 'x', { user: 'u1' });
 });
+
+test(
+  'per-user rate limits hold under concurrency: RPM 5, 25 concurrent requests of one user, exactly 5 pass; ' +
+    'the rest get 429 in the OpenAI error shape; another user of the key is unaffected',
+  async () => {
+    const rpm = 5;
+    // GCRA: a burst of `rpm`, then one more every 60/rpm = 12 s; the 25 requests are admitted well within that
+    const e = await startEnv({ keys: [{ id: 'burst', key: KEY }], endUsers: { limits: { requestsPerMinute: rpm } } });
+    try {
+      const client = e.client(KEY);
+      const send = (user: string) =>
+        statusOf(
+          client.chat.completions
+            .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: burst' }], max_tokens: 4, user })
+            .withResponse(),
+        );
+      // the heavy user's 25 and the other user's 5 interleaved, all at once
+      const users = Array.from({ length: 6 * rpm }, (_, i) => (i % 6 === 5 ? 'calm' : 'heavy'));
+      const results = await Promise.all(users.map((u) => send(u).then((r) => ({ user: u, ...r }))));
+      const heavy = results.filter((r) => r.user === 'heavy');
+      const calm = results.filter((r) => r.user === 'calm');
+      assert.equal(heavy.length, 5 * rpm);
+      assert.equal(heavy.filter((r) => r.status === 200).length, rpm, 'exactly the per-user limit passed');
+      const refused = heavy.filter((r) => r.status !== 200);
+      assert.equal(refused.length, 4 * rpm);
+      for (const r of refused) {
+        assert.equal(r.status, 429);
+        assert.equal(r.error.code, 'rate_limit_exceeded');
+        assert.equal(r.error.type, 'requests');
+        assert.match(
+          r.error.message,
+          /^Rate limit reached for user "burst\/heavy" on requests per min \(RPM\): Limit 5, Requested 1\./,
+        );
+        assert.ok(Number(r.headers.get('retry-after')) >= 1);
+        assert.equal(r.headers.get('x-ratelimit-limit-requests'), String(rpm));
+        assert.equal(r.headers.get('x-ratelimit-remaining-requests'), '0');
+      }
+      assert.deepEqual(
+        calm.map((r) => r.status),
+        Array(rpm).fill(200),
+        'the other user of the same key got all of its own limit',
+      );
+      // the raw body is OpenAI's error object, and the ledger saw each refusal once
+      const raw = await fetch(`${e.t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], user: 'heavy' }),
+      });
+      assert.equal(raw.status, 429);
+      const body = (await raw.json()) as any;
+      assert.deepEqual(Object.keys(body), ['error']);
+      assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
+      assert.equal(body.error.param, null);
+      const counts = async () => {
+        const usage = await e.admin('GET', '/admin/usage?group_by=user');
+        const by = Object.fromEntries(usage.json.groups.map((g: any) => [g.group.user, g]));
+        return { heavy: [by.heavy?.requests, by.heavy?.errors], calm: [by.calm?.requests, by.calm?.errors] };
+      };
+      const want = { heavy: [5 * rpm + 1, 4 * rpm + 1], calm: [rpm, 0] };
+      const end = Date.now() + 10_000; // the ledger is written in batches (flushIntervalMs 50)
+      let seen = await counts();
+      while (JSON.stringify(seen) !== JSON.stringify(want) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = await counts();
+      }
+      assert.deepEqual(seen, want, 'the ledger has every request of both users, each refusal as an error');
+      assert.equal(e.emu.requests.length, 2 * rpm, 'refused requests never reached the upstream');
+    } finally {
+      await e.close();
+    }
+  },
+);
 
 test('hashing: any id (e-mail addresses too) becomes u_<HMAC>; the raw id is never stored or logged', async () => {
   const e = await startEnv({ keys: [{ id: 'h', key: KEY }], endUsers: { hashSecret: SECRET, required: true } });
