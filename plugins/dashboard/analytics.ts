@@ -12,7 +12,7 @@ import type Koa from 'koa';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway-types.js';
 import { Breaker, configuredTargets, type BreakerSnapshot } from '../failover/index.js';
-import { type BudgetSpec, type GovernanceConfig } from '../governance/index.js';
+import type { BudgetSpec, GovernanceConfig } from '../governance/index.js';
 import { adminGet } from './admin-call.js';
 import { usageRows, type UsageRow } from './csv.js';
 
@@ -180,14 +180,13 @@ export class Analytics {
     if (res.status !== 200)
       throw new GatewayError(res.status, `The budgets API answered ${res.status}.`, { code: 'budgets_unavailable' });
     const keys = await adminGet(this.gateway, '/admin/keys', {}, this.adminKey!);
+    const keyList = (keys.body as { data?: KeyInfo[] } | undefined)?.data ?? [];
     const gov = (this.gateway.config.governance || {}) as GovernanceConfig;
     const specs = (scope: string, id: string) => {
       if (scope === 'global') return gov.budgets?.global;
       if (scope === 'model') return gov.budgets?.models?.[id];
       if (scope === 'project') return gov.projects?.[id]?.budgets;
-      return ((keys.body as { data?: Array<{ id: string; budgets?: BudgetSpec[] }> } | undefined)?.data ?? []).find(
-        (k) => k.id === id,
-      )?.budgets;
+      return keyList.find((k) => k.id === id)?.budgets;
     };
     const data = (res.body as { data: Array<Record<string, unknown>> }).data.map((b) => {
       const spec = specs(String(b.scope), String(b.id))?.find(
@@ -197,8 +196,10 @@ export class Analytics {
       const used = Number(b.spentUsd);
       const alertAt = [...(spec?.alertAt ?? [50, 80, 100])].sort((x, y) => x - y);
       const percentUsed = limit > 0 ? (used / limit) * 100 : 0;
+      const name = displayName(String(b.scope), String(b.id), keyList);
       return {
         ...b,
+        ...(name ? { name } : {}),
         alertAt,
         percentUsed: Math.round(percentUsed * 100) / 100,
         crossed: alertAt.filter((t) => percentUsed >= t),
@@ -296,6 +297,23 @@ export class Analytics {
     admin('/admin/budget-status', () => this.budgetStatus());
     admin('/admin/status', () => this.status());
   }
+}
+
+interface KeyInfo {
+  id: string;
+  name?: string;
+  budgets?: BudgetSpec[];
+}
+
+/**
+ * A budget's display name, where one exists: its key's name (an end user's budget: "key name / user").
+ * Projects, models and the global budget are named by their id already.
+ */
+function displayName(scope: string, id: string, keys: KeyInfo[]): string | undefined {
+  const keyId = scope === 'key' ? id : scope === 'user' ? id.slice(0, id.indexOf('/')) : undefined;
+  const name = keyId === undefined ? undefined : keys.find((k) => k.id === keyId)?.name?.trim();
+  if (!name) return undefined;
+  return scope === 'user' ? `${name} / ${id.slice(id.indexOf('/') + 1)}` : name;
 }
 
 /** A class for failures the ledger has no error code for (e.g. an upstream 500 without one). */

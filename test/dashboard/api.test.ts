@@ -117,6 +117,32 @@ test('the added admin routes need the admin key and agree with /admin/usage', as
   );
 });
 
+test("budget-status carries each key's name (config and runtime keys); other scopes keep their id", async () => {
+  const created = await fetch(`${env.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Nightly reports', budgets: [{ limitUsd: 2, period: 'week' }] }),
+  });
+  assert.equal(created.status, 201);
+  const { id } = await created.json();
+  const budgets = (await env.admin('/admin/budget-status')).data as any[];
+  const of = (scope: string, bid: string) => budgets.find((b) => b.scope === scope && b.id === bid);
+  assert.equal(of('key', 'web-app').name, 'Web storefront', 'a config key');
+  assert.equal(of('key', id).name, 'Nightly reports', 'a runtime key');
+  assert.equal(of('key', id).period, 'week');
+  assert.ok(!('name' in of('project', 'web')), 'projects have no display name: the id is it');
+  assert.ok(!('name' in of('global', 'global')));
+  const unnamed = await fetch(`${env.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: '', budgets: [{ limitUsd: 1 }] }),
+  });
+  assert.equal(unnamed.status, 201);
+  const u = await unnamed.json();
+  const row = ((await env.admin('/admin/budget-status')).data as any[]).find((b) => b.id === u.id);
+  assert.ok(!('name' in row), 'an empty name is no name');
+});
+
 test('sign-in: wrong key refused, cookie attributes, CSRF, proxy bounds, sign-out', async () => {
   const wrong = await request(`${env.url}/dashboard/login`, {
     method: 'POST',

@@ -1,16 +1,17 @@
 /**
  * The dashboard end to end in headless Chromium (Debian's chromium, driven by playwright-core): sign
- * in, charts from real traffic sent with the openai client, the project filter, costs, budgets,
- * creating and revoking a key (the gateway then refuses it), an injected upstream failure in the
- * error log, target health, the status page, a canary prompt nowhere in any page or response, no
- * console errors, phone-width layout, sign out. Skips only when Chromium is not installed.
+ * in, charts from real traffic sent with the openai client, the project filter, costs (every share column
+ * in view at 1280 px), budgets (key names; no range wording; the empty state), creating and revoking a
+ * key (the gateway then refuses it), an injected upstream failure in the error log, target health, the
+ * status page (availability axes 0-100 %), a canary prompt nowhere in any page or response, no console
+ * errors, phone-width layout, sign out. Skips only when Chromium is not installed.
  * SWITCHYARD_SCREENSHOTS=<dir> also saves a PNG of each page there (see scripts/screenshots.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { statusOf } from '../governance/helpers.js';
 import { chromiumPath, launch, SKIP_REASON, type Browser } from './browser.js';
 import { ADMIN_KEY, BATCH_KEY, startDashEnv, WEB_KEY, type DashEnv } from './env.js';
@@ -32,8 +33,8 @@ async function shot(name: string): Promise<void> {
 }
 
 /** Wait for the single-page app to finish rendering `name`. */
-async function ready(name: string): Promise<void> {
-  await page.waitForFunction(
+async function ready(name: string, on: Page = page): Promise<void> {
+  await on.waitForFunction(
     (p) => {
       const v = document.getElementById('view');
       return v?.dataset.page === p && v.dataset.ready !== undefined && !v.querySelector('.plot:empty');
@@ -41,6 +42,12 @@ async function ready(name: string): Promise<void> {
     name,
     { timeout: 10_000 },
   );
+}
+
+/** The text a reader sees: hidden elements left out, each block on its own line. */
+async function seen(l: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the rendered text on purpose
+  return l.innerText();
 }
 
 async function kpi(label: string): Promise<string> {
@@ -196,6 +203,50 @@ test('budgets with consumption and thresholds', { skip }, async () => {
   await shot('budgets');
 });
 
+test("budgets name each key's budget (its id as secondary text) and say nothing of a time range", {
+  skip,
+}, async () => {
+  await page.goto(`${env.url}/dashboard#budgets`);
+  await ready('budgets');
+  const cell = page.locator('#view tbody tr', { hasText: 'Web storefront' }).locator('td').nth(1);
+  assert.equal(await seen(cell), 'Web storefront\nweb-app', 'the name first, the id under it');
+  assert.match((await cell.locator('[title]').getAttribute('title')) ?? '', /web-app/);
+  const project = page.locator('#view tbody tr', { hasText: 'project' }).locator('td').nth(1);
+  assert.equal(await seen(project), 'web', 'a project has no display name: its id');
+  // Budgets are per period, not per chosen range: no range control and no range wording on this page.
+  assert.doesNotMatch(await seen(page.locator('body')), /range/i);
+});
+
+test('budgets: a gateway without budgets says "No budgets configured", not "No data in this range"', {
+  skip,
+}, async () => {
+  const bare = await startDashEnv({
+    extra: {
+      governance: {
+        adminKey: ADMIN_KEY,
+        keys: [{ id: 'web-app', key: WEB_KEY, name: 'Web storefront' }],
+        ledger: { path: ':memory:' },
+      },
+    },
+  });
+  const other = await launch({ width: 1280, height: 800 });
+  try {
+    const p = await other.context.newPage();
+    await p.goto(`${bare.url}/dashboard`);
+    await p.fill('#key', ADMIN_KEY);
+    await p.click('button[type=submit]');
+    await ready('overview', p);
+    await p.click('#nav a[href="#budgets"]');
+    await ready('budgets', p);
+    const text = await seen(p.locator('body'));
+    assert.match(text, /No budgets configured/);
+    assert.doesNotMatch(text, /range/i);
+  } finally {
+    await other.close();
+    await bare.close();
+  }
+});
+
 test('an injected upstream failure appears in the error log (metadata only)', { skip }, async () => {
   await page.click('#nav a[href="#errors"]');
   await ready('errors');
@@ -316,6 +367,48 @@ test('keys: create (shown once), use, edit limits, revoke; the gateway refuses t
   assert.ok(!(await page.content()).includes(key));
 });
 
+test('costs at 1280 × 800: every share column is fully visible, even beside a long key id', { skip }, async () => {
+  const id = 'customer-support-assistant-eu-west-1';
+  const res = await fetch(`${env.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id, name: 'Support assistant' }),
+  });
+  assert.equal(res.status, 201);
+  const { key } = await res.json();
+  await env
+    .client(key)
+    .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'echo: w' }] });
+  for (let i = 0; i < 100 && (await env.admin(`/admin/usage?key=${id}`)).totals.requests < 1; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  try {
+    await page.goto(`${env.url}/dashboard#costs?range=1h`);
+    await ready('costs');
+    const byKey = page.locator('#view section.panel', { has: page.locator('h2', { hasText: /^By key$/ }) });
+    assert.ok((await byKey.textContent())?.includes(id), 'the long key id is in the By key table');
+    const panels = await page.locator('#view section.panel').evaluateAll((sections) =>
+      sections.map((s) => {
+        const wrap = s.querySelector('.table-wrap')!;
+        const cells = [...s.querySelectorAll('tr > :last-child')];
+        return {
+          title: s.querySelector('h2')!.textContent,
+          box: wrap.getBoundingClientRect().right,
+          right: Math.max(...cells.map((c) => c.getBoundingClientRect().right)),
+          hidden: wrap.scrollWidth - wrap.clientWidth,
+        };
+      }),
+    );
+    assert.equal(panels.length, 5);
+    for (const p of panels) {
+      assert.ok(p.right <= Math.min(p.box, 1280) + 0.5, `${p.title}: share column ends at ${p.right}, box at ${p.box}`);
+      assert.ok(p.hidden <= 0, `${p.title}: ${p.hidden}px scrolled out of sight`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
 test('the status page: per-provider availability and latency, 24 hours and 7 days', { skip }, async () => {
   await page.goto(`${env.url}/dashboard/status`);
   await page.waitForSelector('#view[data-ready]');
@@ -330,6 +423,48 @@ test('the status page: per-provider availability and latency, 24 hours and 7 day
   // behind the login by default: a fresh browser without the cookie gets the sign-in form
   const res = await fetch(`${env.url}/dashboard/api/status`);
   assert.equal(res.status, 401);
+});
+
+/** The y axis of each chart whose caption matches: its range and tick labels (the page records them). */
+async function yAxes(caption: RegExp) {
+  const plots = page.locator('.chart', { hasText: caption }).locator('.plot');
+  const n = await plots.count();
+  await page.waitForFunction(
+    ([source, count]) =>
+      [...document.querySelectorAll<HTMLElement>('.chart')].filter(
+        (c) => new RegExp(source as string).test(c.textContent ?? '') && c.querySelector('.plot[data-y-ticks]'),
+      ).length === count,
+    [caption.source, n] as const,
+  );
+  return plots.evaluateAll((els) =>
+    (els as HTMLElement[]).map((e) => ({
+      min: Number(e.dataset.yMin),
+      max: Number(e.dataset.yMax),
+      ticks: JSON.parse(e.dataset.yTicks ?? '[]') as string[],
+    })),
+  );
+}
+
+test('availability axes run from 0 to 100 %, never above (status page; percent chart on the overview)', {
+  skip,
+}, async () => {
+  await page.goto(`${env.url}/dashboard/status`);
+  await page.waitForSelector('#view[data-ready]');
+  const axes = await yAxes(/availability per hour/);
+  assert.equal(axes.length, 1, 'one availability chart (one provider)');
+  for (const a of axes) {
+    assert.deepEqual([a.min, a.max], [0, 100], `axis from ${a.min} to ${a.max}`);
+    assert.ok(a.ticks.length >= 2, `ticks: ${a.ticks}`);
+    for (const t of a.ticks) {
+      const v = Number.parseFloat(t);
+      assert.ok(v >= 0 && v <= 100 && / %$/.test(t), `tick ${t}`);
+    }
+  }
+  await page.goto(`${env.url}/dashboard#overview?range=1h`);
+  await ready('overview');
+  const [rates] = await yAxes(/Error rate and cache hit rate/);
+  assert.ok(rates.min >= 0 && rates.max <= 100, `overview percent axis from ${rates.min} to ${rates.max}`);
+  for (const t of rates.ticks) assert.ok(Number.parseFloat(t) <= 100, `tick ${t}`);
 });
 
 test('phone width: no horizontal scrolling, navigation reachable', { skip }, async () => {

@@ -47,6 +47,7 @@ export async function startDashEnv(
         {
           id: 'web-app',
           key: WEB_KEY,
+          name: 'Web storefront', // the Budgets page shows it, with the id as secondary text
           project: 'web',
           budgets: [{ limitUsd: limits.key, period: 'month', alertAt: [25, 50, 90] }],
         },

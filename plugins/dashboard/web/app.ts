@@ -14,6 +14,7 @@ import {
   fmtUsd,
   h,
   meter,
+  PERCENT,
   qs,
   table,
 } from './common.js';
@@ -187,16 +188,21 @@ async function overview(s: State): Promise<Node[]> {
         { label: 'p50', values: col('p50'), color: '#1f5fbf', fmt: (v) => fmtMs(v) },
         { label: 'p95', values: col('p95'), color: '#c0392b', dash: [6, 4], fmt: (v) => fmtMs(v) },
       ]),
-      chart('Error rate and cache hit rate (%)', xs, [
-        { label: 'Error rate', values: col('errorRate', (v) => v * 100), color: '#c0392b', fmt: (v) => fmtPct(v) },
-        {
-          label: 'Cache hit rate',
-          values: col('cacheHitRate', (v) => v * 100),
-          color: '#2d7d46',
-          dash: [2, 3],
-          fmt: (v) => fmtPct(v),
-        },
-      ]),
+      chart(
+        'Error rate and cache hit rate (%)',
+        xs,
+        [
+          { label: 'Error rate', values: col('errorRate', (v) => v * 100), color: '#c0392b', fmt: (v) => fmtPct(v) },
+          {
+            label: 'Cache hit rate',
+            values: col('cacheHitRate', (v) => v * 100),
+            color: '#2d7d46',
+            dash: [2, 3],
+            fmt: (v) => fmtPct(v),
+          },
+        ],
+        { y: PERCENT },
+      ),
     ),
     ts.truncated
       ? h('p', { class: 'alert' }, 'Only the newest 100 000 requests of this range are included: narrow the range.')
@@ -232,6 +238,7 @@ async function costs(s: State): Promise<Node[]> {
               fmtUsd(g.costUsd),
               meter(total > 0 ? (g.costUsd / total) * 100 : 0),
             ]),
+            { class: 'breakdown' }, // long names wrap: the share column stays in view
           ),
           h(
             'p',
@@ -251,16 +258,31 @@ async function costs(s: State): Promise<Node[]> {
   ];
 }
 
+/** A budget's owner: its key's name over its id where it has one, else the id (projects, models, global). */
+function owner(b: { scope: string; id: string; name?: string }): Node | string {
+  if (!b.name) return b.id;
+  return h(
+    'span',
+    { class: 'who', title: `${b.scope} id: ${b.id}` },
+    h('span', {}, b.name),
+    h('span', { class: 'muted small' }, b.id),
+  );
+}
+
+const NO_BUDGETS =
+  'No budgets configured. Set them in the config (governance.budgets, projects, keys), ' +
+  'or give a key a monthly budget on the Keys page.';
+
 async function budgets(): Promise<Node[]> {
   const res = await api('/admin/budget-status');
   return [
     h('h1', {}, 'Budgets'),
     h('p', { class: 'muted' }, 'Spend in the current period against each limit; tick marks are the alert thresholds.'),
     table(
-      ['Scope', 'Id', 'Period', 'Spent / limit', 'Held', 'Remaining', 'Used', 'Thresholds crossed', 'Resets'],
+      ['Scope', 'Name', 'Period', 'Spent / limit', 'Held', 'Remaining', 'Used', 'Thresholds crossed', 'Resets'],
       res.data.map((b: any) => [
         b.scope,
-        b.id,
+        owner(b),
         `${b.period} (${b.periodLabel})`,
         `${fmtUsd(b.spentUsd)} / ${fmtUsd(b.limitUsd)}`,
         fmtUsd(b.heldUsd),
@@ -269,6 +291,7 @@ async function budgets(): Promise<Node[]> {
         b.crossed.length ? b.crossed.map((t: number) => `${t} %`).join(', ') : 'none',
         b.resetsAt ? fmtTime(b.resetsAt) : 'never',
       ]),
+      { empty: NO_BUDGETS }, // budgets run per period: no chosen range applies here
     ),
   ];
 }
@@ -352,6 +375,7 @@ async function health(): Promise<Node[]> {
         fmtMs(t.last15m.p50),
         fmtMs(t.last15m.p95),
       ]),
+      { empty: 'No targets configured or used yet.' },
     ),
   ];
 }
@@ -484,7 +508,7 @@ async function keys(): Promise<Node[]> {
           k.createdAt ? fmtTime(k.createdAt) : 'config',
           actions(k),
         ]),
-        'Virtual keys',
+        { caption: 'Virtual keys', empty: 'No keys yet: create one above.' },
       ),
     );
   }

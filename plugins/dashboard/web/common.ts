@@ -94,11 +94,31 @@ export function destroyCharts(): void {
   charts.clear();
 }
 
+/** Y-axis bounds: always the whole span (`fixed`), else the data's own range cut to it. */
+export interface Bounds {
+  min: number;
+  max: number;
+  fixed?: boolean;
+}
+
+/** Percentages: never below 0 or above 100 (uPlot pads a flat 100 % series out to 200 %). */
+export const PERCENT: Bounds = { min: 0, max: 100 };
+
+function boundedRange(b: Bounds): uPlot.Range.Function {
+  return (_u, lo, hi) => {
+    if (b.fixed || lo === null || hi === null) return [b.min, b.max];
+    const [a, z] = uPlot.rangeNum(lo, hi, 0.1, true);
+    const min = Math.max(b.min, a ?? b.min);
+    const max = Math.min(b.max, z ?? b.max);
+    return max > min ? [min, max] : [b.min, b.max];
+  };
+}
+
 export function chart(
   title: string,
   xs: number[],
   series: Series[],
-  opts: { yLabel?: string; bars?: boolean } = {},
+  opts: { yLabel?: string; bars?: boolean; y?: Bounds } = {},
 ): HTMLElement {
   const box = h('figure', { class: 'chart' }, h('figcaption', {}, title));
   const plot = h('div', { class: 'plot', role: 'img', 'aria-label': `${title} chart` });
@@ -111,7 +131,7 @@ export function chart(
         height: 200,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, ...(opts.y ? { y: { range: boundedRange(opts.y) } } : {}) },
         axes: [
           { stroke: '#444', grid: { stroke: '#e4e4e4' } },
           {
@@ -119,7 +139,14 @@ export function chart(
             grid: { stroke: '#e4e4e4' },
             size: 76,
             label: opts.yLabel,
-            values: (_u, vals) => vals.map((v) => (series[0].fmt ? series[0].fmt(v) : String(v))),
+            values: (u, vals) => {
+              const labels = vals.map((v) => (series[0].fmt ? series[0].fmt(v) : String(v)));
+              // the axis is drawn on a canvas: its range and labels are also written here, for tests and tools
+              plot.dataset.yMin = String(u.scales.y.min);
+              plot.dataset.yMax = String(u.scales.y.max);
+              plot.dataset.yTicks = JSON.stringify(labels);
+              return labels;
+            },
           },
         ],
         series: [
@@ -155,13 +182,21 @@ export function chart(
   return box;
 }
 
-export function table(headers: string[], rows: Child[][], caption?: string): HTMLElement {
+export interface TableOptions {
+  caption?: string;
+  /** The one row shown when there are none. Default "No data in this range." (pages with a time range). */
+  empty?: string;
+  class?: string;
+}
+
+export function table(headers: string[], rows: Child[][], o: string | TableOptions = {}): HTMLElement {
+  const { caption, empty = 'No data in this range.', class: cls } = typeof o === 'string' ? { caption: o } : o;
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
-      {},
+      { class: cls },
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
       h(
@@ -169,7 +204,7 @@ export function table(headers: string[], rows: Child[][], caption?: string): HTM
         {},
         ...(rows.length
           ? rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))
-          : [h('tr', {}, h('td', { colspan: String(headers.length), class: 'muted' }, 'No data in this range.'))]),
+          : [h('tr', {}, h('td', { colspan: String(headers.length), class: 'muted empty' }, empty))]),
       ),
     ),
   );

@@ -1,7 +1,7 @@
 /** The status page: per-provider availability and latency over the last 24 hours and 7 days, from the usage ledger. */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { base, chart, fmtInt, fmtMs, fmtPct, h, table } from './common.js';
+import { base, chart, fmtInt, fmtMs, fmtPct, h, PERCENT, table } from './common.js';
 
 const view = document.getElementById('view')!;
 
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
         `${fmtMs(p.last7d.p50)} / ${fmtMs(p.last7d.p95)}`,
         fmtInt(p.last7d.requests),
       ]),
-      'Availability and latency per provider',
+      { caption: 'Availability and latency per provider', empty: 'No providers configured.' },
     ),
   ];
   for (const p of s.providers) {
@@ -61,14 +61,19 @@ async function main(): Promise<void> {
         h(
           'div',
           { class: 'grid' },
-          chart(`${p.provider}: availability per hour, last 24 h (%)`, xs, [
-            {
-              label: 'Availability',
-              values: p.hourly.map((b: any) => b.availability),
-              color: '#2d7d46',
-              fmt: (v) => fmtPct(v),
-            },
-          ]),
+          chart(
+            `${p.provider}: availability per hour, last 24 h (%)`,
+            xs,
+            [
+              {
+                label: 'Availability',
+                values: p.hourly.map((b: any) => b.availability),
+                color: '#2d7d46',
+                fmt: (v) => fmtPct(v),
+              },
+            ],
+            { y: { ...PERCENT, fixed: true } }, // 0 to 100 %, whatever the data: a dip reads as a dip
+          ),
           chart(`${p.provider}: latency per hour, last 24 h (ms)`, xs, [
             { label: 'p50', values: p.hourly.map((b: any) => b.p50), color: '#1f5fbf', fmt: (v) => fmtMs(v) },
             {
