@@ -1,33 +1,6 @@
-/**
- * Anthropic Messages request -> canonical (OpenAI Chat Completions) request, for targets served
- * through the canonical format. Anthropic targets normally get the original body instead (see
- * passthrough.ts), which is kept on the canonical request under ANTHROPIC_BODY.
- *
- * Mapping rules:
- * - `system` (string or text blocks) -> one leading system message.
- * - user blocks: text -> text part; image base64 -> `image_url` data URL, image url -> `image_url`;
- *   document: base64 PDF -> `file` part (data URL, `title` as filename), text source -> text part,
- *   content source -> its text; `tool_result` -> a `tool` message (before the user's other content;
- *   text only, `is_error: true` prefixes "Error: "; images in a tool result move to the user message
- *   that follows). Blocks without a canonical equivalent (url/file documents, server-tool blocks,
- *   unknown types) are kept as parts of their own type, so the target's adapter refuses them with a
- *   400 that names them rather than dropping them silently.
- * - assistant blocks: text -> content; tool_use -> `tool_calls` (input as JSON text); thinking ->
- *   `reasoning_content` + `reasoning_signature` (what the anthropic provider reads back);
- *   redacted_thinking is dropped (only Anthropic can read it).
- * - tools -> function tools (`input_schema` -> parameters); server tools are kept as they are.
- *   tool_choice auto/any/tool/none -> auto/required/{function}/none; `disable_parallel_tool_use`
- *   -> `parallel_tool_calls: false`.
- * - max_tokens, temperature, top_p kept; top_k kept (an extension Anthropic and Gemini take);
- *   stop_sequences -> stop; metadata.user_id -> user; thinking enabled -> reasoning_effort by
- *   budget (<= 2048 low, <= 8192 medium, else high); cache_control is Anthropic-only and dropped.
- * - streams always ask for usage (`stream_options.include_usage`): message_delta reports it.
- * - other top-level fields (betas, service_tier, ...) are only sent to Anthropic targets.
- */
-import { errors } from '../../core/errors.js';
-import { checkModelName } from '../../core/model-name.js';
+import { check } from '../../core/http/openai-dialect.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, FunctionTool, ToolCall } from '../../core/types.js';
-import { bestError, compile, formatAjvError } from '../../core/validation.js';
+import { compile } from '../../core/validation.js';
 import { countTokensRequestSchema, messagesRequestSchema } from './schema.js';
 
 /** The client's Messages body and the canonical request made from it (identity = not transformed). */
@@ -65,20 +38,8 @@ type Body = {
   thinking?: { type: 'enabled' | 'disabled'; budget_tokens?: number };
 };
 
-const validateMessages = compile(messagesRequestSchema);
-const validateCount = compile(countTokensRequestSchema);
-
-function check(validate: ReturnType<typeof compile>, body: unknown): Body {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw errors.invalidRequest('The request body must be a JSON object.');
-  }
-  if (!validate(body)) {
-    const f = formatAjvError(bestError(validate.errors!), '', body);
-    throw errors.invalidRequest(`Invalid request: ${f.path} ${f.message}.`, f.path);
-  }
-  checkModelName((body as { model?: unknown }).model);
-  return body as Body;
-}
+const validateMessages = compile<Body>(messagesRequestSchema);
+const validateCount = compile<Body>(countTokensRequestSchema);
 
 /** Validate a Messages body and return its canonical request (with the body attached). */
 export function parseMessages(raw: unknown): ChatCompletionRequest {

@@ -1,5 +1,6 @@
-/** Parse the admin API's usage CSV (RFC 4180; a leading quote guards formula characters). */
+import type { LedgerRecord } from '../governance/index.js';
 
+/** Parse the admin API's usage CSV (RFC 4180; a leading quote guards formula characters). */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -34,29 +35,28 @@ export function parseCsv(text: string): string[][] {
 
 const unguard = (s: string) => (/^'[=+@\t\r-]/.test(s) ? s.slice(1) : s);
 
-/** The usage records of the CSV export as objects (the fields the dashboard uses). */
-export interface UsageRow {
-  time: number;
-  requestId: string;
-  keyId: string | null;
-  project: string | null;
-  provider: string | null;
-  model: string | null;
-  requestedModel: string;
-  operation: string;
-  stream: boolean;
-  status: number;
-  errorCode: string | null;
-  cache: string | null;
-  totalTokens: number;
-  costUsd: number;
-  costSavedUsd: number;
-  latencyMs: number;
-  upstreamMs: number;
-  attempts: number;
-  aborted: boolean;
-  shadow: boolean;
-}
+/** The usage records of the CSV export as objects (the fields the dashboard uses; costs in USD). */
+export type UsageRow = Pick<
+  LedgerRecord,
+  | 'time'
+  | 'requestId'
+  | 'keyId'
+  | 'project'
+  | 'provider'
+  | 'model'
+  | 'requestedModel'
+  | 'operation'
+  | 'stream'
+  | 'status'
+  | 'errorCode'
+  | 'cache'
+  | 'totalTokens'
+  | 'latencyMs'
+  | 'upstreamMs'
+  | 'attempts'
+  | 'aborted'
+  | 'shadow'
+> & { costUsd: number; costSavedUsd: number };
 
 export function usageRows(text: string): UsageRow[] {
   const [head, ...rows] = parseCsv(text);
