@@ -11,7 +11,8 @@ import type { Gateway } from '../gateway-types.js';
 import { admitRequest } from '../pipeline.js';
 import type { ProviderAdapter } from '../provider.js';
 import { clientClosed, type UpstreamResponse } from '../upstream.js';
-import { createContext, type RequestStart } from '../request-context.js';
+import { isModelName } from '../model-name.js';
+import { authenticate, createContext, type RequestStart } from '../request-context.js';
 import { type ErrorBody, RequestLife } from './request-life.js';
 
 export type { ErrorBody } from './request-life.js';
@@ -53,6 +54,24 @@ export async function admitForward(
   if (!target) throw errors.modelNotFound(ctx.requestedModel);
   ctx.target = target;
   return target;
+}
+
+/**
+ * Refuse a forwarded request before admission (an unknown provider; for passthrough also a path or method
+ * that cannot be relayed) the way the pipeline refuses: authenticated first (a caller without a key gets 401
+ * and learns nothing about the configuration), then metered with the refusal's status.
+ */
+export async function refuseForward(
+  gw: Gateway,
+  scope: ForwardScope,
+  operation: ForwardContext['operation'],
+  provider: string,
+  refusal: unknown,
+): Promise<never> {
+  // The provider is the client's word here: it reaches the record only if it is a sane name.
+  const ctx = scope.context({ operation, requestedModel: `${isModelName(provider) ? provider : '-'}/*` });
+  await authenticate(gw, ctx);
+  throw refusal;
 }
 
 /** One upstream call (forwarded requests are never retried: their bodies may be streams), recorded as the attempt. */

@@ -12,7 +12,14 @@ import type { ForwardMethod } from '../forward.js';
 import type { Gateway } from '../gateway-types.js';
 import type { ProviderAdapter } from '../provider.js';
 import { readJsonBody, type UpstreamResponse } from '../upstream.js';
-import { admitForward, type ErrorBody, forwardHandler, forwardOnce, type ForwardScope } from './forward-handler.js';
+import {
+  admitForward,
+  type ErrorBody,
+  forwardHandler,
+  forwardOnce,
+  type ForwardScope,
+  refuseForward,
+} from './forward-handler.js';
 import { relayAnswer, upstreamHeaders } from './forward-relay.js';
 import { BatchResultUsage } from './jsonl.js';
 import { checkId, notFound, type Owned, type OwnedKind, type Ownership } from './ownership.js';
@@ -62,7 +69,12 @@ export async function admitted(
   provider: string,
   model?: string,
 ) {
-  const adapter = adapterFor(s, provider);
+  let adapter: ProviderAdapter;
+  try {
+    adapter = adapterFor(s, provider); // the provider may be the client's x-switchyard-provider
+  } catch (e) {
+    return refuseForward(s.gw, scope, op, provider, e);
+  }
   const ctx = scope.context({ operation: op, requestedModel: `${provider}/${model ?? '*'}`, model });
   ctx.costEstimateUsd = 0; // reading, listing, uploading: no model cost to hold
   await admitForward(s.gw, ctx, provider, model);

@@ -8,11 +8,11 @@
  */
 import type Koa from 'koa';
 import { errors, GatewayError } from '../errors.js';
-import { forwardPath } from '../forward.js';
+import { type ForwardMethod, forwardPath } from '../forward.js';
 import type { Gateway } from '../gateway-types.js';
 import { anthropicErrorBody } from './anthropic-error.js';
 import { clientBody, relayAnswer, upstreamHeaders } from './forward-relay.js';
-import { admitForward, forwardHandler, forwardMethod, forwardOnce } from './forward-handler.js';
+import { admitForward, forwardHandler, forwardMethod, forwardOnce, refuseForward } from './forward-handler.js';
 import { openaiErrorBody } from './openai-dialect.js';
 import { responseHeaders } from './respond.js';
 
@@ -48,13 +48,17 @@ export function passthroughHandler(gw: Gateway): Koa.Middleware {
     const slash = raw.indexOf('/');
     const provider = slash < 0 ? raw : raw.slice(0, slash);
     const adapter = gw.providers.get(provider);
-    if (!adapter?.forward) throw notEnabled(provider);
+    if (!adapter?.forward) return refuseForward(gw, scope, 'passthrough', provider, notEnabled(provider));
     if (adapter.native?.anthropicMessages) scope.dialect(anthropicErrorBody);
-    const path = forwardPath(
-      raw.slice(slash < 0 ? raw.length : slash) + (kctx.querystring ? `?${kctx.querystring}` : ''),
-    );
-    if (OWNED_PATH.test(path)) throw ownedPath();
-    const method = forwardMethod(kctx.method);
+    let path: string;
+    let method: ForwardMethod;
+    try {
+      path = forwardPath(raw.slice(slash < 0 ? raw.length : slash) + (kctx.querystring ? `?${kctx.querystring}` : ''));
+      if (OWNED_PATH.test(path)) throw ownedPath();
+      method = forwardMethod(kctx.method);
+    } catch (e) {
+      return refuseForward(gw, scope, 'passthrough', provider, e);
+    }
 
     const body = await clientBody(kctx, gw.config.server.bodyLimit, maxBytes);
     const model = typeof body.json?.model === 'string' && body.json.model ? body.json.model : undefined;
