@@ -25,12 +25,38 @@ export function dropRaw<T extends object>(value: T): T {
   return value;
 }
 
+/** A spoken answer (`modalities` with "audio"): OpenAI's `message.audio`. */
+export interface AudioAnswer {
+  id: string;
+  /** Base64 audio bytes in the requested format. */
+  data: string;
+  /** Unix seconds after which the upstream forgets the id (multi-turn references). */
+  expires_at: number;
+  transcript: string;
+}
+
 interface ChoiceAcc {
   content: string;
   hasContent: boolean;
   refusal?: string;
   toolCalls: ToolCall[];
+  /** The expiry is left out until a piece carries it. */
+  audio?: Omit<AudioAnswer, 'expires_at'> & { expires_at?: number };
   finish: FinishReason;
+}
+
+/**
+ * A streamed `delta.audio` piece: any of the id, base64 data, transcript text, and (last) the expiry.
+ * Data and transcript pieces are appended in order.
+ */
+function addAudio(acc: ChoiceAcc, piece: unknown): void {
+  if (!piece || typeof piece !== 'object') return;
+  const p = piece as Partial<AudioAnswer>;
+  const a = (acc.audio ??= { id: '', data: '', transcript: '' });
+  if (typeof p.id === 'string' && p.id) a.id = p.id;
+  if (typeof p.data === 'string') a.data += p.data;
+  if (typeof p.transcript === 'string') a.transcript += p.transcript;
+  if (typeof p.expires_at === 'number') a.expires_at = p.expires_at;
 }
 
 /** Accumulates chunks into the equivalent complete response. */
@@ -59,6 +85,7 @@ export class ChunkAccumulator {
           if (d.content) acc.hasContent = true; // the empty role chunk does not make a tool-call answer textual
         }
         if (typeof d.refusal === 'string') acc.refusal = (acc.refusal ?? '') + d.refusal;
+        if (d.audio) addAudio(acc, d.audio);
         if (d.tool_calls) {
           for (const tc of d.tool_calls) {
             const slot = (acc.toolCalls[tc.index] ??= {
@@ -95,9 +122,11 @@ export class ChunkAccumulator {
         index,
         message: {
           role: 'assistant' as const,
-          content: c.hasContent || c.toolCalls.length === 0 ? c.content : null,
+          // A spoken answer's text is its transcript: content stays null, as OpenAI sends it.
+          content: c.hasContent || (c.toolCalls.length === 0 && !c.audio) ? c.content : null,
           ...(c.refusal !== undefined ? { refusal: c.refusal } : {}),
           ...(c.toolCalls.length ? { tool_calls: c.toolCalls.filter(Boolean) } : {}),
+          ...(c.audio ? { audio: { ...c.audio } } : {}),
         },
         finish_reason: c.finish,
       })),
@@ -116,9 +145,26 @@ export const fixedPieces =
     return out;
   };
 
+/** Base64 audio is replayed in pieces of this many characters (a multiple of 4: whole bytes). */
+const AUDIO_DATA_PIECE = 8192;
+
 /**
- * Replay a complete response as chunks: a role chunk, the content in pieces, tool calls, the finish
- * chunk, and a usage chunk when the response has usage.
+ * `message.audio` as OpenAI streams it (`delta.audio`): the id with the first transcript piece, the other
+ * transcript pieces, the base64 data in pieces, and last the expiry alone.
+ */
+function audioDeltas(audio: AudioAnswer, split: (text: string) => string[]): Array<Partial<AudioAnswer>> {
+  const transcript = split(typeof audio.transcript === 'string' ? audio.transcript : '');
+  const out: Array<Partial<AudioAnswer>> = [{ id: audio.id, transcript: transcript[0] ?? '' }];
+  for (const piece of transcript.slice(1)) out.push({ transcript: piece });
+  for (const piece of fixedPieces(AUDIO_DATA_PIECE)(typeof audio.data === 'string' ? audio.data : ''))
+    out.push({ data: piece });
+  if (typeof audio.expires_at === 'number') out.push({ expires_at: audio.expires_at });
+  return out;
+}
+
+/**
+ * Replay a complete response as chunks: a role chunk, the content in pieces, the audio (`delta.audio`
+ * pieces, see audioDeltas), tool calls, the finish chunk, and a usage chunk when the response has usage.
  */
 export function responseToChunks(
   res: ChatCompletionResponse,
@@ -135,6 +181,11 @@ export function responseToChunks(
     const text = typeof msg.content === 'string' ? msg.content : '';
     for (const piece of split(text)) {
       out.push({ ...base, choices: [{ index: choice.index, delta: { content: piece }, finish_reason: null }] });
+    }
+    const audio = msg.audio as AudioAnswer | undefined;
+    if (audio && typeof audio === 'object') {
+      for (const piece of audioDeltas(audio, split))
+        out.push({ ...base, choices: [{ index: choice.index, delta: { audio: piece }, finish_reason: null }] });
     }
     (msg.tool_calls ?? []).forEach((tc, index) => {
       out.push({

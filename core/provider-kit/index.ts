@@ -6,6 +6,8 @@
  * - calls: `ProviderHttp` (JSON POST with timeout, abort and error mapping), `readUpstreamError`,
  *   `errorFields`, `openAIError`;
  * - translation: `textOnly`, `parseToolArguments`, `pushTurn`;
+ * - audio: `refuseAudioOutput` (400 param `modalities` for text-only providers), `inputAudio` and
+ *   `checkInputAudio` (an empty `input_audio` part is a 400 naming it);
  * - results: `reportDropped` (the x-switchyard-dropped-params header), `ModelList`.
  */
 export { HttpAdapter, type HttpAdapterOptions, type HttpAdapterSettings } from './adapter.js';
@@ -22,6 +24,7 @@ export {
 export { DROPPED_HEADER, reportDropped } from './dropped.js';
 export { ModelList } from './models.js';
 export { parseToolArguments, pushTurn, systemTexts, textOnly } from './translate.js';
+export { checkInputAudio, inputAudio, refuseAudioOutput, wantsAudioOutput, type InputAudio } from './multimodal.js';
 export {
   apiKeyFrom,
   baseURLFrom,

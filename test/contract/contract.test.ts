@@ -3,7 +3,9 @@
  * its emulated upstream, and against the in-process mock. Providers run concurrently, each with its
  * own emulator and gateway on 127.0.0.1.
  *
- * Every difference from the default contract is written here with the plugin's documented rule.
+ * Every difference from the default contract is written here with the plugin's documented rule. The
+ * multimodal cases (multimodal-cases.ts) run in the same suites; `multimodal` gives each provider's
+ * documented content forms (native-forms.ts) and what it takes or refuses.
  */
 import { describe } from 'node:test';
 import OpenAI from 'openai';
@@ -14,6 +16,8 @@ import { EMULATOR_CREDENTIALS, startBedrockEmulator } from '../emulators/bedrock
 import { startCohereEmulator } from '../emulators/cohere.js';
 import { GEMINI_TEST_KEY, VERTEX_TEST_TOKEN, startGeminiEmulator } from '../emulators/gemini.js';
 import { startOpenAIEmulator } from '../emulators/openai.js';
+import { multimodalCases, type MultimodalSpec } from './multimodal-cases.js';
+import { ANTHROPIC_WIRE, BEDROCK_WIRE, COHERE_WIRE, GEMINI_WIRE, OPENAI_WIRE } from './native-forms.js';
 import { runProviderContract, type ProviderContractSpec } from './provider-contract.js';
 
 /** Reason shared by the providers whose upstream emulator answers from simulateChat unchanged. */
@@ -23,7 +27,12 @@ const SIM_NO_STOP =
 const SIM_NO_CACHE = 'the emulator answers from simulateChat, which always reports cached_tokens 0';
 const SIM_NO_REASONING = 'the emulator answers from simulateChat, which produces no reasoning content';
 
-const specs: ProviderContractSpec[] = [
+/** Refusals shared by the providers that answer in text only (core/provider-kit/multimodal.ts). */
+const TEXT_ONLY_OUT = (provider: string) => ({
+  refused: `${provider} answers in text only: refuseAudioOutput (400, param modalities)`,
+});
+
+const specs: Array<ProviderContractSpec & { multimodal: MultimodalSpec }> = [
   {
     name: 'openai',
     async start() {
@@ -42,6 +51,7 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: SIM_NO_CACHE,
       reasoning: SIM_NO_REASONING,
     },
+    multimodal: { native: OPENAI_WIRE, audioIn: true, audioOut: true }, // passed through as sent
     errors: {},
     failures: true,
   },
@@ -85,6 +95,11 @@ const specs: ProviderContractSpec[] = [
       // reasoning_effort low -> thinking budget 1024; reasoning_tokens is an estimate (anthropic/response.ts).
       reasoning: { request: (p) => ({ ...p, reasoning_effort: 'low' }), tokens: true },
     },
+    multimodal: {
+      native: ANTHROPIC_WIRE,
+      audioIn: { refused: 'Anthropic Messages takes no audio (anthropic/request.ts: 400 naming the part)' },
+      audioOut: TEXT_ONLY_OUT('Anthropic'),
+    },
     errors: {
       // anthropic/errors.ts: 529 overloaded_error -> 503 (code overloaded_error).
       overloaded: { status: 503, cls: OpenAI.InternalServerError, code: 'overloaded_error' },
@@ -113,6 +128,11 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: { request: (p) => ({ ...p, model: 'gemini/gemini-2.5-flash-cached' }) },
       // The emulator adds a thought part and thoughtsTokenCount for ids containing 'thinking'.
       reasoning: { request: (p) => ({ ...p, model: 'gemini/gemini-2.5-flash-thinking' }), tokens: true },
+    },
+    multimodal: {
+      native: GEMINI_WIRE, // gemini/request.ts: inlineData (images, audio/<format>), fileData for URLs
+      audioIn: true,
+      audioOut: TEXT_ONLY_OUT('the gemini adapter (Gemini audio answers are not translated)'),
     },
     errors: {},
     failures: true,
@@ -146,6 +166,11 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: { request: (p) => ({ ...p, model: 'vertex/gemini-2.5-flash-cached' }) },
       reasoning: { request: (p) => ({ ...p, model: 'vertex/gemini-2.5-flash-thinking' }), tokens: true },
     },
+    multimodal: {
+      native: GEMINI_WIRE,
+      audioIn: true,
+      audioOut: TEXT_ONLY_OUT('the vertex adapter (Gemini audio answers are not translated)'),
+    },
     errors: {},
     failures: true,
   },
@@ -176,6 +201,14 @@ const specs: ProviderContractSpec[] = [
       // no reasoning token count (bedrock/response.ts toUsage), so only the content is asserted.
       reasoning: { request: (p) => ({ ...p, model: 'bedrock/us.anthropic.claude-reasoning-v1:0' }), tokens: false },
     },
+    multimodal: {
+      native: BEDROCK_WIRE, // bedrock/request.ts: image bytes only
+      audioIn: { refused: 'Converse takes no audio blocks (bedrock/request.ts: 400 naming the part)' },
+      audioOut: TEXT_ONLY_OUT('Converse'),
+      mayCallToolsAnyway:
+        'Converse has no "none" tool choice: with tool blocks in the history bedrock/request.ts must send ' +
+        'toolConfig, and the emulated model then calls a tool again',
+    },
     errors: {
       // bedrock/errors.ts: ModelNotReadyException (Bedrock's "overloaded", HTTP 429) -> 429 rate_limit_error,
       // retryable.
@@ -205,6 +238,8 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: SIM_NO_CACHE,
       reasoning: SIM_NO_REASONING,
     },
+    // OpenAI's wire format; azure-openai/stream.ts keeps deltas that carry only `audio`.
+    multimodal: { native: OPENAI_WIRE, audioIn: true, audioOut: true },
     errors: {
       // azure-openai/adapter.ts: DeploymentNotFound is normalised to model_not_found.
       'error-404': { status: 404, cls: OpenAI.NotFoundError, code: 'model_not_found' },
@@ -228,6 +263,11 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: 'the Cohere emulator reports no cached tokens (Chat v2 usage has billed_units and tokens only)',
       reasoning: 'the Cohere emulator produces no thinking content',
     },
+    multimodal: {
+      native: COHERE_WIRE, // cohere/request.ts: image_url parts kept
+      audioIn: { refused: 'Cohere Chat v2 takes text and image_url parts only (cohere/request.ts: 400)' },
+      audioOut: TEXT_ONLY_OUT('Cohere'),
+    },
     errors: {},
     failures: true,
   },
@@ -247,6 +287,8 @@ const specs: ProviderContractSpec[] = [
       cachedTokens: 'the mock always reports cached_tokens 0',
       reasoning: 'the mock produces no reasoning content',
     },
+    // In-process: no upstream body; audio out simulated (mock/simulate-audio.ts), input audio counted.
+    multimodal: { audioIn: true, audioOut: true },
     errors:
       'the in-process mock has no error behaviours by model id ' +
       '(its only failure is a random retryable 503 from failureRate)',
@@ -256,5 +298,5 @@ const specs: ProviderContractSpec[] = [
 ];
 
 describe('provider contract', { concurrency: 2 }, () => {
-  for (const spec of specs) runProviderContract(spec);
+  for (const spec of specs) runProviderContract(spec, [multimodalCases(spec.multimodal)]);
 });

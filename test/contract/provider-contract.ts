@@ -25,6 +25,10 @@
  * plain and streamed, stop sequences, usage consistency, cached and reasoning tokens plain and
  * streamed, each error class (plain and stream request), mid-stream error and truncation (SDK raises;
  * the wire ends with an error event and no [DONE]), 'slow' past the upstream timeout -> 504.
+ *
+ * More cases register through `runProviderContract(spec, extra)`: each gets a ContractContext (the
+ * client, the upstream's request log, `kase`) and runs in the same describe, against the same gateway
+ * (multimodal-cases.ts: images and audio in, audio out, tool results next to images).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -126,6 +130,13 @@ export type CaseId =
   | 'mid-stream-error'
   | 'stream-truncated'
   | 'slow'
+  | 'image-native'
+  | 'audio-in'
+  | 'audio-in-empty'
+  | 'audio-out'
+  | 'audio-out-stream'
+  | 'audio-out-cache'
+  | 'tool-result-image'
   | ErrorBehaviour;
 
 export interface ProviderContractSpec {
@@ -173,7 +184,7 @@ export const CONTRACT_TIMEOUT_MS = 1000;
 
 // ---------------------------------------------------------------- fixtures
 
-const TOOLS: OpenAI.ChatCompletionTool[] = [
+export const TOOLS: OpenAI.ChatCompletionTool[] = [
   {
     type: 'function',
     function: {
@@ -205,13 +216,15 @@ const HTTP_IMAGE_URL = 'https://example.com/images/cat.png';
 
 let markers = 0;
 /** A word unique to one request, so concurrent cases can find their own upstream request. */
-const marker = () => {
+export const marker = () => {
   // Letters only: simulateChat's token count sees one word as one token.
   const n = ++markers * 7919 + Math.floor(Math.random() * 1e6);
   return 'mk' + n.toString(26).replace(/[0-9]/g, (d) => 'qrstuvwxyz'[Number(d)]);
 };
 
-async function collect(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<OpenAI.ChatCompletionChunk[]> {
+export async function collect(
+  stream: AsyncIterable<OpenAI.ChatCompletionChunk>,
+): Promise<OpenAI.ChatCompletionChunk[]> {
   const out: OpenAI.ChatCompletionChunk[] = [];
   for await (const c of stream) out.push(c);
   return out;
@@ -224,7 +237,7 @@ const finishOf = (chunks: OpenAI.ChatCompletionChunk[]) =>
     .filter(Boolean)
     .at(-1);
 
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+export async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
     await p;
   } catch (e) {
@@ -254,7 +267,26 @@ function assertToolCall(
 
 // ---------------------------------------------------------------- the suite
 
-export function runProviderContract(spec: ProviderContractSpec): void {
+/** What a case registered from outside this file (`extra`) works with. */
+export interface ContractContext {
+  spec: ProviderContractSpec;
+  /** The model id of a normal chat request (spec.model('chat')). */
+  model: string;
+  /** The gateway's client (available once the suite's `before` has run, i.e. inside a case). */
+  client(): OpenAI;
+  /** The provider plugins the gateway runs (to start another gateway on the same upstream). */
+  providers(): Plugin[];
+  /** The emulated upstream's request log; undefined for in-process providers (mock). */
+  upstream(): UpstreamLog | undefined;
+  /** The body of the upstream request that carried `mark` (undefined for in-process providers). */
+  upstreamWith(mark: string): unknown;
+  /** Register a case, honouring the spec's todo list; `skip` is a reason to skip it. */
+  kase(id: CaseId, title: string, fn: () => Promise<void>, skip?: string | false): void;
+}
+
+export type ExtraCases = (c: ContractContext) => void;
+
+export function runProviderContract(spec: ProviderContractSpec, extra: ExtraCases[] = []): void {
   describe(`provider contract: ${spec.name}`, { concurrency: 4 }, () => {
     let started: StartedProvider;
     let t: TestGateway;
@@ -997,5 +1029,18 @@ export function runProviderContract(spec: ProviderContractSpec): void {
       },
       failSkip,
     );
+
+    // ------------------------------------------------------------ registered from outside
+
+    const context: ContractContext = {
+      spec,
+      model: M,
+      client: () => client,
+      providers: () => started.providers,
+      upstream: () => started.upstream,
+      upstreamWith,
+      kase,
+    };
+    for (const register of extra) register(context);
   });
 }

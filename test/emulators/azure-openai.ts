@@ -10,6 +10,9 @@
  * - responses carry `prompt_filter_results` and per-choice `content_filter_results`; streams start
  *   with a `choices: []` event holding only prompt_filter_results (empty id and model), then OpenAI
  *   chunks with content_filter_results, a usage chunk when stream_options.include_usage, `[DONE]`;
+ * - audio output (gpt-4o-audio-preview deployments) in OpenAI's format: `modalities` with "audio" and
+ *   `audio: {voice, format}` -> `message.audio` {id, data, expires_at, transcript}, streamed as `delta.audio`
+ *   pieces after the same filter annotations (simulated audio: simulate-audio.ts);
  * - errors in Azure's shapes: numeric-string codes for 401/403/429 (429 with retry-after and
  *   retry-after-ms), content_filter 400 with innererror ResponsibleAIPolicyViolation,
  *   context_length_exceeded 400, OpenAI-style 500/503.
@@ -27,8 +30,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { responseToChunks } from '../../core/chunks.js';
+import { wantsAudioOutput } from '../../core/provider-kit/index.js';
 import type { ChatCompletionRequest } from '../../core/types.js';
 import { simulateChat, simulateEmbedding, wordPieces } from '../../plugins/providers/mock/simulate.js';
+import { addSimulatedAudio, audioRequestProblem } from '../../plugins/providers/mock/simulate-audio.js';
 import { type FilesState, filesRoutes } from './openai/files.js';
 import { type Exchange, type RecordedRequest, readRequest } from './openai/http.js';
 import { mediaRoutes } from './openai/media.js';
@@ -275,6 +280,14 @@ export async function startAzureOpenAIEmulator(options: { apiKey?: string } = {}
     }
 
     const answer = simulateChat({ ...(body as ChatCompletionRequest), model: AZURE_MODEL }, { created: 1_700_000_000 });
+    if (wantsAudioOutput(body)) {
+      const problem = audioRequestProblem(body as ChatCompletionRequest);
+      if (problem)
+        return send(res, 400, {
+          error: { message: problem.message, type: 'invalid_request_error', param: problem.param, code: null },
+        });
+      addSimulatedAudio(answer, body as ChatCompletionRequest);
+    }
     const filtered = deployment === 'content-filter';
     if (filtered) {
       answer.choices[0].message.content = null;

@@ -13,6 +13,8 @@
  *    the signature is verified against keys registered with trustKey(); answers
  *    {access_token, expires_in, token_type} or 400 {error: "invalid_grant", error_description}.
  *  - Errors: {error: {code, message, status, details?}}; 429 carries retry-after: 1 and RetryInfo.
+ *  - Parts: inlineData with an audio/* mimeType is heard as audio, any other inlineData or fileData is seen
+ *    as an image (the simulated answer counts them).
  *  - Streams: `data: <GenerateContentResponse>\r\n\r\n` per chunk, no terminator; the connection
  *    closes after the chunk with finishReason (and full usageMetadata).
  */
@@ -117,7 +119,10 @@ function toCanonical(model: string, body: any): ChatCompletionRequest {
     const texts: any[] = [];
     for (const p of c.parts ?? []) {
       if (typeof p.text === 'string') texts.push({ type: 'text', text: p.text });
-      else if (p.inlineData || p.fileData) texts.push({ type: 'image_url', image_url: { url: 'x' } });
+      else if (/^audio\//.test(p.inlineData?.mimeType ?? '')) {
+        const format = p.inlineData.mimeType.slice('audio/'.length);
+        texts.push({ type: 'input_audio', input_audio: { data: p.inlineData.data, format } });
+      } else if (p.inlineData || p.fileData) texts.push({ type: 'image_url', image_url: { url: 'x' } });
       else if (p.functionCall) {
         messages.push({
           role: 'assistant',

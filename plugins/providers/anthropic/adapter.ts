@@ -11,7 +11,7 @@
  */
 import { GatewayError, errors } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
-import { jsonHeaders, HttpAdapter, reportDropped } from '../../../core/provider-kit/index.js';
+import { jsonHeaders, HttpAdapter, refuseAudioOutput, reportDropped } from '../../../core/provider-kit/index.js';
 import type { NativeAnswer, NativeCapabilities, ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import { parseSse, type SseEvent } from '../../../core/sse.js';
 import type { ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse } from '../../../core/types.js';
@@ -87,6 +87,7 @@ export class AnthropicAdapter extends HttpAdapter<AnthropicSettings> implements 
   }
 
   #translate(request: ChatCompletionRequest, call: UpstreamCall): TranslatedRequest {
+    refuseAudioOutput(request, this.name); // Anthropic answers in text only
     const t = toAnthropicRequest(request, { defaultMaxTokens: this.settings.defaultMaxTokens });
     reportDropped(call, t.dropped);
     return t;

@@ -10,7 +10,8 @@
  *   carrying `reasoning_content` + `reasoning_signature` (what this adapter returns) gets its thinking
  *   block back first, so thinking + tool-use turns can be continued.
  * - Images: `data:` URLs -> base64 source with their media type; http(s) URLs -> url source. A `file`
- *   part with a PDF data URL -> a document block. Audio is refused (400).
+ *   part with a PDF data URL -> a document block. Audio input is refused (400 naming the part); so is
+ *   audio output (`modalities` with "audio": 400, param `modalities`, in adapter.ts).
  * - `max_tokens` / `max_completion_tokens` -> `max_tokens`; absent -> `defaultMaxTokens` (4096), plus
  *   the thinking budget when thinking is on and the client gave no limit.
  * - `stop` -> `stop_sequences`; `temperature` (clamped to Anthropic's 0..1) / `top_p` kept; `top_k`
@@ -70,6 +71,7 @@ const HANDLED = new Set([
   'user',
   'reasoning_effort',
   'thinking',
+  'modalities', // text only here: audio output is refused before translation (adapter.ts)
 ]);
 
 export interface JsonToolInfo {

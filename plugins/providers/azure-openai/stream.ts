@@ -1,7 +1,8 @@
 /**
  * Azure streams: the first event carries only `prompt_filter_results` (`choices: []`, empty id and
  * model) and async-filter events may carry only `content_filter_results`; those are dropped so the
- * client sees a canonical stream (role first, then deltas, finish, usage). Empty id, created and
+ * client sees a canonical stream (role first, then deltas, finish, usage). A delta that carries only
+ * `audio` (a spoken answer's id, transcript, data or expiry) is kept. Empty id, created and
  * model are filled in. `finish_reason: "content_filter"` passes through (it is OpenAI's value).
  */
 import { dropRaw } from '../../../core/chunks.js';
@@ -58,6 +59,7 @@ function hasDelta(delta: ChatCompletionChunk['choices'][number]['delta'] | undef
     typeof delta.content === 'string' ||
     Boolean(delta.tool_calls?.length) ||
     typeof delta.refusal === 'string' ||
+    Boolean(delta.audio) || // a spoken answer's pieces (modalities with "audio")
     Boolean((delta as { function_call?: unknown }).function_call)
   );
 }

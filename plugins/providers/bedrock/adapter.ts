@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError, errors } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
-import { HttpAdapter, reportDropped } from '../../../core/provider-kit/index.js';
+import { HttpAdapter, refuseAudioOutput, reportDropped } from '../../../core/provider-kit/index.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import type {
   ChatCompletionChunk,
@@ -63,6 +63,7 @@ export class BedrockAdapter extends HttpAdapter<BedrockSettings> implements Prov
   }
 
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
+    refuseAudioOutput(request, this.name); // Converse answers in text only
     const { body, dropped } = toConverse(request);
     reportDropped(call, dropped);
     const res = await this.#post(request.model, 'converse', body, call, 'application/json');
@@ -73,6 +74,7 @@ export class BedrockAdapter extends HttpAdapter<BedrockSettings> implements Prov
   }
 
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
+    refuseAudioOutput(request, this.name); // Converse answers in text only
     const { body, dropped } = toConverse(request);
     reportDropped(call, dropped);
     const res = await this.#post(request.model, 'converse-stream', body, call, 'application/vnd.amazon.eventstream');

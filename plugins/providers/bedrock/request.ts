@@ -5,7 +5,8 @@
  * - system / developer messages -> `system: [{text}]`, in order, wherever they appear.
  * - user / assistant content -> content blocks: text -> {text}; image_url with a data: URL
  *   (png, jpeg, gif, webp) -> {image: {format, source: {bytes: <base64>}}}. http(s) image URLs are
- *   rejected with 400 (Converse only takes bytes and the gateway does not fetch URLs). Audio -> 400.
+ *   rejected with 400 (Converse only takes bytes and the gateway does not fetch URLs). Audio input -> 400
+ *   naming the part; audio output (`modalities` with "audio") -> 400, param `modalities` (adapter.ts).
  * - assistant tool_calls -> {toolUse: {toolUseId, name, input}} (arguments parsed as JSON);
  *   tool messages -> a user message with {toolResult: {toolUseId, content: [{text}]}}.
  * - consecutive messages of the same role are merged into one (Converse requires alternation).
@@ -56,6 +57,7 @@ const TRANSLATED = new Set([
   'tool_choice',
   'response_format',
   'n',
+  'modalities', // text only here: audio output is refused before translation (adapter.ts)
 ]);
 
 const IMAGE_FORMATS: Record<string, string> = { png: 'png', jpeg: 'jpeg', jpg: 'jpeg', gif: 'gif', webp: 'webp' };

@@ -6,7 +6,7 @@
  */
 import { errors } from '../../../core/errors.js';
 import { maskSecret } from '../../../core/mask.js';
-import { jsonHeaders, HttpAdapter, reportDropped } from '../../../core/provider-kit/index.js';
+import { jsonHeaders, HttpAdapter, refuseAudioOutput, reportDropped } from '../../../core/provider-kit/index.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import type {
   ChatCompletionChunk,
@@ -61,6 +61,7 @@ export class CohereAdapter extends HttpAdapter<CohereSettings> implements Provid
   }
 
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
+    refuseAudioOutput(request, this.name); // Cohere answers in text only
     const { body, dropped } = toCohereChat(request, false);
     reportDropped(call, dropped);
     const res = await this.#post('/v2/chat', body, call);
@@ -72,6 +73,7 @@ export class CohereAdapter extends HttpAdapter<CohereSettings> implements Provid
   }
 
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
+    refuseAudioOutput(request, this.name); // Cohere answers in text only
     const { body, dropped } = toCohereChat(request, true);
     reportDropped(call, dropped);
     const res = await this.#post('/v2/chat', body, call, 'text/event-stream');

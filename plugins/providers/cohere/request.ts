@@ -4,7 +4,8 @@
  * Request rules (POST /v2/chat):
  * - messages: system and developer -> role "system"; user text / parts (text, image_url) -> role
  *   "user" (image parts keep `image_url: {url, detail}`, as Cohere v2 vision models take them; other
- *   part types are rejected with 400); assistant -> role "assistant" with `content` text and
+ *   part types, input_audio included, are rejected with 400 naming the part; audio output is refused
+ *   in adapter.ts, 400 param `modalities`); assistant -> role "assistant" with `content` text and
  *   `tool_calls`; tool -> role "tool" with `tool_call_id` and the result text as `content`.
  * - tools (type function with parameters) are forwarded; any `strict: true` tool sets
  *   `strict_tools: true`.
@@ -48,6 +49,7 @@ const HANDLED = new Set([
   'tools',
   'tool_choice',
   'response_format',
+  'modalities', // text only here: audio output is refused before translation (adapter.ts)
 ]);
 
 export interface CohereChatBody {

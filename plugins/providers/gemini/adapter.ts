@@ -13,7 +13,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../../../core/types.js';
-import { HttpAdapter, reportDropped } from '../../../core/provider-kit/index.js';
+import { HttpAdapter, refuseAudioOutput, reportDropped } from '../../../core/provider-kit/index.js';
 import type { UpstreamClient, UpstreamResponse } from '../../../core/upstream.js';
 import { errorFromResponse } from './errors.js';
 import { fromImagenResponse, toImagenRequest } from './imagen.js';
@@ -49,6 +49,7 @@ export class GeminiAdapter extends HttpAdapter<GeminiAdapterSettings> implements
 
   async chat(request: ChatCompletionRequest, call: UpstreamCall): Promise<ChatCompletionResponse> {
     const model = this.#model(request.model);
+    refuseAudioOutput(request, this.name); // translation of Gemini's audio answers is not implemented
     const { body, dropped } = toGeminiRequest(request);
     reportDropped(call, dropped);
     const res = await this.#post(model, 'generateContent', body, call);
@@ -58,6 +59,7 @@ export class GeminiAdapter extends HttpAdapter<GeminiAdapterSettings> implements
 
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
     const model = this.#model(request.model);
+    refuseAudioOutput(request, this.name); // translation of Gemini's audio answers is not implemented
     const { body, dropped } = toGeminiRequest(request);
     reportDropped(call, dropped);
     const res = await this.#post(model, 'streamGenerateContent', body, call, true);

@@ -11,8 +11,9 @@
  *   assistant tool call with the same id (else the message's `name`). The content becomes `response`
  *   as is when it is a JSON object, else `{ result: <parsed JSON or text> }`.
  * - image_url data: URLs -> inlineData; http(s)/gs:// URLs -> fileData {fileUri, mimeType} with the
- *   mime type guessed from the extension (default image/jpeg). input_audio -> inlineData audio/<fmt>;
- *   file parts with file_data -> inlineData.
+ *   mime type guessed from the extension (default image/jpeg). input_audio -> inlineData audio/<fmt>
+ *   (empty data: 400 naming it); file parts with file_data -> inlineData. Audio output (`modalities` with
+ *   "audio") is refused in adapter.ts (400, param `modalities`).
  * - tools -> one Tool {functionDeclarations}; parameters cleaned by `cleanSchema` below.
  * - tool_choice auto/none/required/named -> functionCallingConfig AUTO / NONE / ANY / ANY +
  *   allowedFunctionNames [name].
@@ -25,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { errors } from '../../../core/errors.js';
-import { systemTexts, textOnly } from '../../../core/provider-kit/index.js';
+import { inputAudio, systemTexts, textOnly } from '../../../core/provider-kit/index.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../../core/types.js';
 
 export interface GeminiPart {
@@ -75,6 +76,7 @@ const HANDLED = new Set([
   'response_format',
   'reasoning_effort',
   'parallel_tool_calls',
+  'modalities', // text only here: audio output is refused before translation (adapter.ts)
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -209,7 +211,7 @@ function partsOf(content: ChatMessage['content'], where: string): GeminiPart[] {
   if (content == null) return [];
   if (typeof content === 'string') return content ? [{ text: content }] : [];
   const out: GeminiPart[] = [];
-  for (const p of content as ContentPart[]) {
+  for (const [j, p] of (content as ContentPart[]).entries()) {
     if (p.type === 'text' && typeof (p as { text?: unknown }).text === 'string') {
       if ((p as { text: string }).text) out.push({ text: (p as { text: string }).text });
     } else if (p.type === 'image_url') {
@@ -221,8 +223,8 @@ function partsOf(content: ChatMessage['content'], where: string): GeminiPart[] {
         throw errors.invalidRequest(`${where}: only base64 data: URLs are supported for images.`, where);
       else out.push({ fileData: { mimeType: guessMime(url), fileUri: url } });
     } else if (p.type === 'input_audio') {
-      const a = (p as { input_audio?: { data?: string; format?: string } }).input_audio;
-      if (a?.data) out.push({ inlineData: { mimeType: `audio/${a.format ?? 'wav'}`, data: a.data } });
+      const a = inputAudio(p, `${where}.content[${j}]`);
+      out.push({ inlineData: { mimeType: `audio/${a.format}`, data: a.data } });
     } else if (p.type === 'file') {
       const f = (p as { file?: { file_data?: string; filename?: string } }).file;
       const inline = f?.file_data ? dataUrl(f.file_data) : undefined;

@@ -1,10 +1,14 @@
 /**
  * The mock adapter: answers in-process from simulate.ts (deterministic replies, word-piece streams,
  * hashed bag-of-words embeddings), after `latencyMs`, failing a `failureRate` share with a retryable 503.
+ * Images and audio clips in the request are counted in the reply; an empty `input_audio` part is a 400.
+ * `modalities` with "audio" and `audio: {voice, format}` get a spoken answer (simulate-audio.ts): `message.audio`
+ * plain, `delta.audio` pieces streamed, as OpenAI sends them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { responseToChunks } from '../../../core/chunks.js';
 import { GatewayError } from '../../../core/errors.js';
+import { checkInputAudio, wantsAudioOutput } from '../../../core/provider-kit/index.js';
 import type { ProviderAdapter, UpstreamCall } from '../../../core/provider.js';
 import type {
   ChatCompletionChunk,
@@ -14,6 +18,7 @@ import type {
 } from '../../../core/types.js';
 import { clientClosed } from '../../../core/upstream.js';
 import { countTokens, simulateChat, simulateEmbedding, wordPieces } from './simulate.js';
+import { addSimulatedAudio, audioRequestProblem } from './simulate-audio.js';
 
 export interface MockOptions {
   name?: string;
@@ -64,13 +69,15 @@ export class MockAdapter implements ProviderAdapter {
   }
 
   async chat(request: ChatCompletionRequest, call: UpstreamCall) {
+    this.#check(request);
     await this.#begin(call);
-    return simulateChat(request);
+    return this.#answer(request);
   }
 
   async chatStream(request: ChatCompletionRequest, call: UpstreamCall): Promise<AsyncIterable<ChatCompletionChunk>> {
+    this.#check(request);
     await this.#begin(call);
-    const chunks = responseToChunks(simulateChat(request), wordPieces);
+    const chunks = responseToChunks(this.#answer(request), wordPieces);
     const delay = this.o.chunkDelayMs ?? 0;
     return (async function* () {
       for (const c of chunks) {
@@ -81,6 +88,18 @@ export class MockAdapter implements ProviderAdapter {
         yield c;
       }
     })();
+  }
+
+  /** Refuse what a real upstream would refuse: an empty audio clip, incomplete audio output parameters. */
+  #check(request: ChatCompletionRequest): void {
+    checkInputAudio(request.messages);
+    const problem = wantsAudioOutput(request) ? audioRequestProblem(request) : undefined;
+    if (problem) throw new GatewayError(400, problem.message, { code: 'invalid_request', param: problem.param });
+  }
+
+  #answer(request: ChatCompletionRequest) {
+    const res = simulateChat(request);
+    return wantsAudioOutput(request) ? addSimulatedAudio(res, request) : res;
   }
 
   async embeddings(request: EmbeddingsRequest, call: UpstreamCall): Promise<EmbeddingsResponse> {

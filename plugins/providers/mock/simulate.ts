@@ -5,8 +5,9 @@
  * Behaviour: "echo: <text>" in the last user message is echoed back; a request with tools (and
  * tool_choice other than "none") whose last message is from the user gets tool calls: every tool
  * named in the message, else the first (only one when parallel_tool_calls is false, the named one
- * for a named tool_choice); json_object / json_schema formats get a JSON reply; images are counted
- * and mentioned; max_tokens truncates with finish_reason "length".
+ * for a named tool_choice); json_object / json_schema formats get a JSON reply; images and audio
+ * clips (input_audio parts) are counted and mentioned; max_tokens truncates with finish_reason "length".
+ * Audio output is added by simulate-audio.ts.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -40,10 +41,21 @@ export function textOf(content: ChatMessage['content']): string {
     .join(' ');
 }
 
-function imagesIn(messages: ChatMessage[]): number {
+/** How many content parts of `type` the conversation holds. */
+function partsIn(messages: ChatMessage[], type: string): number {
   let n = 0;
-  for (const m of messages) if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'image_url') n++;
+  for (const m of messages) if (Array.isArray(m.content)) for (const p of m.content) if (p.type === type) n++;
   return n;
+}
+
+/** "I see 2 images. I hear 1 audio clip. " for the media the conversation holds ('' for none). */
+function mediaNote(messages: ChatMessage[]): string {
+  const images = partsIn(messages, 'image_url');
+  const clips = partsIn(messages, 'input_audio');
+  return (
+    (images ? `I see ${images} image${images > 1 ? 's' : ''}. ` : '') +
+    (clips ? `I hear ${clips} audio clip${clips > 1 ? 's' : ''}. ` : '')
+  );
 }
 
 export function promptTokens(req: ChatCompletionRequest): number {
@@ -157,11 +169,7 @@ export function simulateChat(req: ChatCompletionRequest, options: SimulateOption
     const n = 12 + Math.floor(r() * 28);
     const words: string[] = [];
     for (let i = 0; i < n; i++) words.push(WORDS[Math.floor(r() * WORDS.length)]);
-    const images = imagesIn(req.messages);
-    text =
-      (images ? `I see ${images} image${images > 1 ? 's' : ''}. ` : '') +
-      words.join(' ').replace(/^./, (c) => c.toUpperCase()) +
-      '.';
+    text = mediaNote(req.messages) + words.join(' ').replace(/^./, (c) => c.toUpperCase()) + '.';
   }
   const format = req.response_format?.type;
   if (format === 'json_object' || format === 'json_schema') text = JSON.stringify({ reply: text });

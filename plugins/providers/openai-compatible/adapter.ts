@@ -1,12 +1,15 @@
 /**
  * Adapter for OpenAI and every OpenAI-compatible API. The canonical request is already in the
- * upstream's format: we set the model, ask for streamed usage, and forward every other field as is.
+ * upstream's format: we set the model, ask for streamed usage, and forward every other field as is
+ * (images, `input_audio` parts, `modalities` and `audio`; the answer's `message.audio` / `delta.audio`
+ * come back untouched). An `input_audio` part with empty data is refused (400) before any upstream call.
  * Error answers keep OpenAI's fields (the kit's openAIError) and the rate-limit headers.
  */
 import type { Logger } from 'pino';
 import { maskSecret } from '../../../core/mask.js';
 import { errors } from '../../../core/errors.js';
 import {
+  checkInputAudio,
   HttpAdapter,
   jsonHeaders,
   openAIError,
@@ -153,6 +156,7 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
   }
 
   async chat(request: T.ChatCompletionRequest, call: UpstreamCall): Promise<T.ChatCompletionResponse> {
+    checkInputAudio(request.messages);
     const body =
       request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
     const res = await this.#post('/chat/completions', body, call);
@@ -163,6 +167,7 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
     request: T.ChatCompletionRequest,
     call: UpstreamCall,
   ): Promise<AsyncIterable<T.ChatCompletionChunk>> {
+    checkInputAudio(request.messages);
     const body = this.settings.streamUsage
       ? { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }
       : { ...request, stream: true };

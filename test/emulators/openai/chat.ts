@@ -2,11 +2,18 @@
  * The OpenAI emulator's chat module: POST /v1/chat/completions (JSON; SSE `data: {...}` chunks, a usage
  * chunk when stream_options.include_usage, `data: [DONE]`), POST /v1/embeddings, POST /v1/moderations
  * (keyword flags) and GET /v1/models. Stream behaviour by model id is listed in ../openai.ts.
+ *
+ * Audio output as OpenAI documents it: `modalities` with "audio" needs `audio: {voice, format}` (else 400
+ * naming the missing field); the answer's text becomes `message.audio` {id, data, expires_at, transcript}
+ * with `content: null`, and streams carry it as `delta.audio` pieces (id and transcript, then data, then
+ * expires_at alone). The audio itself is simulated (simulate-audio.ts: wav and pcm16 only).
  */
 import { fixedPieces, responseToChunks } from '../../../core/chunks.js';
+import { wantsAudioOutput } from '../../../core/provider-kit/index.js';
 import type { ChatCompletionRequest } from '../../../core/types.js';
 import { simulateChat, simulateEmbedding, wordPieces } from '../../../plugins/providers/mock/simulate.js';
-import { type Exchange, sendJson, sendStatusError, sleep } from './http.js';
+import { addSimulatedAudio, audioRequestProblem } from '../../../plugins/providers/mock/simulate-audio.js';
+import { type Exchange, sendJson, sendOpenAIError, sendStatusError, sleep } from './http.js';
 
 export interface ChatState {
   /** What GET /v1/models lists; null: answer 500. */
@@ -97,6 +104,11 @@ async function completeChat(state: ChatState, body: any, res: Exchange['res']): 
   const answer = simulateChat(body as ChatCompletionRequest, { created: 1_700_000_000 });
   const scripted = body.stream ? undefined : state.chat?.(body as ChatCompletionRequest);
   if (scripted !== undefined) answer.choices[0].message.content = scripted;
+  if (wantsAudioOutput(body)) {
+    const problem = audioRequestProblem(body as ChatCompletionRequest);
+    if (problem) return sendOpenAIError(res, 400, { message: problem.message, param: problem.param });
+    addSimulatedAudio(answer, body as ChatCompletionRequest);
+  }
   if (!body.stream) return sendJson(res, 200, answer, { 'x-request-id': 'req_ok' });
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const split = model === 'tiny-chunks' ? fixedPieces(3) : wordPieces;
