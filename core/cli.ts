@@ -65,7 +65,7 @@ function describe(gw: SwitchyardGateway, source: string): string {
         .map(([k, v]) => `${k} -> ${[v].flat().join(' | ')}`)
         .join('; ') || 'none'
     }`,
-    `ingresses: ${['openai (core)', ...new Set(gw.routes.flatMap((r) => r.ingress ?? []))].join(', ')}`,
+    `ingresses: ${pluginIngresses(gw.routes).join(', ')}`,
     `failover:  ${failover}`,
     `cache:     ${c.cache ? JSON.stringify(c.cache) : 'off'}`,
     `meter:     ${c.meter === false ? 'off' : 'on'}`,
@@ -225,4 +225,10 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): stri
     );
   }
   return e.message;
+}
+
+/** 'openai (core)' then the ingresses plugins mounted, in order. */
+function pluginIngresses(routes: readonly { ingress?: string }[]): string[] {
+  const names = new Set(routes.flatMap((r) => (r.ingress && r.ingress !== 'openai' ? [r.ingress] : [])));
+  return ['openai (core)', ...names];
 }

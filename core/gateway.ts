@@ -117,6 +117,10 @@ export async function assembleGateway(
   let handling = 0; // handlers still running (a handler meters its request before it returns)
   let listening: Listening | undefined;
 
+  mounted.push(
+    { methods: ['GET'], path: '/health', auth: 'public', note: 'liveness probe' },
+    { methods: ['GET'], path: '/ready', auth: 'public', note: 'readiness probe (provider names, check states)' },
+  );
   router.get('/health', (kctx) => {
     kctx.body = { status: 'ok' };
   });

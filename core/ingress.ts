@@ -12,14 +12,15 @@
  * - `AdapterView` (core/provider.ts) to send a request in an upstream's own dialect when a target can take it.
  * Every ingress route is listed in `gateway.routes` with `auth: 'key'` (the auth hook) and its ingress's name.
  * The built-in OpenAI ingress (chat, embeddings, models, completions, media, files, batches, passthrough)
- * is mounted by the core itself (core/http/ingresses.ts).
+ * is mounted by the core itself through this same extension point, named 'openai' (core/http/ingresses.ts).
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { MountedRoute, RouteMethod } from './routes.js';
 
 export interface IngressRoute {
-  method: RouteMethod | RouteMethod[];
+  /** 'all': every method (listed as ALL), e.g. a passthrough. */
+  method: RouteMethod | 'all' | Array<RouteMethod | 'all'>;
   /** A path under the gateway's prefix (e.g. '/v1/messages'). */
   path: string;
   /** Runs the request through the pipeline (see the file comment), which authenticates and meters it. */

@@ -11,6 +11,7 @@ import type Koa from 'koa';
 import { errors } from '../errors.js';
 import type { ForwardMethod } from '../forward.js';
 import type { Gateway } from '../gateway-types.js';
+import type { IngressRoute } from '../ingress.js';
 import { admitForward, type ForwardScope } from './forward-handler.js';
 import { clientBody } from './forward-relay.js';
 import { batchInputCounter, batchInputScanner, type BatchInput } from './jsonl.js';
@@ -26,6 +27,7 @@ import {
   ownerOf,
   relayResults,
   send,
+  type Serve,
   type Setup,
 } from './owned-objects.js';
 import { checkId, notFound, Ownership, type OwnedKind } from './ownership.js';
@@ -33,7 +35,8 @@ import { responseHeaders, writeJson } from './respond.js';
 
 const DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024;
 
-export function mountFilesAndBatches(gw: Gateway): void {
+/** The routes of /v1/files and /v1/batches (part of the OpenAI ingress when the `batches` section is set). */
+export function filesAndBatchesRoutes(gw: Gateway): IngressRoute[] {
   const o = gw.config.batches || {};
   const s: Setup = {
     gw,
@@ -43,34 +46,22 @@ export function mountFilesAndBatches(gw: Gateway): void {
     requestEstimateUsd: o.requestEstimateUsd ?? 0,
     maxBytes: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
   };
-  const r = gw.router;
-  r.post('/v1/files', endpoint(s, uploadFile));
-  r.get(
-    '/v1/files',
-    endpoint(s, (kctx, scope) => list(s, kctx, scope, 'file', '/files')),
-  );
-  r.get(
-    '/v1/files/:id',
-    endpoint(s, (kctx, scope) => owned(s, kctx, scope, 'file', 'GET', '')),
-  );
-  r.delete(
-    '/v1/files/:id',
-    endpoint(s, (kctx, scope) => owned(s, kctx, scope, 'file', 'DELETE', '')),
-  );
-  r.get('/v1/files/:id/content', endpoint(s, fileContent));
-  r.post('/v1/batches', endpoint(s, createBatch));
-  r.get(
-    '/v1/batches',
-    endpoint(s, (kctx, scope) => list(s, kctx, scope, 'batch', '/batches')),
-  );
-  r.get(
-    '/v1/batches/:id',
-    endpoint(s, (kctx, scope) => owned(s, kctx, scope, 'batch', 'GET', '')),
-  );
-  r.post(
-    '/v1/batches/:id/cancel',
-    endpoint(s, (kctx, scope) => owned(s, kctx, scope, 'batch', 'POST', '/cancel')),
-  );
+  const route = (method: 'get' | 'post' | 'delete', path: string, serve: Serve): IngressRoute => ({
+    method,
+    path,
+    handler: endpoint(s, serve),
+  });
+  return [
+    route('post', '/v1/files', uploadFile),
+    route('get', '/v1/files', (kctx, scope) => list(s, kctx, scope, 'file', '/files')),
+    route('get', '/v1/files/:id', (kctx, scope) => owned(s, kctx, scope, 'file', 'GET', '')),
+    route('delete', '/v1/files/:id', (kctx, scope) => owned(s, kctx, scope, 'file', 'DELETE', '')),
+    route('get', '/v1/files/:id/content', fileContent),
+    route('post', '/v1/batches', createBatch),
+    route('get', '/v1/batches', (kctx, scope) => list(s, kctx, scope, 'batch', '/batches')),
+    route('get', '/v1/batches/:id', (kctx, scope) => owned(s, kctx, scope, 'batch', 'GET', '')),
+    route('post', '/v1/batches/:id/cancel', (kctx, scope) => owned(s, kctx, scope, 'batch', 'POST', '/cancel')),
+  ];
 }
 
 async function uploadFile(kctx: Koa.Context, scope: ForwardScope, s: Setup) {

@@ -13,25 +13,36 @@ import { modelHandler, modelsHandler } from './models.js';
 import { rerankHandler } from './rerank-handler.js';
 import { openaiDialect } from './openai-dialect.js';
 import { PASSTHROUGH_ROUTE, passthroughHandler } from './passthrough.js';
-import { mountFilesAndBatches } from './files-batches.js';
+import { filesAndBatchesRoutes } from './files-batches.js';
+import type { IngressRoute } from '../ingress.js';
 
+/**
+ * Mounts the OpenAI ingress through the same extension point as the plugins' ones (`gateway.ingress`), so
+ * its routes are listed in `gateway.routes` (auth 'key', ingress 'openai'). Called once every plugin is
+ * applied: plugin routes on the same paths are matched first.
+ */
 export function mountIngresses(gateway: Gateway): void {
-  const { router } = gateway;
-  router.get('/v1/models', modelsHandler(gateway));
-  router.get('/v1/models/*id', modelHandler(gateway)); // ids contain slashes: "openai/gpt-4.1-mini"
-  router.post('/v1/chat/completions', chatHandler(gateway, openaiDialect));
-  router.post('/v1/embeddings', embeddingsHandler(gateway));
-  router.post('/v1/completions', completionsHandler(gateway));
-  router.post('/v1/moderations', moderationsHandler(gateway));
-  router.post('/v1/images/generations', imageGenerationsHandler(gateway));
-  router.post('/v1/images/edits', imageUploadHandler(gateway, 'edits'));
-  router.post('/v1/images/variations', imageUploadHandler(gateway, 'variations'));
-  router.post('/v1/audio/speech', speechHandler(gateway));
-  router.post('/v1/audio/transcriptions', audioHandler(gateway, 'transcriptions'));
-  router.post('/v1/audio/translations', audioHandler(gateway, 'translations'));
   const rerank = rerankHandler(gateway);
-  router.post('/v1/rerank', rerank);
-  router.post('/v2/rerank', rerank); // the path Cohere's SDKs call
-  if (gateway.config.passthrough) router.all(PASSTHROUGH_ROUTE, passthroughHandler(gateway));
-  if (gateway.config.batches) mountFilesAndBatches(gateway); // /v1/files, /v1/batches
+  const routes: IngressRoute[] = [
+    { method: 'get', path: '/v1/models', handler: modelsHandler(gateway) },
+    // ids contain slashes: "openai/gpt-4.1-mini"
+    { method: 'get', path: '/v1/models/*id', handler: modelHandler(gateway) },
+    { method: 'post', path: '/v1/chat/completions', handler: chatHandler(gateway, openaiDialect) },
+    { method: 'post', path: '/v1/embeddings', handler: embeddingsHandler(gateway) },
+    { method: 'post', path: '/v1/completions', handler: completionsHandler(gateway) },
+    { method: 'post', path: '/v1/moderations', handler: moderationsHandler(gateway) },
+    { method: 'post', path: '/v1/images/generations', handler: imageGenerationsHandler(gateway) },
+    { method: 'post', path: '/v1/images/edits', handler: imageUploadHandler(gateway, 'edits') },
+    { method: 'post', path: '/v1/images/variations', handler: imageUploadHandler(gateway, 'variations') },
+    { method: 'post', path: '/v1/audio/speech', handler: speechHandler(gateway) },
+    { method: 'post', path: '/v1/audio/transcriptions', handler: audioHandler(gateway, 'transcriptions') },
+    { method: 'post', path: '/v1/audio/translations', handler: audioHandler(gateway, 'translations') },
+    { method: 'post', path: '/v1/rerank', handler: rerank },
+    { method: 'post', path: '/v2/rerank', handler: rerank }, // the path Cohere's SDKs call
+  ];
+  if (gateway.config.passthrough) {
+    routes.push({ method: 'all', path: PASSTHROUGH_ROUTE, handler: passthroughHandler(gateway) });
+  }
+  if (gateway.config.batches) routes.push(...filesAndBatchesRoutes(gateway)); // /v1/files, /v1/batches
+  gateway.ingress({ name: 'openai', routes });
 }
