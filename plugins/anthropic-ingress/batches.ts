@@ -12,7 +12,7 @@ import type { ForwardMethod } from '../../core/forward.js';
 import type { Gateway } from '../../core/gateway-types.js';
 import type { IngressRoute } from '../../core/ingress.js';
 import { anthropicErrorBody } from '../../core/http/anthropic-error.js';
-import { admitForward, type ForwardScope } from '../../core/http/forward-handler.js';
+import { admitForward, type ForwardScope, refuseForward } from '../../core/http/forward-handler.js';
 import { clientBody } from '../../core/http/forward-relay.js';
 import {
   adapterFor,
@@ -85,7 +85,12 @@ async function create(kctx: Koa.Context, scope: ForwardScope, s: Setup) {
     if (typeof m === 'string' && !models.includes(m) && models.length < MAX_MODELS) models.push(m);
   }
   const provider = chosenProvider(s, kctx);
-  const adapter = adapterFor(s, provider);
+  let adapter: ReturnType<typeof adapterFor>;
+  try {
+    adapter = adapterFor(s, provider); // the provider may be the client's x-switchyard-provider
+  } catch (e) {
+    return refuseForward(s.gw, scope, 'batches', provider, e); // the key first, and a meter record
+  }
   const model = models[0];
   const ctx = scope.context({ operation: 'batches', requestedModel: `${provider}/${model ?? '*'}`, model });
   ctx.costEstimateUsd = requests.length * s.requestEstimateUsd; // the whole batch, held at creation

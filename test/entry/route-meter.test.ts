@@ -427,6 +427,14 @@ const REFUSALS: Refusal[] = [
   refusal('files: unknown id', 'GET /v1/files/file-nope', 404, forwarded('files')),
   refusal('batches: unknown file', 'POST /v1/batches', 404, forwarded('batches'), batch),
   refusal(
+    'message batches: unknown provider',
+    'POST /v1/messages/batches',
+    400,
+    forwarded('batches'),
+    { requests: [{ custom_id: 'a', params: { model: 'claude-x', max_tokens: 8, messages } }] },
+    { ...anthropicDialect, headers: { 'x-switchyard-provider': 'nope' } },
+  ),
+  refusal(
     'message batches: unknown id',
     'GET /v1/messages/batches/msgbatch_nope',
     404,
