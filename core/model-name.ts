@@ -18,6 +18,11 @@ export function isModelName(name: unknown): name is string {
 /** Throw a 400 (rendered in the client's dialect) unless `name` follows the rule. */
 export function checkModelName(name: unknown, param = 'model'): string {
   if (isModelName(name)) return name;
+  throw modelNameError(name, param);
+}
+
+/** The 400 for a name that breaks the rule. */
+export function modelNameError(name: unknown, param = 'model') {
   const got =
     typeof name !== 'string'
       ? `a ${name === null ? 'null' : typeof name}`
@@ -26,7 +31,7 @@ export function checkModelName(name: unknown, param = 'model'): string {
         : name.length === 0
           ? 'an empty string'
           : 'a character outside that range';
-  throw errors.invalidRequest(
+  return errors.invalidRequest(
     `\`${param}\` must be a model name of 1 to ${MODEL_NAME_MAX} printable ASCII characters ` +
       `without spaces (got ${got}).`,
     param,

@@ -8,6 +8,7 @@
  */
 import type Koa from 'koa';
 import { errors, GatewayError } from '../errors.js';
+import { isModelName, modelNameError } from '../model-name.js';
 import { type ForwardMethod, forwardPath } from '../forward.js';
 import type { Gateway } from '../gateway-types.js';
 import { anthropicErrorBody } from './anthropic-error.js';
@@ -62,6 +63,10 @@ export function passthroughHandler(gw: Gateway): Koa.Middleware {
 
     const body = await clientBody(kctx, gw.config.server.bodyLimit, maxBytes);
     const model = typeof body.json?.model === 'string' && body.json.model ? body.json.model : undefined;
+    if (model !== undefined && !isModelName(model)) {
+      // the model-name rule of every ingress: no megabytes or control characters in records and labels
+      return refuseForward(gw, scope, 'passthrough', provider, modelNameError(model));
+    }
     const ctx = scope.context({
       operation: 'passthrough',
       requestedModel: `${provider}/${model ?? '*'}`,

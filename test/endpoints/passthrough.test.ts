@@ -328,6 +328,25 @@ test('bad JSON is refused in the OpenAI dialect; unsupported methods too', async
   assert.equal(options.status, 405);
 });
 
+test('a body model that breaks the model-name rule is a 400, metered as provider/*, never sent upstream', async () => {
+  const before = upstreamCount();
+  for (const model of ['m'.repeat(5000), 'gpt\u0000x', 'a model']) {
+    const res = await pass('openai/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.error.param, 'model');
+    const id = res.headers.get('x-request-id');
+    await eventually(() => recordOf(id) !== undefined);
+    assert.equal(recordOf(id)?.requestedModel, 'openai/*');
+    assert.equal(recordOf(id)?.status, 400);
+  }
+  assert.equal(upstreamCount(), before);
+});
+
 test('canary content and keys are absent from logs and the ledger', async () => {
   await env.t.gw.close();
   const files = [env.dbPath, `${env.dbPath}-wal`].filter(existsSync);
