@@ -32,7 +32,7 @@ test('no plugin mounts a route on gateway.router', () => {
   assert.deepEqual(offenders, [], 'mount with gateway.route({...}) or gateway.ingress({...})');
 });
 
-test('gateway.routes lists every route on the router: the OpenAI ingress as "openai", the probes as public', async () => {
+test('gateway.routes lists every route on the router: the OpenAI ingress as "openai", the probes public', async () => {
   const gw = await createGateway({
     providers: [mock()],
     passthrough: { estimateUsd: 0.001 },
