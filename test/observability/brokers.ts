@@ -3,7 +3,7 @@
  * private nats-server (restart tests never touch the shared one), and a TCP proxy we can cut.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,40 @@ import amqp from 'amqplib';
 
 export const NATS_URL = 'nats://127.0.0.1:4222';
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Resolves true when something accepts a TCP connection on 127.0.0.1:port within 2 s. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Why the broker tests cannot run here (a `skip` reason), or false. `.ci/run` starts NATS and RabbitMQ when
+ * they are installed; on a machine without them these tests skip and say so.
+ */
+export async function brokerSkips(): Promise<{
+  nats: string | false;
+  rabbit: string | false;
+  privateRabbit: string | false;
+}> {
+  const nats = (await listening(4222)) ? false : 'no NATS server on 127.0.0.1:4222 (start nats-server -js)';
+  const rabbit = (await listening(5672)) ? false : 'no RabbitMQ on 127.0.0.1:5672 (start rabbitmq-server)';
+  const privateRabbit =
+    rabbit || (existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? false : 'rabbitmq-server is not installed');
+  return {
+    nats: nats || (existsSync('/usr/sbin/nats-server') ? false : 'nats-server is not installed'),
+    rabbit,
+    privateRabbit,
+  };
+}
 
 export const unique = (p: string) => `${p}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
