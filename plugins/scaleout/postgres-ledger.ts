@@ -262,12 +262,25 @@ export class PostgresLedger implements Ledger {
     this.#bound();
   }
 
-  /** While PostgreSQL is down, keep at most maxBuffered records (the oldest); count the rest as lost. */
-  #bound(): void {
+  /**
+   * While PostgreSQL is down, keep at most maxBuffered records (the oldest); count the rest as lost.
+   * `batchIdle`: the batch has just failed and no write of it is in flight (from #down), so its newest
+   * records can go too: a batch taken while PostgreSQL still looked up may be larger than the bound. (Had
+   * that batch's COMMIT gone through with its answer lost, the retry finds it written: the cut records are
+   * then stored and counted as dropped too. `dropped` may over-count then, never under-count.)
+   */
+  #bound(batchIdle = false): void {
     const max = this.#o.maxBuffered ?? 100_000;
     if (this.#up || this.#pending <= max) return;
-    const lost = Math.min(this.#buffer.length, this.#pending - max);
+    let lost = Math.min(this.#buffer.length, this.#pending - max);
     this.#buffer.length -= lost;
+    const batch = this.#batch;
+    if (batchIdle && batch && this.#pending > max) {
+      const cut = Math.min(batch.entries.length, this.#pending - max);
+      batch.entries.length -= cut;
+      lost += cut;
+      if (!batch.entries.length) this.#batch = undefined;
+    }
     this.#dropped += lost;
     this.#droppedMetric.inc(lost);
     this.#log?.error(
@@ -360,7 +373,7 @@ export class PostgresLedger implements Ledger {
         'postgres ledger: write failed; buffering usage records in memory until PostgreSQL answers',
       );
     }
-    this.#bound();
+    this.#bound(true);
     if (this.#closed || this.#retryTimer) return;
     const delay = Math.min(
       this.#o.maxRetryMs ?? 5000,

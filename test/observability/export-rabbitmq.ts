@@ -103,11 +103,25 @@ export class PrivateRabbit {
 
   /** Crash it (SIGKILL to the whole process group) and wait until the wrapper exited and the port is closed. */
   async kill(): Promise<void> {
+    await this.#down('SIGKILL');
+  }
+
+  /**
+   * Stop it the way an operator restarts a broker (SIGTERM: RabbitMQ shuts down cleanly, closing client
+   * connections), with a SIGKILL after 30 s; wait until the ports are closed.
+   */
+  async shutdown(): Promise<void> {
+    await this.#down('SIGTERM');
+  }
+
+  async #down(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
     const p = this.#proc;
     if (!p) return;
     const exited = p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r));
-    this.#killGroup();
+    this.#signalGroup(signal);
+    const forced = signal === 'SIGTERM' ? setTimeout(() => this.#killGroup(), 30_000) : undefined;
     await exited;
+    clearTimeout(forced);
     const end = Date.now() + 20_000;
     for (const port of [this.port, this.#distPort]) {
       while (await portOpen(port)) {
@@ -145,10 +159,14 @@ export class PrivateRabbit {
   }
 
   #killGroup(): void {
+    this.#signalGroup('SIGKILL');
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
     const pid = this.#proc?.pid;
     if (!pid) return;
     try {
-      process.kill(-pid, 'SIGKILL'); // only the group we started
+      process.kill(-pid, signal); // only the group we started
     } catch {
       // already gone
     }

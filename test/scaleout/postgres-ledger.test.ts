@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { LedgerEntry, UsageFilter, GroupBy, UsageResult } from '../../plugins/governance/ledger/types.js';
 import { SqliteLedger } from '../../plugins/governance/ledger/sqlite.js';
 import { PostgresLedger } from '../../plugins/scaleout/postgres-ledger.js';
-import { PG_URL, dropSchema, runId, services } from './helpers.js';
+import { CuttableProxy, PG_URL, dropSchema, freePort, runId, services } from './helpers.js';
 
 const skip = await services();
 const schema = runId('sy_ledger');
@@ -156,5 +156,27 @@ test('usage queries use the indexes (time, key/project/model with time, tags)', 
     assert.match(await plan(`u.tags @> ARRAY['b']::text[]`), /usage_tags/);
   } finally {
     c.release();
+  }
+});
+
+test('the bound holds for a batch that was in flight when PostgreSQL went away', { skip }, async () => {
+  const own = runId('sy_ledger_bound');
+  const proxy = new CuttableProxy(await freePort(), { host: '127.0.0.1', port: 5432 });
+  await proxy.open();
+  const url = `postgres://root@127.0.0.1:${proxy.port}/test`;
+  const ledger = new PostgresLedger({ url, schema: own, maxBuffered: 5, retryMs: 60_000, maxRetryMs: 60_000 });
+  try {
+    await ledger.append(entries(1)); // schema made, connection up
+    await proxy.cut();
+    // 12 records reach the ledger while it still believes PostgreSQL is up: one batch, in flight when it fails
+    await ledger.append(entries(12));
+    const s = ledger.status;
+    assert.equal(s.up, false);
+    assert.equal(s.buffered, 5, JSON.stringify(s));
+    assert.equal(s.dropped, 7);
+  } finally {
+    await proxy.cut();
+    await ledger.close().catch(() => undefined);
+    await dropSchema(own);
   }
 });
