@@ -9,6 +9,7 @@ import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { RAW_JSON, type WithRaw } from './chunks.js';
 import { GatewayError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
+import { readStream } from './read-stream.js';
 
 // undici's index also loads fetch, WebSocket, EventSource, the caches and the mocks: ~15 MiB of
 // resident memory a gateway never uses. Its Agent and request API alone are what we need (deep paths,
@@ -274,22 +275,12 @@ export async function readBodyText(
     res.body.destroy();
     throw errors.upstreamTooLarge(provider, limit);
   }
-  const parts: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of res.body) {
-      const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      size += buf.length;
-      if (size > limit) {
-        res.body.destroy();
-        throw errors.upstreamTooLarge(provider, limit);
-      }
-      parts.push(buf);
-    }
+    const body = await readStream(res.body, limit, () => errors.upstreamTooLarge(provider, limit));
+    return body.toString('utf8');
   } catch (e) {
     throw bodyError(provider, e, timeoutMs, signal);
   }
-  return parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
 }
 
 /** Read at most `limit` bytes of an error body as text (never throws). */

@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import type Koa from 'koa';
 import { errors } from '../errors.js';
+import { readStream } from '../read-stream.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '../json-depth.js';
 
 /** Where body parsers put their results (Koa's request, or Node's request with `patchNode`). */
@@ -47,17 +48,7 @@ export async function readBody(kctx: Koa.Context, limit: number): Promise<BodySo
   if (req.readableEnded || req.readableDidRead) {
     return fromParser(kctx.request as unknown as ParsedBody, req as ParsedBody & IncomingMessage, limit);
   }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw errors.bodyTooLarge(limit);
-    }
-    parts.push(chunk as Buffer);
-  }
-  return { raw: parts.length === 1 ? parts[0] : Buffer.concat(parts, size) };
+  return { raw: await readStream(req, limit, () => errors.bodyTooLarge(limit), { drain: true }) };
 }
 
 /** The stream was already read by another middleware: use what it left. */

@@ -1,5 +1,6 @@
 /** The gateway's logger: batched writes, flushed on a timer and at shutdown; every line at once with bufferMs 0. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,4 +117,33 @@ test('infoLine writes the bytes pino writes for the same line, at info only; oth
   assert.equal(JSON.parse(lines[0]).usage.a, 1);
   stopLogger(a);
   stopLogger(b);
+});
+
+test('batched lines keep their order across both writers and reach the file when the process exits', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-log-'));
+  const file = join(dir, 'exit.log');
+  // A child process that logs through pino and through infoLine, then exits without closing the
+  // logger: the lines still pending in the batch are written by the exit hook, in order.
+  const script = [
+    `import { createLogger, infoLine } from ${JSON.stringify(new URL('../../core/logger.ts', import.meta.url).href)};`,
+    `const log = createLogger({ level: 'info', bufferMs: 60_000 }, ${JSON.stringify(file)});`,
+    `const usage = infoLine(log, 'usage', 'request');`,
+    `for (let i = 0; i < 300; i++) { if (i % 2) usage('r' + i, { n: i }); else log.info({ reqId: 'r' + i }, 'plain'); }`,
+    `log.info({ reqId: 'r-last' }, 'plain');`,
+    'setTimeout(() => process.exit(0), 100);',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  const ids = read(file)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).reqId);
+  assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => `r${i}`), 'r-last']);
 });
