@@ -14,6 +14,7 @@ import { GatewayError } from './errors.js';
 import type { Gateway } from './gateway-types.js';
 import { createHooks } from './hooks.js';
 import { checkListenHost, LoopbackOnly } from './loopback.js';
+import { DirectContext, isDirect, originPath } from './http/direct.js';
 import { mountIngresses } from './http/ingresses.js';
 import { Ingresses, type IngressSpec } from './ingress.js';
 import { markOwnApp } from './http/respond.js';
@@ -156,17 +157,60 @@ export async function assembleGateway(
       // Router middleware is typed for router contexts; at runtime it accepts any Koa context.
       await (routes as unknown as Koa.Middleware)(kctx, async () => (allowed as unknown as Koa.Middleware)(kctx, next));
     } catch (e) {
-      const err = e instanceof GatewayError ? e : undefined;
-      if (!err) log.error({ err: errorSummary(e) }, 'unhandled error');
-      const body = err
-        ? openaiErrorBody(err)
-        : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
-      kctx.status = err?.status ?? 500;
+      const { status, body } = unhandled(e);
+      kctx.status = status;
       kctx.body = body;
     } finally {
       handling--;
     }
   };
+
+  /** The answer to an error no handler answered: a GatewayError's own, else a logged 500. */
+  const unhandled = (e: unknown): { status: number; body: unknown } => {
+    const err = e instanceof GatewayError ? e : undefined;
+    if (!err) log.error({ err: errorSummary(e) }, 'unhandled error');
+    const body = err
+      ? openaiErrorBody(err)
+      : { error: { message: 'Internal error.', type: 'server_error', param: null, code: 'internal_error' } };
+    return { status: err?.status ?? 500, body };
+  };
+
+  /** `serve` for a hot route whose handler is the core's own, in the gateway's own server (http/direct.ts). */
+  const serveDirect = async (handler: Koa.Middleware, req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight++;
+    handling++;
+    res.once('close', () => inFlight--);
+    if (draining) res.setHeader('connection', 'close');
+    try {
+      await handler(new DirectContext(app, req, res) as unknown as Koa.Context, NO_NEXT);
+    } catch (e) {
+      const { status, body } = unhandled(e);
+      if (res.headersSent) res.destroy();
+      else {
+        const text = JSON.stringify(body);
+        res.writeHead(status, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      }
+    } finally {
+      handling--;
+    }
+  };
+  let directRoutes: Map<string, Koa.Middleware> | undefined;
+  /** The server's request handler: hot routes served by the core's own handlers skip Koa. */
+  const serverHandler =
+    (koa: (req: http.IncomingMessage, res: http.ServerResponse) => unknown) =>
+    (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.method === 'POST' && app.middleware.length === 2 && app.middleware[0] === serve) {
+        directRoutes ??= directOnly((hot ??= hotRoutes(router, resolved.server.prefix)));
+        const path = originPath(req.url);
+        const handler = path === undefined ? undefined : directRoutes.get(path);
+        if (handler) return void serveDirect(handler, req, res);
+      }
+      return koa(req, res);
+    };
 
   const app = new Koa();
   markOwnApp(app);
@@ -196,9 +240,10 @@ export async function assembleGateway(
       const port = options.port ?? resolved.server.port;
       await checkListenHost(gateway, host); // the address actually bound, whatever server.host says
       const tls = resolved.server.tls;
+      const handler = serverHandler(app.callback());
       const server = tls
-        ? https.createServer({ cert: pem(tls.cert), key: pem(tls.key) }, app.callback())
-        : http.createServer(app.callback());
+        ? https.createServer({ cert: pem(tls.cert), key: pem(tls.key) }, handler)
+        : http.createServer(handler);
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -274,6 +319,13 @@ function hotRoutes(router: Router, prefix: string): Map<string, Koa.Middleware> 
   }
   return out;
 }
+
+/** The hot routes whose handler can be served without Koa (http/direct.ts). */
+function directOnly(hot: Map<string, Koa.Middleware>): Map<string, Koa.Middleware> {
+  return new Map([...hot].filter(([, handler]) => isDirect(handler)));
+}
+
+const NO_NEXT = async () => undefined;
 
 function pem(value: string): string {
   return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');

@@ -90,7 +90,9 @@ export function createLogger(config: LoggingConfig = {}, dest: string | number =
     throw new Error(`SWITCHYARD_LOG_LEVEL is "${fromEnv}"; use one of ${LEVELS.join(', ')}.`);
   }
   const bufferMs = config.bufferMs ?? 200;
-  const destination = pino.destination({ dest, sync: false, minLength: 0 });
+  // sonic-boom keeps its own minLength too: a batch handed over by a flush (smaller than BATCH_BYTES) is
+  // then written by sonic-boom's flush, whose callback waits for the write.
+  const destination = pino.destination({ dest, sync: false, minLength: bufferMs > 0 ? BATCH_BYTES : 0 });
   if (bufferMs > 0) batchLines(destination, BATCH_BYTES);
   const logger = pino(
     {

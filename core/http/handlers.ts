@@ -10,6 +10,7 @@ import { runChat, runEmbeddings } from '../pipeline.js';
 import { createContext } from '../request-context.js';
 import { readJson } from './body.js';
 import type { Dialect } from './dialect.js';
+import { markDirect } from './direct.js';
 import { openaiErrorBody, parseEmbeddings } from './openai-dialect.js';
 import { RequestLife } from './request-life.js';
 import { responseHeaders, writeJson } from './respond.js';
@@ -18,7 +19,7 @@ import { answerStream } from './stream-answer.js';
 export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
   const limit = gw.config.server.bodyLimit;
   const errorBody = dialect.errorBody.bind(dialect);
-  return async (kctx) => {
+  return markDirect(async (kctx) => {
     const life = new RequestLife<ChatContext>(gw, kctx);
     try {
       const request = dialect.parseChat(await readJson(kctx, limit));
@@ -34,12 +35,12 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
     } finally {
       await life.close();
     }
-  };
+  });
 }
 
 export function embeddingsHandler(gw: Gateway): Koa.Middleware {
   const limit = gw.config.server.bodyLimit;
-  return async (kctx) => {
+  return markDirect(async (kctx) => {
     const life = new RequestLife<EmbeddingsContext>(gw, kctx);
     try {
       const request = parseEmbeddings(await readJson(kctx, limit));
@@ -53,5 +54,5 @@ export function embeddingsHandler(gw: Gateway): Koa.Middleware {
     } finally {
       await life.close();
     }
-  };
+  });
 }

@@ -232,7 +232,9 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           }
         }
         const vm = models.get(ctx.requestedModel);
-        const required = [...new Set([...principalTags(ctx, o.policies), ...(vm?.config.requireTags ?? [])])];
+        const own = principalTags(ctx, o.policies); // already without duplicates
+        const vmTags = vm?.config.requireTags;
+        const required = vmTags?.length ? [...new Set([...own, ...vmTags])] : own;
         ctx.state[REQUIRED_TAGS] = required;
         if (required.length && targets.length) {
           targets = targets.filter((t) => satisfies(t, required, o.tags));

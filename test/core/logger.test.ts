@@ -128,7 +128,9 @@ test('batched lines keep their order across both writers and reach the file when
     `import { createLogger, infoLine } from ${JSON.stringify(new URL('../../core/logger.ts', import.meta.url).href)};`,
     `const log = createLogger({ level: 'info', bufferMs: 60_000 }, ${JSON.stringify(file)});`,
     `const usage = infoLine(log, 'usage', 'request');`,
-    `for (let i = 0; i < 300; i++) { if (i % 2) usage('r' + i, { n: i }); else log.info({ reqId: 'r' + i }, 'plain'); }`,
+    'for (let i = 0; i < 300; i++) {',
+    "  if (i % 2) usage('r' + i, { n: i }); else log.info({ reqId: 'r' + i }, 'plain');",
+    '}',
     `log.info({ reqId: 'r-last' }, 'plain');`,
     'setTimeout(() => process.exit(0), 100);',
   ].join('\n');
