@@ -8,6 +8,7 @@
  * newlines normalised) ends the stream with an SseEventTooLarge error, as soon as that much of it is
  * held, instead of growing a buffer without bound.
  */
+import { Readable } from 'node:stream';
 
 export interface SseEvent {
   event?: string;
@@ -18,6 +19,13 @@ export interface SseEvent {
 export interface SseOptions {
   /** Longest event accepted, in characters (default 32 MiB; the gateway passes upstream.maxResponseBytes). */
   maxEventBytes?: number;
+  /**
+   * Set by the reader once the protocol's last event has arrived (OpenAI's `data: [DONE]`): when it then
+   * stops reading, the rest of the body (usually only the end of the chunked encoding) is drained, so the
+   * upstream connection goes back to the pool. Otherwise stopping early destroys the body, which cuts
+   * the upstream's answer (a client that left, a guardrail that stopped the stream).
+   */
+  complete?: boolean;
 }
 
 export const DEFAULT_MAX_EVENT = 32 * 1024 * 1024;
@@ -99,15 +107,33 @@ export async function* parseSse(
 ): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   const sse = new SseDecoder(options.maxEventBytes);
-  for await (const piece of body) {
-    const events = sse.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    for (const ev of events) yield ev;
+  // A Readable's own iterator would destroy it on an early stop (an AbortError with its stack, and the
+  // connection closed even after [DONE]): here an early stop drains or destroys it as `complete` says.
+  const readable = isReadable(body) ? body : undefined;
+  const source = readable ? readable.iterator({ destroyOnReturn: false }) : body;
+  let read = false;
+  try {
+    for await (const piece of source) {
+      const events = sse.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
+      for (const ev of events) yield ev;
+    }
+    read = true;
+  } finally {
+    if (!read && readable && !readable.readableEnded && !readable.destroyed) {
+      // What the body says after this (undici's abort error when destroyed) has no reader left.
+      readable.on('error', () => undefined);
+      if (options.complete) readable.resume();
+      else readable.destroy();
+    }
   }
   const tail = decoder.decode();
   if (tail) for (const ev of sse.push(tail)) yield ev;
   const last = sse.end();
   if (last) yield last;
 }
+
+const isReadable = (body: unknown): body is Readable =>
+  body instanceof Readable || typeof (body as Readable | undefined)?.iterator === 'function';
 
 function parseBlock(block: string): SseEvent | undefined {
   if (!block) return undefined;

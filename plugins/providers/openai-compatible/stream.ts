@@ -22,9 +22,11 @@ export async function* openAIChunks(
   let done = false;
   let finished = false;
   try {
-    for await (const ev of parseSse(res.body, { maxEventBytes: http.maxEventBytes })) {
+    const sse = { maxEventBytes: http.maxEventBytes, complete: false };
+    for await (const ev of parseSse(res.body, sse)) {
       if (ev.data === '[DONE]') {
         done = true;
+        sse.complete = true; // the rest of the body is drained: the connection is kept
         break;
       }
       if (!ev.data) continue;
