@@ -92,7 +92,7 @@ export function createLogger(config: LoggingConfig = {}, dest: string | number =
   const bufferMs = config.bufferMs ?? 200;
   // sonic-boom keeps its own minLength too: a batch handed over by a flush (smaller than BATCH_BYTES) is
   // then written by sonic-boom's flush, whose callback waits for the write.
-  const destination = pino.destination({ dest, sync: false, minLength: bufferMs > 0 ? BATCH_BYTES : 0 });
+  const destination = pino.destination({ dest, sync: false, minLength: bufferMs > 0 ? 4096 : 0 });
   if (bufferMs > 0) batchLines(destination, BATCH_BYTES);
   const logger = pino(
     {
@@ -106,15 +106,27 @@ export function createLogger(config: LoggingConfig = {}, dest: string | number =
   destinations.set(logger, destination);
   if (bufferMs > 0) {
     // a destroyed stream reports, not throws
-    const timer = setInterval(() => destination.flush(() => undefined), bufferMs);
+    // Without a callback: sonic-boom fsyncs the file before calling one back (a disk flush every bufferMs
+    // when stdout is a file, ~1 system call in 6 of a logged request's in bench/).
+    const timer = setInterval(() => {
+      try {
+        destination.flush();
+      } catch {
+        // destroyed (closed): nothing left to flush
+      }
+    }, bufferMs);
     timer.unref();
     flushers.set(logger, timer);
   }
   return logger;
 }
 
-/** Lines are handed to the file in batches of at least this many characters (or every bufferMs). */
-const BATCH_BYTES = 4096;
+/**
+ * Lines are handed to the file in batches of at least this many characters (or every bufferMs): each
+ * write goes through libuv's thread pool (a wake-up and a completion), so fewer, larger writes cost
+ * less. Below sonic-boom's maxWrite (16 KiB).
+ */
+const BATCH_BYTES = 12 * 1024;
 
 type Destination = ReturnType<typeof pino.destination>;
 
