@@ -19,7 +19,10 @@ const chunk = (content: string, finish: string | null = null) =>
     choices: [{ index: 0, delta: { content }, finish_reason: finish }],
   })}\n\n`;
 
-/** An upstream that ends its response a little after `[DONE]` (as a busy server may), counting the connections its chat requests came on. */
+/**
+ * An upstream that ends its response a little after `[DONE]` (as a busy server may), counting the
+ * connections its chat requests came on.
+ */
 async function upstream(opts: { endDelayMs: number; slowMs?: number }) {
   const state = { connections: 0, closedEarly: 0, finished: 0 };
   const sockets = new Set<unknown>();
