@@ -125,3 +125,23 @@ test('a hot path that a plugin middleware shares goes through Koa and its middle
     await gw.close();
   }
 });
+
+test('an app whose middleware list was changed keeps every request on Koa', async () => {
+  const gw = await createGateway({ providers: [mock()], logging: { level: 'silent' } });
+  const seen: string[] = [];
+  gw.app.middleware.unshift(async (kctx, next) => {
+    seen.push(kctx.path);
+    await next();
+  });
+  const koa = countKoa(gw);
+  const { url } = await gw.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const answer = await client.chat.completions.create(CHAT);
+    assert.equal(answer.object, 'chat.completion');
+    assert.equal(koa.count, 1);
+    assert.deepEqual(seen, ['/v1/chat/completions'], 'the added middleware ran');
+  } finally {
+    await gw.close();
+  }
+});
