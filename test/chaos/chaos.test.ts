@@ -279,6 +279,19 @@ test('chaos: mixed traffic under Redis restart, PostgreSQL cut, upstream cuts an
     };
     await Promise.all(Array.from({ length: WORKERS }, worker));
     await faultChain;
+    // The budget and the rate limit must each refuse at least once. A seed whose budget requests mostly met
+    // the Redis outage (503: the store was down) may not have spent the budget (seed 92961: 8 answered, 9
+    // refused with 503): top up on gw1 now that every fault is over, until each has refused.
+    const refused = (op: string) => outcomes.some((o) => o.op === op && o.status === 429);
+    for (let i = 0; i < 60 && !refused('budget'); i++) {
+      const body = chat(`echo: budget top-up ${i} ${'word '.repeat(20)}`);
+      outcomes.push(await send(gw1, 'budget', '/v1/chat/completions', KEYS.budgeted, body));
+    }
+    for (let i = 0; i < 60 && !refused('limited'); i++) {
+      outcomes.push(
+        await send(gw1, 'limited', '/v1/chat/completions', KEYS.limited, chat(`echo: limited top-up ${i}`)),
+      );
+    }
     t.diagnostic(`seed ${SEED}; faults: ${faultLog.join(', ')}`);
     assert.equal(faultLog.length, faults.length, 'every fault was injected');
 
