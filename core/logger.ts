@@ -105,7 +105,6 @@ export function createLogger(config: LoggingConfig = {}, dest: string | number =
   );
   destinations.set(logger, destination);
   if (bufferMs > 0) {
-    // a destroyed stream reports, not throws
     // Without a callback: sonic-boom fsyncs the file before calling one back (a disk flush every bufferMs
     // when stdout is a file, ~1 system call in 6 of a logged request's in bench/).
     const timer = setInterval(() => {
@@ -141,6 +140,7 @@ function batchLines(destination: Destination, min: number): void {
   const write = destination.write.bind(destination);
   let parts: string[] = [];
   let size = 0;
+  let written = false; // a line since the last flush: an idle flush writes nothing (sonic-boom would write '')
   const drain = () => {
     if (parts.length === 0) return;
     const text = parts.length === 1 ? parts[0] : parts.join('');
@@ -151,6 +151,7 @@ function batchLines(destination: Destination, min: number): void {
   destination.write = (line: string): boolean => {
     parts.push(line);
     size += line.length;
+    written = true;
     if (size >= min) drain();
     return true;
   };
@@ -158,6 +159,8 @@ function batchLines(destination: Destination, min: number): void {
   const flushSync = destination.flushSync.bind(destination);
   const end = destination.end.bind(destination);
   destination.flush = (cb?: (err?: Error) => unknown) => {
+    if (!written && !cb) return;
+    written = false;
     drain();
     flush(cb);
   };

@@ -1,7 +1,7 @@
 /** The gateway's logger: batched writes, flushed on a timer and at shutdown; every line at once with bufferMs 0. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import fs, { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -148,4 +148,28 @@ test('batched lines keep their order across both writers and reach the file when
     .split('\n')
     .map((l) => JSON.parse(l).reqId);
   assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => `r${i}`), 'r-last']);
+});
+
+test('an idle logger writes nothing on its flush timer', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'idle.log');
+  const log = createLogger({ level: 'info', bufferMs: 10 }, file);
+  log.info({ reqId: 'r1' }, 'one');
+  await eventually(() => read(file).includes('"one"'));
+  // Count the file writes sonic-boom makes from here on (it calls fs.write at each write).
+  let writes = 0;
+  const original = fs.write;
+  (fs as { write: unknown }).write = (...args: unknown[]) => {
+    writes++;
+    return (original as (...a: unknown[]) => unknown)(...args);
+  };
+  try {
+    await sleep(150); // fifteen flush periods: nothing to assert on but their absence
+    assert.equal(writes, 0, 'no (empty) write while idle');
+    log.info({ reqId: 'r2' }, 'two');
+    await eventually(() => read(file).includes('"two"'));
+    assert.ok(writes >= 1);
+  } finally {
+    (fs as { write: unknown }).write = original;
+    stopLogger(log);
+  }
 });
