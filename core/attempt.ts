@@ -9,13 +9,15 @@ import type { RequestContext, Target } from './context.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
 import type { AttemptReason } from './hooks.js';
-import type { ProviderAdapter } from './provider.js';
+import { type ProviderAdapter, type UpstreamCall, upstreamCall } from './provider.js';
+import { abortSourceOf } from './request-context.js';
+import { onAbort, signalOf } from './abort.js';
 import { clientClosed } from './upstream.js';
 
 /** Response header in which provider adapters list the request fields they could not send. */
 export const DROPPED_HEADER = 'x-switchyard-dropped-params';
 
-export type AttemptCall<T> = (adapter: ProviderAdapter, target: Target, signal: AbortSignal) => Promise<T>;
+export type AttemptCall<T> = (adapter: ProviderAdapter, target: Target, call: UpstreamCall) => Promise<T>;
 
 /** Release a result that lost a hedge race after it resolved (e.g. close its stream). */
 export type Release<T> = (result: T) => void;
@@ -156,12 +158,11 @@ function start<T>(
   // An attempt needs its own controller only when something other than the client can cancel it (a
   // timeout, or losing a hedge race); otherwise the request's signal is used as is (hot path).
   const controller = Number.isFinite(budget) || policy.hedgeDelayMs !== undefined ? new AbortController() : undefined;
-  const onClientAbort = controller ? () => controller.abort() : undefined;
-  if (controller && onClientAbort) {
-    if (ctx.signal.aborted) controller.abort();
-    else ctx.signal.addEventListener('abort', onClientAbort, { once: true });
-  }
-  const signal = controller?.signal ?? ctx.signal;
+  const requestAbort = abortSourceOf(ctx);
+  const stopFollowing = controller ? onAbort(requestAbort, () => controller.abort()) : undefined;
+  // attemptStart taps are told the signal the attempt's upstream calls carry (tracing pairs them by it):
+  // then the calls carry a real one.
+  const source = controller?.signal ?? (gw.hooks.attemptStart.isUsed() ? signalOf(requestAbort) : requestAbort);
   let timedOut = false;
   const timer =
     controller && Number.isFinite(budget)
@@ -183,16 +184,19 @@ function start<T>(
   }
   const adapter = gw.providers.get(target.provider);
   const seq = ++attemptSeq;
-  if (gw.hooks.attemptStart.isUsed())
+  const upstream = upstreamCall(target, ctx, source);
+  if (gw.hooks.attemptStart.isUsed()) {
+    const signal = upstream.signal;
     gw.hooks.attemptStart.call({ ctx, target, reason: why.reason, after: why.after, signal, seq });
+  }
   const promise = (async (): Promise<Settled<T>> => {
     try {
       if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
-      const value = await call(adapter, target, signal);
+      const value = await call(adapter, target, upstream);
       return { ok: true, value, target, controller, hedge, seq };
     } catch (e) {
       let error: GatewayError;
-      if (ctx.signal.aborted) error = clientClosed();
+      if (requestAbort.aborted) error = clientClosed();
       else if (timedOut) {
         error =
           perAttempt !== undefined && perAttempt <= budget + 1
@@ -202,7 +206,7 @@ function start<T>(
       return { ok: false, error, target, controller, hedge, seq };
     } finally {
       clearTimeout(timer);
-      if (onClientAbort) ctx.signal.removeEventListener('abort', onClientAbort);
+      stopFollowing?.();
     }
   })();
   return { promise, controller, target, t0, seq };
@@ -269,7 +273,7 @@ async function hedged<T>(
   ]);
   clearTimeout(timer);
   if (early) return settle(gw, ctx, call, a); // answered (or failed) before the hedge delay
-  if (ctx.signal.aborted) return settle(gw, ctx, call, a);
+  if (abortSourceOf(ctx).aborted) return settle(gw, ctx, call, a);
   const b = start(gw, ctx, call, second, deadline, true, { reason: 'hedge' });
   const runs = [a, b];
   const pending = new Set(runs);

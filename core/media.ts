@@ -9,7 +9,7 @@ import type { MediaContext, MediaOperation, Target } from './context.js';
 import { errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
 import { admitRequest } from './pipeline.js';
-import type { ProviderAdapter } from './provider.js';
+import type { ProviderAdapter, UpstreamCall } from './provider.js';
 
 /** Which adapter method serves each operation. */
 const CAPABILITY: Record<MediaOperation, (a: ProviderAdapter) => boolean> = {
@@ -34,7 +34,7 @@ const LABEL: Record<MediaOperation, string> = {
   rerank: 'Rerank',
 };
 
-export type MediaCall<T> = (adapter: ProviderAdapter, target: Target, signal: AbortSignal) => Promise<T>;
+export type MediaCall<T> = (adapter: ProviderAdapter, target: Target, call: UpstreamCall) => Promise<T>;
 
 /** Auth, route and admit, then keep the capable targets (refused with 400 when none is). */
 export async function admitMedia(gw: GatewayInternals, ctx: MediaContext): Promise<void> {

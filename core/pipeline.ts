@@ -14,11 +14,12 @@ import type {
   RequestContext,
   Target,
 } from './context.js';
-import { authenticate } from './request-context.js';
+import { abortSourceOf, authenticate } from './request-context.js';
 import { dispatchShadow } from './shadow.js';
 import { countTokens, deltaText, promptTokens } from './tokens.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
+import type { Hooks } from './hooks.js';
 import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } from './types.js';
 import { checkChatResponse, checkChunk, checkEmbeddings, tokenCount } from './upstream-shape.js';
 import type { UsageRecord } from './usage.js';
@@ -75,8 +76,8 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
   }
 
   if (!ctx.stream) {
-    const answer = await attempt(gw, ctx, async (adapter, target, signal) =>
-      checkChatResponse(await adapter.chat(requestFor(ctx, target), { target, signal, ctx }), target.provider),
+    const answer = await attempt(gw, ctx, async (adapter, target, call) =>
+      checkChatResponse(await adapter.chat(requestFor(ctx, target), call), target.provider),
     );
     ctx.usage = answer.usage;
     ctx.answer = answerInfo(answer);
@@ -95,8 +96,8 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
   const { iterator, first } = await attempt(
     gw,
     ctx,
-    async (adapter, target, signal) => {
-      const iterable = await adapter.chatStream(requestFor(ctx, target), { target, signal, ctx });
+    async (adapter, target, call) => {
+      const iterable = await adapter.chatStream(requestFor(ctx, target), call);
       const iterator = iterable[Symbol.asyncIterator]();
       const first = await iterator.next();
       if (first.done) throw errors.streamInterrupted(target.provider, 'the stream ended before its first chunk');
@@ -146,12 +147,12 @@ export async function runEmbeddings(gw: GatewayInternals, ctx: EmbeddingsContext
   const capable = ctx.targets.filter((t) => gw.providers.get(t.provider)?.embeddings);
   if (!capable.length) throw errors.unsupported('Embeddings', ctx.targets[0].provider);
   ctx.targets = capable;
-  const response = await attempt(gw, ctx, async (adapter, target, signal) => {
+  const response = await attempt(gw, ctx, async (adapter, target, call) => {
     if (!adapter.embeddings) throw errors.unsupported('Embeddings', adapter.name);
     const request = target.params
       ? { ...ctx.request, ...target.params, model: target.model }
       : { ...ctx.request, model: target.model };
-    return checkEmbeddings(await adapter.embeddings(request, { target, signal, ctx }), target.provider);
+    return checkEmbeddings(await adapter.embeddings(request, call), target.provider);
   });
   ctx.usage = {
     prompt_tokens: response.usage?.prompt_tokens ?? 0,
@@ -220,7 +221,7 @@ async function* deliver(
     }
     if (storable && !ctx.usage) estimateUsage(ctx, output);
   }
-  if (acc?.finished && !ctx.signal.aborted) storeInBackground(gw, ctx, acc.toResponse());
+  if (acc?.finished && !abortSourceOf(ctx).aborted) storeInBackground(gw, ctx, acc.toResponse());
 }
 
 /**
@@ -282,19 +283,63 @@ const metering = new WeakMap<object, Set<Promise<void>>>();
 
 /** Emit the meter record for an ended request. Never awaited by the request; never throws. */
 export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status: number, error?: GatewayError): void {
-  if (!gw.hooks.meter.isUsed()) return;
+  const meter = gw.hooks.meter;
+  if (!meter.isUsed()) return;
   try {
     const record = usageRecord(ctx, status, error);
-    const work = gw.hooks.meter
-      .promise(record, ctx)
-      .catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed'));
-    let pending = metering.get(gw.hooks);
-    if (!pending) metering.set(gw.hooks, (pending = new Set()));
-    pending.add(work);
-    void work.finally(() => pending.delete(work));
+    const work = meter.interceptors.length
+      ? meter.promise(record, ctx)
+      : callMeterTaps(meter.taps as unknown as readonly MeterTap[], record, ctx);
+    if (work)
+      track(
+        gw,
+        work.catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'meter failed')),
+      );
   } catch (err) {
     ctx.log.warn({ err: errorSummary(err) }, 'meter failed');
   }
+}
+
+type MeterTap = { type: Hooks['meter']['taps'][number]['type']; fn: (...args: unknown[]) => unknown };
+
+/**
+ * Call every meter tap in order, as the parallel hook would, but a synchronous tap as a plain call:
+ * tapable's promise() wraps every call in a new Promise with its own closures, and the zero-config
+ * taps (pricing, the usage line) are synchronous. Promise and callback taps run as they would in the
+ * hook; what they return is awaited together (shutdown waits for it). One tap's throw or rejection
+ * is logged and does not keep the others from their record.
+ */
+function callMeterTaps(taps: readonly MeterTap[], record: UsageRecord, ctx: RequestContext): Promise<void> | undefined {
+  let waiting: Promise<unknown>[] | undefined;
+  for (const tap of taps) {
+    try {
+      if (tap.type === 'sync') tap.fn(record, ctx);
+      else if (tap.type === 'promise')
+        (waiting ??= []).push(Promise.resolve(tap.fn(record, ctx)).catch(meterFailed(ctx)));
+      else {
+        const done = new Promise<void>((resolve, reject) => {
+          tap.fn(record, ctx, (err?: unknown) => (err ? reject(err) : resolve()));
+        });
+        (waiting ??= []).push(done.catch(meterFailed(ctx)));
+      }
+    } catch (err) {
+      meterFailed(ctx)(err);
+    }
+  }
+  return waiting ? Promise.all(waiting).then(() => undefined) : undefined;
+}
+
+const meterFailed = (ctx: RequestContext) => (err: unknown) => {
+  ctx.log.warn({ err: errorSummary(err) }, 'meter failed');
+};
+
+/** Remember meter work in progress until it settles (meterWork waits for it at shutdown). */
+function track(gw: GatewayInternals, work: Promise<void>): void {
+  let pending = metering.get(gw.hooks);
+  if (!pending) metering.set(gw.hooks, (pending = new Set()));
+  const set = pending;
+  set.add(work);
+  void work.finally(() => set.delete(work));
 }
 
 /** Wait (at most `ms`) until every meter record emitted so far has been handled by every meter tap. */

@@ -2,6 +2,7 @@
  * The provider adapter contract and the registry of enabled providers. A provider plugin registers
  * one adapter; the core calls it for each attempt with the canonical (OpenAI-shaped) request.
  */
+import { type AbortSource, RequestAbort } from './abort.js';
 import type { RequestContext, Target } from './context.js';
 import type {
   ChatCompletionChunk,
@@ -22,6 +23,30 @@ export interface UpstreamCall {
   /** Aborted when the client disconnects or the gateway gives up on the attempt. */
   signal: AbortSignal;
   ctx: RequestContext;
+}
+
+const SOURCE = Symbol('switchyard.abortSource');
+
+/**
+ * The UpstreamCall of an attempt. With the request's own abort source (core/abort.ts), `signal` is a
+ * getter: the AbortSignal is made only when an adapter reads it. The core's HTTP helpers take the
+ * source itself (`callAbort`), so a request served by them never makes one.
+ */
+export function upstreamCall(target: Target, ctx: RequestContext, source: AbortSource): UpstreamCall {
+  if (!(source instanceof RequestAbort)) return { target, signal: source, ctx };
+  return {
+    target,
+    ctx,
+    get signal() {
+      return source.signal;
+    },
+    [SOURCE]: source,
+  } as UpstreamCall;
+}
+
+/** The cheapest abort source of a call: the request's own when the call came from the attempt loop. */
+export function callAbort(call: Pick<UpstreamCall, 'signal'>): AbortSource {
+  return (call as { [SOURCE]?: AbortSource })[SOURCE] ?? call.signal;
 }
 
 export interface ProviderAdapter {

@@ -22,6 +22,7 @@ import type {
 import type { MediaUsage } from './usage.js';
 import { errors } from './errors.js';
 import type { Gateway } from './gateway-types.js';
+import { type AbortSource, RequestAbort, signalOf } from './abort.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
 
 /**
@@ -59,6 +60,8 @@ export interface ContextInit {
   startedAt?: number;
   /** The ingress dialect (default 'openai'). */
   dialect?: string;
+  /** The request's abort source (RequestStart's, spread in); `signal`, when given, takes precedence. */
+  abortSource?: AbortSource;
 }
 
 export interface ChatInit extends ContextInit {
@@ -108,98 +111,172 @@ export function createContext(
   init?: ContextInit,
 ): ModelsContext;
 export function createContext(gw: Gateway, kind: ContextKind, init: AnyInit = {}): RequestContext {
-  const id = init.id ?? randomUUID();
-  let log: Logger | undefined;
-  const fields = {
-    id,
-    dialect: init.dialect ?? 'openai',
-    headers: init.headers ?? {},
-    time: init.time ?? Date.now(),
-    startedAt: init.startedAt ?? performance.now(),
-    signal: init.signal ?? NEVER,
-    // The child logger is made on first use: most requests never log (bench/: ~1-2% of CPU).
-    get log(): Logger {
-      return (log ??= gw.log.child({ reqId: id }));
-    },
-    targets: [] as Target[],
-    attempts: [],
-    responseHeaders: {},
-    state: {},
-  };
-  // Object.assign onto the fields keeps the lazy `log` getter (a spread would call it).
+  const ctx = new Context(gw.log, init);
   switch (kind) {
     case 'chat':
     case 'count_tokens': {
       const request = init.request as ChatCompletionRequest;
-      return Object.assign(fields, {
-        operation: kind,
-        requestedModel: init.requestedModel ?? request.model,
-        request,
-        stream: kind === 'chat' && (init.stream ?? request.stream === true),
-      });
+      ctx.operation = kind;
+      ctx.requestedModel = init.requestedModel ?? request.model;
+      ctx.request = request;
+      ctx.stream = kind === 'chat' && (init.stream ?? request.stream === true);
+      break;
     }
     case 'embeddings': {
       const request = init.request as EmbeddingsRequest;
-      return Object.assign(fields, { operation: kind, requestedModel: request.model, request, stream: false as const });
+      ctx.operation = kind;
+      ctx.requestedModel = request.model;
+      ctx.request = request;
+      break;
     }
     case 'media': {
       const request = init.request as MediaContext['request'];
-      return Object.assign(fields, {
-        operation: init.operation as MediaOperation,
-        requestedModel: request.model,
-        request,
-        stream: false as const,
-        mediaEstimate: init.mediaEstimate,
-      });
+      ctx.operation = init.operation as MediaOperation;
+      ctx.requestedModel = request.model;
+      ctx.request = request;
+      // Only media contexts have these (`'mediaEstimate' in ctx` tells a media request apart).
+      (ctx as unknown as MediaContext).mediaEstimate = init.mediaEstimate;
+      (ctx as unknown as MediaContext).media = undefined;
+      break;
     }
     case 'forward':
-      return Object.assign(fields, {
-        operation: init.operation as ForwardOperation,
-        requestedModel: init.requestedModel ?? '',
-        request: init.request as ForwardContext['request'],
-        stream: init.stream === true,
-      });
+      ctx.operation = init.operation as ForwardOperation;
+      ctx.requestedModel = init.requestedModel ?? '';
+      ctx.request = init.request as ForwardContext['request'];
+      ctx.stream = init.stream === true;
+      break;
     default:
-      return Object.assign(fields, {
-        operation: 'models' as const,
-        requestedModel: '',
-        request: {},
-        stream: false as const,
-      });
+      break;
+  }
+  return ctx as unknown as RequestContext;
+}
+
+/**
+ * A request's context. A class, so that every context has the same shape from its first line: the
+ * object literal it replaced, with its lazy `log` getter and the kind's fields added by Object.assign,
+ * was a dictionary-mode object (every property read in every hook a hash lookup). Every field a
+ * request may get later is declared here, so setting one does not change the shape either. `log` and
+ * `signal` are made on first read: most requests never log, and never have their signal read.
+ */
+class Context {
+  readonly id: string;
+  readonly dialect: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly time: number;
+  readonly startedAt: number;
+  operation: RequestContext['operation'] = 'models';
+  requestedModel = '';
+  request: unknown = EMPTY_REQUEST;
+  stream = false;
+  targets: Target[] = [];
+  attempts: RequestContext['attempts'] = [];
+  responseHeaders: Record<string, string> = {};
+  state: Record<string, unknown> = {};
+  principal: RequestContext['principal'] = undefined;
+  target: Target | undefined = undefined;
+  cache: RequestContext['cache'] = undefined;
+  usage: RequestContext['usage'] = undefined;
+  usageEstimated: boolean | undefined = undefined;
+  answer: RequestContext['answer'] = undefined;
+  endUser: string | undefined = undefined;
+  ttftMs: number | undefined = undefined;
+  policy: RequestContext['policy'] = undefined;
+  shadow: Target[] | undefined = undefined;
+  isShadow: boolean | undefined = undefined;
+  costEstimateUsd: number | undefined = undefined;
+  costUsd: number | undefined = undefined;
+  batch: boolean | undefined = undefined;
+  readonly #root: Logger;
+  #log: Logger | undefined = undefined;
+  readonly #abort: AbortSource;
+
+  constructor(root: Logger, init: ContextInit) {
+    this.id = init.id ?? randomUUID();
+    this.dialect = init.dialect ?? 'openai';
+    this.headers = init.headers ?? {};
+    this.time = init.time ?? Date.now();
+    this.startedAt = init.startedAt ?? performance.now();
+    this.#root = root;
+    this.#abort = init.signal ?? init.abortSource ?? NEVER;
+  }
+
+  /** Child logger carrying the request id, made on first use (bench/: ~1-2% of CPU when eager). */
+  get log(): Logger {
+    return (this.#log ??= this.#root.child({ reqId: this.id }));
+  }
+
+  /** Aborted when the client goes away (a real AbortSignal, made on first read). */
+  get signal(): AbortSignal {
+    return signalOf(this.#abort);
+  }
+
+  /** The context's abort source as the gateway keeps it (read by the attempt loop without making a signal). */
+  static abortOf(ctx: object): AbortSource | undefined {
+    return #abort in ctx ? (ctx as Context).#abort : undefined;
+  }
+
+  /** The logger contexts forked from this one derive theirs from. */
+  static rootLogOf(ctx: object): Logger | undefined {
+    return #root in ctx ? (ctx as Context).#root : undefined;
   }
 }
 
+const EMPTY_REQUEST = Object.freeze({});
 const NEVER = new AbortController().signal;
 
+/** The abort source of a context: its own (cheap) for a context made by createContext, else its signal. */
+export function abortSourceOf(ctx: RequestContext): AbortSource {
+  return Context.abortOf(ctx) ?? ctx.signal;
+}
+
 /**
- * A context for a mirror of a running chat request (shadow traffic): the parent's request, caller and
- * headers, a fresh id suffix, its own signal and empty per-request fields.
+ * A context for a mirror of a running chat request (shadow traffic): the parent's request, caller,
+ * headers, policy fields and plugin-visible settings, a fresh id suffix, its own signal and empty
+ * per-request fields.
  */
 export function forkContext(
   parent: ChatContext,
   init: { idSuffix: string; signal: AbortSignal; target: Target },
 ): ChatContext {
-  return {
-    ...parent,
+  const root = Context.rootLogOf(parent) ?? parent.log;
+  const child = new Context(root, {
     id: `${parent.id}:${init.idSuffix}`,
-    time: Date.now(),
-    startedAt: performance.now(),
+    dialect: parent.dialect,
+    headers: parent.headers,
     signal: init.signal,
-    targets: [init.target],
-    target: init.target,
-    attempts: [],
-    responseHeaders: {},
-    state: {},
-    usage: undefined,
-    usageEstimated: undefined,
-    answer: undefined,
-    ttftMs: undefined,
-    cache: undefined,
-    shadow: undefined,
-    isShadow: true,
-    policy: undefined,
-  };
+  });
+  // Whatever the parent carries (a plugin's extra field too), then the fields a mirror starts afresh.
+  for (const key of Object.keys(parent)) {
+    if (!(key in FRESH))
+      (child as unknown as Record<string, unknown>)[key] = (parent as unknown as Record<string, unknown>)[key];
+  }
+  child.targets = [init.target];
+  child.target = init.target;
+  child.isShadow = true;
+  return child as unknown as ChatContext;
 }
+
+/** Fields a forked context does not take from its parent (its own, or empty for a fresh request). */
+const FRESH: Record<string, true> = {
+  id: true,
+  dialect: true,
+  headers: true,
+  time: true,
+  startedAt: true,
+  targets: true,
+  target: true,
+  attempts: true,
+  responseHeaders: true,
+  state: true,
+  usage: true,
+  usageEstimated: true,
+  answer: true,
+  ttftMs: true,
+  cache: true,
+  shadow: true,
+  isShadow: true,
+  policy: true,
+};
 
 const authenticated = new WeakSet<RequestContext>();
 
@@ -218,33 +295,41 @@ export async function authenticate(gw: Gateway, ctx: RequestContext): Promise<vo
   authenticated.add(ctx);
 }
 
-/** An HTTP request's start: its id (also set as x-request-id) and a signal that fires when the client goes away. */
-export interface RequestStart {
-  id: string;
-  signal: AbortSignal;
-  startedAt: number;
-  time: number;
-  headers: IncomingHttpHeaders;
+/**
+ * An HTTP request's start: its id (also set as x-request-id), its start times, and an abort source that
+ * fires when the client goes away (`signal`, a real AbortSignal made on first read). Spread it into
+ * createContext's init: the spread carries `abortSource`, so the context shares it.
+ */
+export class RequestStart {
+  readonly startedAt = performance.now();
+  readonly id: string;
+  readonly time = Date.now();
+  readonly headers: IncomingHttpHeaders;
+  readonly abortSource = new RequestAbort();
+
+  constructor(id: string, headers: IncomingHttpHeaders) {
+    this.id = id;
+    this.headers = headers;
+  }
+
+  get signal(): AbortSignal {
+    return this.abortSource.signal;
+  }
+
   /** Abort the request's signal (the upstream call) from the gateway's side: shutdown. */
-  abort(): void;
+  abort(): void {
+    this.abortSource.abort();
+  }
 }
 
 /** Start an HTTP request: see RequestStart. Spread it into createContext's init. */
 export function startRequest(kctx: Koa.Context): RequestStart {
-  const startedAt = performance.now();
-  const id = requestId(kctx.get('x-request-id'));
-  const controller = new AbortController();
+  const start = new RequestStart(requestId(kctx.get('x-request-id')), kctx.headers);
   const res = kctx.res;
+  const source = start.abortSource;
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (!res.writableFinished) source.abort();
   });
-  kctx.set('x-request-id', id);
-  return {
-    id,
-    signal: controller.signal,
-    startedAt,
-    time: Date.now(),
-    headers: kctx.headers,
-    abort: () => controller.abort(),
-  };
+  kctx.set('x-request-id', start.id);
+  return start;
 }

@@ -29,8 +29,8 @@ async function mirror(gw: GatewayInternals, parent: ChatContext, target: Target,
   let error: GatewayError | undefined;
   try {
     if (!ctx.stream) {
-      const response = await attempt(gw, ctx, (adapter, t, signal) =>
-        adapter.chat(requestFor(ctx, t), { target: t, signal, ctx }),
+      const response = await attempt(gw, ctx, (adapter, t, call) =>
+        adapter.chat(requestFor(ctx, t), call),
       );
       ctx.usage = response.usage;
     } else {
@@ -38,8 +38,8 @@ async function mirror(gw: GatewayInternals, parent: ChatContext, target: Target,
         ...requestFor(ctx, target),
         stream_options: { ...ctx.request.stream_options, include_usage: true },
       };
-      const iterable = await attempt(gw, ctx, (adapter, t, signal) =>
-        adapter.chatStream({ ...request, model: t.model }, { target: t, signal, ctx }),
+      const iterable = await attempt(gw, ctx, (adapter, t, call) =>
+        adapter.chatStream({ ...request, model: t.model }, call),
       );
       for await (const chunk of iterable) {
         if (ctx.ttftMs === undefined) ctx.ttftMs = performance.now() - ctx.startedAt;

@@ -4,12 +4,14 @@
  * upstream_unreachable, and 499 client_closed_request when our own client went away.
  */
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import type { AbortSource } from './abort.js';
 import { RAW_JSON, type WithRaw } from './chunks.js';
 import { GatewayError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 import { readStream } from './read-stream.js';
+import { AnswerCut, type BufferedResponse, requestBuffered } from './upstream-buffered.js';
 
 // undici's index also loads fetch, WebSocket, EventSource, the caches and the mocks: ~15 MiB of
 // resident memory a gateway never uses. Its Agent and request API alone are what we need (deep paths,
@@ -69,7 +71,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   /** A Readable is sent as it is produced (an upload streamed through), and can be sent only once. */
   body?: string | Uint8Array | Readable;
-  signal: AbortSignal;
+  /** An AbortSignal, or the request's own abort source (core/abort.ts), which undici takes as it is. */
+  signal: AbortSource;
   /** Overrides the client-wide timeout for this call. */
   timeoutMs?: number;
 }
@@ -180,13 +183,63 @@ export class UpstreamClient {
     return res;
   }
 
+  /**
+   * Send a request and read its whole answer (any status) into one Buffer, at most maxResponseBytes:
+   * the cheap path for JSON answers (core/upstream-buffered.ts). Transport failures, a body cut short
+   * and a body too large are thrown as GatewayErrors, as send() and readBodyText() would.
+   */
+  async sendBuffered(provider: string, req: UpstreamRequest): Promise<BufferedResponse> {
+    const timeout = req.timeoutMs ?? this.timeoutMs;
+    const observers = this.#observers;
+    let watching: UpstreamObservation[] | undefined;
+    let headers = req.headers;
+    if (observers) {
+      watching = [];
+      for (const observe of observers) {
+        const o = observe(provider, req);
+        if (!o) continue;
+        watching.push(o);
+        // Adapters share their header objects between requests: never write into req.headers.
+        if (o.headers) headers = { ...headers, ...o.headers };
+      }
+    }
+    const { origin, path } = splitUrl(req.url);
+    let res: BufferedResponse;
+    try {
+      res = await requestBuffered(
+        this.agent,
+        {
+          origin,
+          path,
+          method: req.method ?? 'POST',
+          headers,
+          body: req.body,
+          signal: req.signal,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        this.maxResponseBytes,
+      );
+    } catch (err) {
+      // Before the headers, a failure is the transport's; after them, the answer was cut short.
+      const error =
+        err instanceof AnswerCut
+          ? bodyError(provider, err.cause, timeout, req.signal)
+          : transportError(provider, err, timeout, req.signal);
+      if (watching) for (const o of watching) o.end({ error });
+      throw error;
+    }
+    if (watching) for (const o of watching) o.end({ status: res.statusCode });
+    return res;
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
 }
 
 /** Map an undici/network error (from a request or while reading its body) to a GatewayError. */
-export function transportError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSignal): GatewayError {
+export function transportError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSource): GatewayError {
   if (err instanceof GatewayError) return err;
   if (signal?.aborted) return clientClosed();
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string }; limit?: number };
@@ -228,7 +281,7 @@ export function transportError(provider: string, err: unknown, timeoutMs: number
  * Map an error raised while reading a response body: the connection was established, so a broken
  * socket means the answer was cut short (upstream_stream_interrupted), not that the host is down.
  */
-export function bodyError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSignal): GatewayError {
+export function bodyError(provider: string, err: unknown, timeoutMs: number, signal?: AbortSource): GatewayError {
   const mapped = transportError(provider, err, timeoutMs, signal);
   if (mapped.code !== 'upstream_unreachable') return mapped;
   const e = err as { code?: string; cause?: { code?: string } };
@@ -243,20 +296,10 @@ export async function readJsonBody(
   provider: string,
   res: UpstreamResponse,
   timeoutMs: number,
-  signal?: AbortSignal,
+  signal?: AbortSource,
   keepRaw = false,
 ): Promise<unknown> {
-  const text = await readBodyText(provider, res, timeoutMs, signal);
-  if (jsonNestsDeeperThan(text))
-    throw errors.upstreamBadResponse(provider, `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw errors.upstreamBadResponse(provider, 'the body is not JSON');
-  }
-  if (keepRaw && parsed !== null && typeof parsed === 'object') (parsed as WithRaw)[RAW_JSON] = text;
-  return parsed;
+  return parseJsonAnswer(provider, await readBodyText(provider, res, timeoutMs, signal), keepRaw);
 }
 
 /**
@@ -267,7 +310,7 @@ export async function readBodyText(
   provider: string,
   res: UpstreamResponse,
   timeoutMs: number,
-  signal?: AbortSignal,
+  signal?: AbortSource,
 ): Promise<string> {
   const limit = responseLimits.get(res) ?? DEFAULT_MAX_RESPONSE_BYTES;
   const declared = Number(res.headers['content-length']);
@@ -281,6 +324,45 @@ export async function readBodyText(
   } catch (e) {
     throw bodyError(provider, e, timeoutMs, signal);
   }
+}
+
+/**
+ * A whole answer in the shape of a streamed one (`send`'s), for code written against that shape: error
+ * mappers (ProviderHttp's `error` option) reading the body of an answer fetched by sendBuffered.
+ */
+export function asUpstreamResponse(res: BufferedResponse): UpstreamResponse {
+  const body = Readable.from(res.body.length ? [res.body] : [], { objectMode: false });
+  const text = async () => res.body.toString('utf8');
+  Object.assign(body, {
+    text,
+    json: async () => JSON.parse(await text()),
+    arrayBuffer: async () => res.body.buffer.slice(res.body.byteOffset, res.body.byteOffset + res.body.length),
+    dump: async () => {
+      body.destroy();
+    },
+  });
+  return {
+    statusCode: res.statusCode,
+    headers: res.headers,
+    body,
+    trailers: {},
+    opaque: null,
+    context: {},
+  } as unknown as UpstreamResponse;
+}
+
+/** Parse a whole JSON answer's text (nesting bounded); with keepRaw, the text rides along (RAW_JSON). */
+export function parseJsonAnswer(provider: string, text: string, keepRaw = false): unknown {
+  if (jsonNestsDeeperThan(text))
+    throw errors.upstreamBadResponse(provider, `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw errors.upstreamBadResponse(provider, 'the body is not JSON');
+  }
+  if (keepRaw && parsed !== null && typeof parsed === 'object') (parsed as WithRaw)[RAW_JSON] = text;
+  return parsed;
 }
 
 /** Read at most `limit` bytes of an error body as text (never throws). */

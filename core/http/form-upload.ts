@@ -224,7 +224,7 @@ export class FormUpload<A> {
     const form = this.#form;
     await queue.push(form.fileHeader(file.name, file.filename, file.contentType));
     const fields = { ...this.#fields };
-    this.#call = attemptMedia(this.gw, ctx, false, (a, target, signal) =>
+    this.#call = attemptMedia(this.gw, ctx, false, (a, _target, call) =>
       this.spec.send(
         a,
         (model) => ({
@@ -234,7 +234,7 @@ export class FormUpload<A> {
             yield* queue;
           })(),
         }),
-        { target, signal, ctx },
+        call,
       ),
     );
     this.#call.catch((e) => {
@@ -254,7 +254,7 @@ export class FormUpload<A> {
     await admitMedia(this.gw, ctx);
     const form = this.#form;
     const files = this.#buffered!;
-    return attemptMedia(this.gw, ctx, true, (a, target, signal) =>
+    return attemptMedia(this.gw, ctx, true, (a, _target, call) =>
       this.spec.send(
         a,
         (model) => ({
@@ -269,7 +269,7 @@ export class FormUpload<A> {
             yield form.end();
           })(),
         }),
-        { target, signal, ctx },
+        call,
       ),
     );
   }

@@ -88,8 +88,8 @@ export function moderationsHandler(gw: Gateway): Koa.Middleware {
     const request = check(validateModerations, body);
     const ctx = start('moderations', request);
     await admitMedia(gw, ctx);
-    const answer = await attemptMedia(gw, ctx, true, (a, target, signal) =>
-      a.moderations!({ ...request, model: target.model }, { target, signal, ctx }),
+    const answer = await attemptMedia(gw, ctx, true, (a, target, call) =>
+      a.moderations!({ ...request, model: target.model }, call),
     );
     if (!Array.isArray(answer.results)) {
       throw errors.upstreamBadResponse(ctx.target!.provider, 'a moderation answer has no results');
@@ -105,8 +105,8 @@ export function imageGenerationsHandler(gw: Gateway): Koa.Middleware {
     const request = check(validateImages, await jsonBody(kctx, gw.config.server.bodyLimit, 'dall-e-2'));
     const ctx = start('images', request, { images: Number(request.n ?? 1), ...imageShape(request) });
     await admitMedia(gw, ctx);
-    const answer = await attemptMedia(gw, ctx, true, (a, target, signal) =>
-      a.imageGenerations!({ ...request, model: target.model }, { target, signal, ctx }),
+    const answer = await attemptMedia(gw, ctx, true, (a, target, call) =>
+      a.imageGenerations!({ ...request, model: target.model }, call),
     );
     const tokens = imageTokens(answer);
     if (tokens) ctx.usage = tokens.usage;
@@ -127,8 +127,8 @@ export function speechHandler(gw: Gateway): Koa.Middleware {
     const characters = [...request.input].length;
     const ctx = start('speech', request, { characters });
     await admitMedia(gw, ctx);
-    const audio = await attemptMedia(gw, ctx, true, (a, target, signal) =>
-      a.speech!({ ...request, model: target.model }, { target, signal, ctx }),
+    const audio = await attemptMedia(gw, ctx, true, (a, target, call) =>
+      a.speech!({ ...request, model: target.model }, call),
     );
     ctx.media = { characters };
     const res = kctx.res;

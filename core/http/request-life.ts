@@ -59,7 +59,7 @@ export class RequestLife<C extends RequestContext = RequestContext> {
   /** What ends a request that threw: shutdown's 503, the client's leaving (499), or the error thrown. */
   failure(e: unknown): GatewayError {
     if (this.cut) return errors.shuttingDown();
-    if (this.base.signal.aborted) return clientClosed();
+    if (this.base.abortSource.aborted) return clientClosed();
     return asGatewayError(e, this.ctx ?? { id: this.base.id, log: this.gw.log });
   }
 

@@ -51,8 +51,8 @@ export function rerankHandler(gw: Gateway): Koa.Middleware {
       const ctx = start('rerank', request, { searchUnits: searchUnitsOf(documents), documents });
       await admitMedia(gw, ctx);
       const { return_documents: withDocuments, ...body } = request;
-      const answer = await attemptMedia(gw, ctx, true, (a, target, signal) =>
-        a.rerank!({ ...body, model: target.model }, { target, signal, ctx }),
+      const answer = await attemptMedia(gw, ctx, true, (a, target, call) =>
+        a.rerank!({ ...body, model: target.model }, call),
       );
       const results = checkedResults(answer, documents, ctx.target!.provider);
       const billed = answer.meta?.billed_units ?? {};

@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { safeHeaders } from './respond.js';
+import { type AbortSource, signalOf } from '../abort.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -29,11 +30,11 @@ function flushIfUnsent(res: ServerResponse): void {
 }
 
 /** Write and wait for the socket to drain when its buffer is full. False if the client is gone. */
-export async function writeSse(res: ServerResponse, text: string, signal: AbortSignal): Promise<boolean> {
-  if (res.destroyed || signal.aborted) return false;
+export async function writeSse(res: ServerResponse, text: string, abort: AbortSource): Promise<boolean> {
+  if (res.destroyed || abort.aborted) return false;
   if (res.write(text)) return true;
   try {
-    await once(res, 'drain', { signal });
+    await once(res, 'drain', { signal: signalOf(abort) });
     return true;
   } catch {
     return false;

@@ -31,9 +31,9 @@ export async function answerStream(
   try {
     for await (const chunk of outcome.chunks) {
       const text = enc.chunk(chunk);
-      if (text && !(await writeSse(res, text, base.signal))) break;
+      if (text && !(await writeSse(res, text, base.abortSource))) break;
     }
-    if (!base.signal.aborted) {
+    if (!base.abortSource.aborted) {
       const tail = enc.end();
       if (beforeEnd) await beforeEnd();
       res.end(tail);
@@ -44,12 +44,12 @@ export async function answerStream(
       const where = { status: error.status, code: error.code, provider: ctx.target?.provider };
       ctx.log.warn(where, 'stream failed after it started');
     }
-    if (!base.signal.aborted) res.end(enc.error(error));
+    if (!base.abortSource.aborted) res.end(enc.error(error));
   }
   if (life.cut) {
     error = errors.shuttingDown();
     if (!res.writableEnded && !res.destroyed) res.end(enc.error(error));
-  } else if (base.signal.aborted) {
+  } else if (base.abortSource.aborted) {
     error = clientClosed();
     res.destroy();
   }

@@ -6,9 +6,12 @@
  * body is an interrupted answer), `bodyError` maps a failure while a stream is read.
  */
 import type { GatewayError } from '../errors.js';
-import type { UpstreamCall } from '../provider.js';
+import { callAbort, type UpstreamCall } from '../provider.js';
+import type { AbortSource } from '../abort.js';
 import {
+  asUpstreamResponse,
   bodyError,
+  parseJsonAnswer,
   readBodyText,
   readJsonBody,
   transportError,
@@ -74,7 +77,33 @@ export class ProviderHttp {
     const given = options.headers ?? this.headers;
     const base = typeof given === 'function' ? given(payload) : given;
     const headers = options.accept ? { ...base, accept: options.accept } : base;
-    return this.send({ url, headers, body: payload, signal: call.signal });
+    return this.send({ url, headers, body: payload, signal: callAbort(call) });
+  }
+
+  /**
+   * POST `body` as JSON to `url` and read the whole JSON answer (the cheap path: no stream in between,
+   * core/upstream-buffered.ts); an error answer (status >= 400) is thrown as `post` would.
+   */
+  async postJson(url: string, body: unknown, call: Call, keepRaw = false, options: PostOptions = {}): Promise<unknown> {
+    const payload = JSON.stringify(body);
+    const given = options.headers ?? this.headers;
+    const base = typeof given === 'function' ? given(payload) : given;
+    const headers = options.accept ? { ...base, accept: options.accept } : base;
+    const signal = callAbort(call);
+    if (typeof this.client.sendBuffered !== 'function') {
+      // A client of the plugin's own making (a wrapper written before sendBuffered existed): its send().
+      const streamed = await this.send({ url, headers, body: payload, signal });
+      return readJsonBody(this.provider, streamed, this.timeoutMs, signal, keepRaw);
+    }
+    const res = await this.client.sendBuffered(this.provider, {
+      url,
+      headers,
+      body: payload,
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
+    if (res.statusCode >= 400) throw await this.#error(asUpstreamResponse(res));
+    return parseJsonAnswer(this.provider, res.body.toString('utf8'), keepRaw);
   }
 
   async send(req: {
@@ -82,7 +111,7 @@ export class ProviderHttp {
     method?: 'GET' | 'POST';
     headers: Record<string, string>;
     body?: UpstreamRequest['body'];
-    signal: AbortSignal;
+    signal: AbortSource;
   }): Promise<UpstreamResponse> {
     const res = await this.client.send(this.provider, { ...req, timeoutMs: this.#timeoutMs });
     if (res.statusCode >= 400) throw await this.#error(res);
@@ -91,21 +120,21 @@ export class ProviderHttp {
 
   /** The whole answer as JSON (keepRaw: its text rides along for relaying as is). */
   json(res: UpstreamResponse, call: Call, keepRaw = false): Promise<unknown> {
-    return readJsonBody(this.provider, res, this.timeoutMs, call.signal, keepRaw);
+    return readJsonBody(this.provider, res, this.timeoutMs, callAbort(call), keepRaw);
   }
 
   /** The whole answer as text. */
   text(res: UpstreamResponse, call: Call): Promise<string> {
-    return readBodyText(this.provider, res, this.timeoutMs, call.signal);
+    return readBodyText(this.provider, res, this.timeoutMs, callAbort(call));
   }
 
   /** A failure while a started answer was read: interrupted, timed out, or the client left. */
   bodyError(e: unknown, call: Call): GatewayError {
-    return bodyError(this.provider, e, this.timeoutMs, call.signal);
+    return bodyError(this.provider, e, this.timeoutMs, callAbort(call));
   }
 
   /** A failure mapped as a transport error (e.g. from a stream parser before any chunk). */
   transportError(e: unknown, call: Call): GatewayError {
-    return transportError(this.provider, e, this.timeoutMs, call.signal);
+    return transportError(this.provider, e, this.timeoutMs, callAbort(call));
   }
 }

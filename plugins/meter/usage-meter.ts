@@ -53,9 +53,10 @@ export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
       // The gateway logger with the request id, not ctx.log: a per-request child logger costs more than
       // the line itself; and the line assembled by infoLine, not through pino's generic path (bench/).
       const usageLine = infoLine(gateway.log, 'usage', 'request');
-      gateway.hooks.meter.tapPromise(
+      // Synchronous: nothing here waits, and a sync tap costs the meter no promise (core/pipeline.ts).
+      gateway.hooks.meter.tap(
         { name: 'usage-meter', stage: gateway.Stage.NORMAL },
-        async (r: UsageRecord, ctx) => {
+        (r: UsageRecord, ctx) => {
           const key = r.provider ? targets.of(`${r.provider}/${r.model}`) : '-';
           const t = totals.get(key) ?? empty();
           totals.set(key, t);

@@ -60,7 +60,7 @@ export class RequestTracing {
   readonly #tracer: TracerSetup['tracer'];
   readonly #propagator: TextMapPropagator;
   /** Upstream calls carry their attempt's signal: signal -> the attempt's span context. */
-  readonly #bySignal = new WeakMap<AbortSignal, AttemptScope>();
+  readonly #bySignal = new WeakMap<object, AttemptScope>();
   /** A mirrored request shares its original's headers object: headers -> the original's spans. */
   readonly #byHeaders = new WeakMap<object, RequestSpans>();
 

@@ -50,13 +50,17 @@ export interface AzureOpenAISettings {
 /** The shared pooled client, with a query string appended to every URL. */
 function withQuery(http: UpstreamClient, query: string): UpstreamClient {
   if (!query) return http;
-  const wrapped: Pick<UpstreamClient, 'agent' | 'timeoutMs' | 'send' | 'close'> = {
-    agent: http.agent,
-    timeoutMs: http.timeoutMs,
-    send: (provider: string, req: UpstreamRequest) => http.send(provider, { ...req, url: req.url + query }),
-    // The pool belongs to the gateway; closing a view of it must not close it.
-    close: () => Promise.resolve(),
-  };
+  const wrapped: Pick<UpstreamClient, 'agent' | 'timeoutMs' | 'maxResponseBytes' | 'send' | 'sendBuffered' | 'close'> =
+    {
+      agent: http.agent,
+      timeoutMs: http.timeoutMs,
+      maxResponseBytes: http.maxResponseBytes,
+      send: (provider: string, req: UpstreamRequest) => http.send(provider, { ...req, url: req.url + query }),
+      sendBuffered: (provider: string, req: UpstreamRequest) =>
+        http.sendBuffered(provider, { ...req, url: req.url + query }),
+      // The pool belongs to the gateway; closing a view of it must not close it.
+      close: () => Promise.resolve(),
+    };
   return wrapped as UpstreamClient;
 }
 

@@ -159,8 +159,7 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
     checkInputAudio(request.messages);
     const body =
       request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
-    const res = await this.#post('/chat/completions', body, call);
-    return (await this.http.json(res, call, true)) as T.ChatCompletionResponse;
+    return (await this.#postJson('/chat/completions', body, call, true)) as T.ChatCompletionResponse;
   }
 
   async chatStream(
@@ -176,8 +175,7 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
   }
 
   async embeddings(request: T.EmbeddingsRequest, call: UpstreamCall): Promise<T.EmbeddingsResponse> {
-    const res = await this.#post('/embeddings', request, call);
-    return (await this.http.json(res, call)) as T.EmbeddingsResponse;
+    return (await this.#postJson('/embeddings', request, call)) as T.EmbeddingsResponse;
   }
 
   /** POST {baseURL}/moderations (OpenAI's format; the guardrails' moderation check). */
@@ -253,6 +251,11 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
         `the rerank answer has no ${format === 'voyage' ? 'data' : 'results'}`,
       );
     return out;
+  }
+
+  /** POST a JSON body and read the whole JSON answer (ProviderHttp.postJson). */
+  #postJson(path: string, body: unknown, call: UpstreamCall, keepRaw = false) {
+    return this.http.postJson(this.settings.baseURL + path, body, call, keepRaw);
   }
 
   #post(path: string, body: unknown, call: UpstreamCall, accept?: string) {
