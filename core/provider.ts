@@ -25,28 +25,33 @@ export interface UpstreamCall {
   ctx: RequestContext;
 }
 
-const SOURCE = Symbol('switchyard.abortSource');
-
 /**
  * The UpstreamCall of an attempt. With the request's own abort source (core/abort.ts), `signal` is a
- * getter: the AbortSignal is made only when an adapter reads it. The core's HTTP helpers take the
- * source itself (`callAbort`), so a request served by them never makes one.
+ * getter: the AbortSignal is made only when an adapter reads it (so read `call.signal`; a spread copy
+ * of the call has no `signal`). The core's HTTP helpers take the source itself (`callAbort`), so a
+ * request served by them never makes one. A class: an object literal with a getter is a
+ * dictionary-mode object in V8.
  */
+class AttemptCall implements UpstreamCall {
+  constructor(
+    readonly target: Target,
+    readonly ctx: RequestContext,
+    readonly source: RequestAbort,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.source.signal;
+  }
+}
+
+/** The UpstreamCall of an attempt on `target` under `source`. */
 export function upstreamCall(target: Target, ctx: RequestContext, source: AbortSource): UpstreamCall {
-  if (!(source instanceof RequestAbort)) return { target, signal: source, ctx };
-  return {
-    target,
-    ctx,
-    get signal() {
-      return source.signal;
-    },
-    [SOURCE]: source,
-  } as UpstreamCall;
+  return source instanceof RequestAbort ? new AttemptCall(target, ctx, source) : { target, signal: source, ctx };
 }
 
 /** The cheapest abort source of a call: the request's own when the call came from the attempt loop. */
 export function callAbort(call: Pick<UpstreamCall, 'signal'>): AbortSource {
-  return (call as { [SOURCE]?: AbortSource })[SOURCE] ?? call.signal;
+  return call instanceof AttemptCall ? call.source : call.signal;
 }
 
 export interface ProviderAdapter {

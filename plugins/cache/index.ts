@@ -335,13 +335,15 @@ export function cache(options: CacheOptions = {}): CachePlugin {
           cacheSavedCompletionTokens: r.completionTokens,
           cacheSavedTokens: r.totalTokens,
         };
-        Object.assign(r, saved, {
-          promptTokens: 0,
-          completionTokens: 0,
-          totalTokens: 0,
-          cachedTokens: 0,
-          reasoningTokens: 0,
-        });
+        // Field by field (Object.assign makes the record a dictionary-mode object, see model-catalog).
+        r.cacheSavedPromptTokens = saved.cacheSavedPromptTokens;
+        r.cacheSavedCompletionTokens = saved.cacheSavedCompletionTokens;
+        r.cacheSavedTokens = saved.cacheSavedTokens;
+        r.promptTokens = 0;
+        r.completionTokens = 0;
+        r.totalTokens = 0;
+        r.cachedTokens = 0;
+        r.reasoningTokens = 0;
         const tenant = (ctx.state.cache as State | undefined)?.tenant ?? '-';
         stats.add(tenant, (t) => {
           t.savedPromptTokens += saved.cacheSavedPromptTokens;

@@ -51,10 +51,11 @@ export function modelCatalog(catalog: Catalog = new Catalog()): Plugin {
         }
         if (!entry) return;
         const cost = computeCost(record, entry);
-        // Batch APIs (OpenAI, Azure, Anthropic) bill half the list price.
-        if (record.batch)
-          Object.assign(record, { costUsd: cost.costUsd * BATCH_FACTOR, listCostUsd: cost.listCostUsd * BATCH_FACTOR });
-        else Object.assign(record, cost);
+        // Batch APIs (OpenAI, Azure, Anthropic) bill half the list price. Set field by field: Object.assign
+        // onto the record (~25 fields) turned it into a dictionary-mode object for every later tap (bench/).
+        const factor = record.batch ? BATCH_FACTOR : 1;
+        record.costUsd = cost.costUsd * factor;
+        record.listCostUsd = cost.listCostUsd * factor;
       });
       gateway.hooks.modelListing.tap('model-catalog', (listing, ref) => {
         const e = ref.provider ? catalog.lookup(ref.provider, ref.model) : undefined;
