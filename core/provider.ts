@@ -187,12 +187,15 @@ export type NativeAnswer =
 
 export class ProviderRegistry {
   readonly #adapters = new Map<string, ProviderAdapter>();
+  /** list()'s answer, made once per registration (the router reads it on every request). */
+  #list: readonly ProviderAdapter[] = Object.freeze([]);
 
   register(adapter: ProviderAdapter): void {
     if (this.#adapters.has(adapter.name)) {
       throw new Error(`Provider "${adapter.name}" is registered twice. Give the second one another name.`);
     }
     this.#adapters.set(adapter.name, adapter);
+    this.#list = Object.freeze([...this.#adapters.values()]);
   }
 
   get(name: string): ProviderAdapter | undefined {
@@ -203,8 +206,9 @@ export class ProviderRegistry {
     return this.#adapters.has(name);
   }
 
-  list(): ProviderAdapter[] {
-    return [...this.#adapters.values()];
+  /** The registered adapters in registration order (one shared, frozen array: do not change it). */
+  list(): readonly ProviderAdapter[] {
+    return this.#list;
   }
 }
 
@@ -241,7 +245,7 @@ export class AdapterView extends ProviderRegistry {
     return this.#inner.has(name);
   }
 
-  override list(): ProviderAdapter[] {
+  override list(): readonly ProviderAdapter[] {
     return this.#inner.list();
   }
 }

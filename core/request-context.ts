@@ -189,6 +189,8 @@ class Context {
   readonly #root: Logger;
   #log: Logger | undefined = undefined;
   readonly #abort: AbortSource;
+  /** What the first attempt found in a response header (see firstAttemptHeader); UNSET until then. */
+  #firstAttemptHeader: string | undefined | typeof UNSET = UNSET;
 
   constructor(root: Logger, init: ContextInit) {
     this.id = init.id ?? randomUUID();
@@ -215,6 +217,14 @@ class Context {
     return #abort in ctx ? (ctx as Context).#abort : undefined;
   }
 
+  /** A response header's value when the context's first attempt began (recorded on the first call). */
+  static firstAttemptHeader(ctx: object, name: string): string | undefined {
+    if (!(#firstAttemptHeader in ctx)) return undefined;
+    const c = ctx as Context;
+    if (c.#firstAttemptHeader === UNSET) c.#firstAttemptHeader = c.responseHeaders[name];
+    return c.#firstAttemptHeader;
+  }
+
   /** The logger contexts forked from this one derive theirs from. */
   static rootLogOf(ctx: object): Logger | undefined {
     return #root in ctx ? (ctx as Context).#root : undefined;
@@ -222,6 +232,21 @@ class Context {
 }
 
 const EMPTY_REQUEST = Object.freeze({});
+const UNSET = Symbol('unset');
+
+/**
+ * The value response header `name` had when the context's first attempt began: what an ingress put
+ * there before any attempt (the attempt loop keeps it across attempts). Only for contexts made by
+ * createContext (`isContext`).
+ */
+export function firstAttemptHeader(ctx: RequestContext, name: string): string | undefined {
+  return Context.firstAttemptHeader(ctx, name);
+}
+
+/** Whether a context was made by createContext (the one entry point), not assembled by hand. */
+export function isContext(ctx: object): boolean {
+  return Context.abortOf(ctx) !== undefined;
+}
 const NEVER = new AbortController().signal;
 
 /** The abort source of a context: its own (cheap) for a context made by createContext, else its signal. */

@@ -29,9 +29,7 @@ async function mirror(gw: GatewayInternals, parent: ChatContext, target: Target,
   let error: GatewayError | undefined;
   try {
     if (!ctx.stream) {
-      const response = await attempt(gw, ctx, (adapter, t, call) =>
-        adapter.chat(requestFor(ctx, t), call),
-      );
+      const response = await attempt(gw, ctx, (adapter, t, call) => adapter.chat(requestFor(ctx, t), call));
       ctx.usage = response.usage;
     } else {
       const request = {

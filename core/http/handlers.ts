@@ -23,7 +23,10 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
     const life = new RequestLife<ChatContext>(gw, kctx);
     try {
       const request = dialect.parseChat(await readJson(kctx, limit));
-      const ctx = createContext(gw, 'chat', { ...life.base, dialect: dialect.name, request });
+      const { id, headers, time, startedAt, abortSource } = life.base;
+      // Named fields, not a spread of the RequestStart (a class instance: the spread took the slow path).
+      const init = { id, headers, time, startedAt, abortSource, dialect: dialect.name, request };
+      const ctx = createContext(gw, 'chat', init);
       life.ctx = ctx;
       const outcome = await runChat(gw, ctx);
       if (outcome.kind === 'stream') return await answerStream(life, ctx, outcome, dialect.streamEncoder(ctx));
@@ -33,7 +36,8 @@ export function chatHandler(gw: Gateway, dialect: Dialect): Koa.Middleware {
     } catch (e) {
       life.fail(e, errorBody);
     } finally {
-      await life.close();
+      const closing = life.close();
+      if (closing) await closing;
     }
   });
 }
@@ -44,7 +48,8 @@ export function embeddingsHandler(gw: Gateway): Koa.Middleware {
     const life = new RequestLife<EmbeddingsContext>(gw, kctx);
     try {
       const request = parseEmbeddings(await readJson(kctx, limit));
-      const ctx = createContext(gw, 'embeddings', { ...life.base, request });
+      const { id, headers, time, startedAt, abortSource } = life.base;
+      const ctx = createContext(gw, 'embeddings', { id, headers, time, startedAt, abortSource, request });
       life.ctx = ctx;
       const response = await runEmbeddings(gw, ctx);
       writeJson(kctx, 200, responseHeaders(ctx), JSON.stringify(response));
@@ -52,7 +57,8 @@ export function embeddingsHandler(gw: Gateway): Koa.Middleware {
     } catch (e) {
       life.fail(e, openaiErrorBody);
     } finally {
-      await life.close();
+      const closing = life.close();
+      if (closing) await closing;
     }
   });
 }

@@ -70,10 +70,14 @@ export class RequestLife<C extends RequestContext = RequestContext> {
     this.end(err.status, err);
   }
 
-  /** The handler's `finally`: no longer cuttable, the upstream stream closed, the meter record for sure. */
-  async close(): Promise<void> {
+  /**
+   * The handler's `finally`: no longer cuttable, the upstream stream closed, the meter record for sure.
+   * A promise only when a stream has to be closed (the common answer needs no await).
+   */
+  close(): Promise<void> | undefined {
     this.#untrack();
-    if (this.stream) await this.stream.close();
+    if (this.stream) return this.stream.close().then(() => this.end(500, () => errors.internal(this.base.id)));
     this.end(500, () => errors.internal(this.base.id));
+    return undefined;
   }
 }

@@ -29,14 +29,16 @@ function flushIfUnsent(res: ServerResponse): void {
     res.flushHeaders();
 }
 
-/** Write and wait for the socket to drain when its buffer is full. False if the client is gone. */
-export async function writeSse(res: ServerResponse, text: string, abort: AbortSource): Promise<boolean> {
+/**
+ * Write, and when the socket's buffer is full wait for it to drain. False if the client is gone. Not an
+ * async function: a write that fits (nearly every chunk) answers `true` at once, without a promise and a
+ * microtask per chunk; only a full buffer answers with a promise.
+ */
+export function writeSse(res: ServerResponse, text: string, abort: AbortSource): boolean | Promise<boolean> {
   if (res.destroyed || abort.aborted) return false;
   if (res.write(text)) return true;
-  try {
-    await once(res, 'drain', { signal: signalOf(abort) });
-    return true;
-  } catch {
-    return false;
-  }
+  return once(res, 'drain', { signal: signalOf(abort) }).then(
+    () => true,
+    () => false,
+  );
 }

@@ -31,7 +31,9 @@ export async function answerStream(
   try {
     for await (const chunk of outcome.chunks) {
       const text = enc.chunk(chunk);
-      if (text && !(await writeSse(res, text, base.abortSource))) break;
+      if (!text) continue;
+      const written = writeSse(res, text, base.abortSource);
+      if (written === false || (written !== true && !(await written))) break;
     }
     if (!base.abortSource.aborted) {
       const tail = enc.end();

@@ -54,26 +54,23 @@ export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
       // the line itself; and the line assembled by infoLine, not through pino's generic path (bench/).
       const usageLine = infoLine(gateway.log, 'usage', 'request');
       // Synchronous: nothing here waits, and a sync tap costs the meter no promise (core/pipeline.ts).
-      gateway.hooks.meter.tap(
-        { name: 'usage-meter', stage: gateway.Stage.NORMAL },
-        (r: UsageRecord, ctx) => {
-          const key = r.provider ? targets.of(`${r.provider}/${r.model}`) : '-';
-          const t = totals.get(key) ?? empty();
-          totals.set(key, t);
-          t.requests++;
-          if (r.status >= 400) t.errors++;
-          t.promptTokens += r.promptTokens;
-          t.completionTokens += r.completionTokens;
-          t.cachedTokens += r.cachedTokens;
-          t.reasoningTokens += r.reasoningTokens;
-          t.latencyMsTotal += r.latencyMs;
-          if (opts.log) usageLine(ctx.id, r);
-          const names =
-            counterNames.get(key) ?? counterNames.set(key, [`usage:${key}:requests`, `usage:${key}:tokens`]).get(key)!;
-          add(names[0], 1);
-          add(names[1], r.totalTokens);
-        },
-      );
+      gateway.hooks.meter.tap({ name: 'usage-meter', stage: gateway.Stage.NORMAL }, (r: UsageRecord, ctx) => {
+        const key = r.provider ? targets.of(`${r.provider}/${r.model}`) : '-';
+        const t = totals.get(key) ?? empty();
+        totals.set(key, t);
+        t.requests++;
+        if (r.status >= 400) t.errors++;
+        t.promptTokens += r.promptTokens;
+        t.completionTokens += r.completionTokens;
+        t.cachedTokens += r.cachedTokens;
+        t.reasoningTokens += r.reasoningTokens;
+        t.latencyMsTotal += r.latencyMs;
+        if (opts.log) usageLine(ctx.id, r);
+        const names =
+          counterNames.get(key) ?? counterNames.set(key, [`usage:${key}:requests`, `usage:${key}:tokens`]).get(key)!;
+        add(names[0], 1);
+        add(names[1], r.totalTokens);
+      });
       // Store counters are summed in memory and flushed once a second (and at shutdown): two store
       // round trips per request were measurable in bench/, and a Redis store would make them network calls.
       const pending = new Map<string, number>();

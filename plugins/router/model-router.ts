@@ -172,6 +172,11 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           );
         const vm = models.get(name);
         if (vm) return STRATEGIES[vm.config.strategy ?? 'fallback'](vm, ctx, env, depth);
+        return resolvePlain(name);
+      }
+
+      /** The targets of a name that is not a virtual model: an alias, `provider/model`, or a bare model id. */
+      function resolvePlain(name: string): Target[] {
         const alias = aliases.get(name);
         if (alias) return alias;
         const slash = name.indexOf('/');
@@ -185,6 +190,21 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           if (!names?.includes(p.name) && p.claims?.(name)) out.push({ provider: p.name, model: name });
         }
         if (out.length === 0 && o.defaultProvider) out.push({ provider: o.defaultProvider, model: name });
+        return out;
+      }
+
+      /** A target list without repeats, as a new array (alias lists are shared: never hand them out). */
+      function distinct(list: Target[]): Target[] {
+        if (list.length < 2) return list.slice();
+        const seen = new Set<string>();
+        const out: Target[] = [];
+        for (const t of list) {
+          const k = targetKey(t);
+          if (!seen.has(k)) {
+            seen.add(k);
+            out.push(t);
+          }
+        }
         return out;
       }
 
@@ -218,14 +238,20 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
             targets = [t];
             ctx.responseHeaders['x-switchyard-forced'] = 'true';
           } else {
-            const seen = new Set<string>();
-            targets = [];
-            for (const name of [ctx.requestedModel, ...extra]) {
-              for (const t of await resolve(name, ctx, 0)) {
-                const k = targetKey(t);
-                if (!seen.has(k)) {
-                  seen.add(k);
-                  targets.push(t);
+            const name = ctx.requestedModel;
+            if (extra.length === 0 && !models.has(name)) {
+              // The common case (one model name, not a virtual model): resolved without an await.
+              targets = distinct(resolvePlain(name));
+            } else {
+              const seen = new Set<string>();
+              targets = [];
+              for (const n of [name, ...extra]) {
+                for (const t of await resolve(n, ctx, 0)) {
+                  const k = targetKey(t);
+                  if (!seen.has(k)) {
+                    seen.add(k);
+                    targets.push(t);
+                  }
                 }
               }
             }
@@ -247,9 +273,13 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
           // Chat on an embeddings model (and the reverse) is refused here, with a 400 that says so;
           // a model of unknown kind is tried. In a list, targets of the wrong kind are skipped.
           const wrong = ctx.operation === 'embeddings' ? 'chat' : 'embeddings'; // chat, count_tokens: chat models
-          const fit = targets.filter((t) => kindOf(t) !== wrong);
-          if (!fit.length) throw errors.wrongModelKind(ctx.requestedModel, wrong);
-          targets = fit;
+          let allFit = true;
+          for (const t of targets) if (kindOf(t) === wrong) allFit = false;
+          if (!allFit) {
+            const fit = targets.filter((t) => kindOf(t) !== wrong);
+            if (!fit.length) throw errors.wrongModelKind(ctx.requestedModel, wrong);
+            targets = fit;
+          }
         }
         if (vm) applyModelPolicy(vm, ctx, required);
         return targets;
