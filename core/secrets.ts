@@ -4,10 +4,11 @@
  * about where two values differ or how long the expected one is. Never compare a secret with
  * `===`/`!==`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 as digest } from './hash.js';
 
 /** SHA-256 digest of a secret (what key tables keep instead of the key). */
-export const sha256 = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+export const sha256 = (secret: string): Buffer => digest(secret, 'buffer');
 
 /** Constant-time equality of two digests (false when their lengths differ). */
 export function digestEquals(a: Buffer, b: Buffer): boolean {

@@ -76,7 +76,6 @@ function fromParser(request: ParsedBody, req: ParsedBody, limit: number): BodySo
 
 function parseText(raw: string | Buffer): unknown {
   if (raw.length === 0) throw errors.invalidJson('the body is empty');
-  if (raw.length === 0) throw errors.invalidJson('the body is empty');
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   // Before parsing: a deeply nested body costs JSON.parse ~1.5 µs per level, and recursive walks overflow.
   if (jsonNestsDeeperThan(text)) throw errors.invalidJson(`the body is nested deeper than ${MAX_JSON_DEPTH} levels`);

@@ -11,7 +11,7 @@
  *   its error lazily: a GatewayError (and its stack) on every request cost ~3% of CPU;
  * - an error answer in the client's dialect (`fail`), and an open upstream stream closed at the end.
  *
- * A class, so that a request costs one object and one closure (the cut function), not one per step.
+ * A class, so that a request costs one object (it is also its own entry in the open-requests set), not one per step.
  */
 import type Koa from 'koa';
 import type { RequestContext } from '../context.js';
@@ -20,7 +20,7 @@ import type { Gateway } from '../gateway-types.js';
 import { asGatewayError, finishRequest } from '../pipeline.js';
 import { type RequestStart, startRequest } from '../request-context.js';
 import { clientClosed } from '../upstream.js';
-import { trackOpenRequest } from './open-requests.js';
+import { type Cuttable, trackOpenRequest } from './open-requests.js';
 import { sendError } from './respond.js';
 
 /** The error body of the client's dialect (`requestId`: the gateway's id for the request). */
@@ -35,7 +35,8 @@ export class RequestLife<C extends RequestContext = RequestContext> {
   /** An upstream stream still open: closed when the request ends. */
   stream: { close(): Promise<void> } | undefined;
   #ended = false;
-  readonly #untrack: () => void;
+  /** The gateway's open requests, this one among them until close(). */
+  readonly #open: Set<Cuttable>;
 
   constructor(
     readonly gw: Gateway,
@@ -43,10 +44,13 @@ export class RequestLife<C extends RequestContext = RequestContext> {
   ) {
     const base = startRequest(kctx);
     this.base = base;
-    this.#untrack = trackOpenRequest(gw.hooks, () => {
-      this.cut = true;
-      base.abort();
-    });
+    this.#open = trackOpenRequest(gw.hooks, this);
+  }
+
+  /** Shutdown cuts this request (open-requests.ts): its signal aborts, the client still there. */
+  cutNow(): void {
+    this.cut = true;
+    this.base.abort();
   }
 
   /** The meter record, once (later calls do nothing; nothing before there is a context). */
@@ -75,7 +79,7 @@ export class RequestLife<C extends RequestContext = RequestContext> {
    * A promise only when a stream has to be closed (the common answer needs no await).
    */
   close(): Promise<void> | undefined {
-    this.#untrack();
+    this.#open.delete(this);
     if (this.stream) return this.stream.close().then(() => this.end(500, () => errors.internal(this.base.id)));
     this.end(500, () => errors.internal(this.base.id));
     return undefined;

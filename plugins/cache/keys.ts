@@ -3,7 +3,7 @@
  * a semantic match must share except the last user turn. Both start with the tenant, the namespace
  * and the resolved target, so entries never cross tenants, namespaces or models.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { sha256 } from '../../core/hash.js';
 import type { ChatContext, Target } from '../../core/context.js';
 import type { ChatCompletionRequest, ChatMessage } from '../../core/types.js';
 
@@ -40,25 +40,25 @@ function normaliseMessage(m: ChatMessage): unknown {
 }
 
 /**
- * The target part of both keys. Lookups use the first target (the one that would answer); stores
+ * The target part of both keys (the hashed text's first parts). Lookups use the first target (the one that would answer); stores
  * use the target that did answer (after failover, a fallback), so an entry is only ever served as
  * the answer of the model that wrote it.
  */
-function scope(h: Hash, ctx: ChatContext, tenant: string, namespace: string, t: Target): void {
-  h.update(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${t.params ? stableStringify(t.params) : ''}\0`);
+function scope(parts: string[], ctx: ChatContext, tenant: string, namespace: string, t: Target): void {
+  parts.push(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${t.params ? stableStringify(t.params) : ''}\0`);
   const req = ctx.request;
   for (const k of Object.keys(req).sort()) {
     if (IGNORED.has(k) || req[k] === undefined) continue;
-    h.update(k).update('\0').update(stableStringify(req[k])).update('\0');
+    parts.push(k, '\0', stableStringify(req[k]), '\0');
   }
 }
 
 /** Key of the exact tier: scope + every answer-changing field + all messages. */
 export function exactKey(ctx: ChatContext, tenant: string, namespace: string, target = ctx.targets[0]): string {
-  const h = createHash('sha256');
-  scope(h, ctx, tenant, namespace, target);
-  for (const m of ctx.request.messages) h.update(stableStringify(normaliseMessage(m))).update('\0');
-  return `cache:v2:${h.digest('base64url')}`;
+  const parts: string[] = [];
+  scope(parts, ctx, tenant, namespace, target);
+  for (const m of ctx.request.messages) parts.push(stableStringify(normaliseMessage(m)), '\0');
+  return `cache:v2:${sha256(parts.join(''), 'base64url')}`;
 }
 
 /**
@@ -72,12 +72,12 @@ export function contextKey(
   embedderId: string,
   target = ctx.targets[0],
 ): string {
-  const h = createHash('sha256');
-  scope(h, ctx, tenant, namespace, target);
-  h.update(`embedder\0${embedderId}\0`);
+  const parts: string[] = [];
+  scope(parts, ctx, tenant, namespace, target);
+  parts.push(`embedder\0${embedderId}\0`);
   const msgs = ctx.request.messages;
-  for (let i = 0; i < msgs.length - 1; i++) h.update(stableStringify(normaliseMessage(msgs[i]))).update('\0');
-  return h.digest('base64url');
+  for (let i = 0; i < msgs.length - 1; i++) parts.push(stableStringify(normaliseMessage(msgs[i])), '\0');
+  return sha256(parts.join(''), 'base64url');
 }
 
 /** The text of the last message when it is a text-only user turn (else the semantic tier skips). */

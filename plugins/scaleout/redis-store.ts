@@ -19,7 +19,7 @@
  * `commandTimeoutMs` (default 100 ms: a slow cache read is only a miss). A command that times out
  * while connected is logged with reason "timeout"; a failure while disconnected with "unreachable".
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../core/hash.js';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Registry } from 'prom-client';
@@ -59,7 +59,7 @@ export interface RedisStoreOptions {
   ioredis?: RedisOptions;
 }
 
-const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha256hex = (s: string) => sha256(s, 'hex');
 
 /** How often (at most) the same kind of policy decision is logged. */
 export const DECISION_LOG_MS = 10_000;

@@ -70,7 +70,7 @@ test('switchyard check: a good config prints the resolved setup with keys masked
     TEST_CLIENT_KEY: 'sk-secret-client-key-987654321',
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /providers:\n  - mock/);
+  assert.match(r.stdout, /providers:\n {2}- mock/);
   assert.match(r.stdout, /smart -> mock\/mock-large \| mock\/mock-small/);
   assert.match(r.stdout, /auth:\s+static-keys/);
   assert.match(r.stdout, /ingresses: openai \(core\), anthropic, responses\n/, 'the client APIs served');

@@ -1,7 +1,7 @@
 /** POST /v1/completions through the gateway with the official SDK: native upstream, chat translation, governance. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Plugin } from '../../index.js';
 import { POOR_KEY, RPM_KEY, failure, ledgerByModel, startEnv, type Env } from './helpers.js';
 

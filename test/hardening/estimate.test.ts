@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { openai } from '../../index.js';
 import { promptTokens } from '../../core/tokens.js';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../emulators/openai.js';

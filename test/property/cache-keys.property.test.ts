@@ -145,3 +145,22 @@ test('property: the context key ignores the last turn and nothing before it', ()
     { numRuns: RUNS },
   );
 });
+
+test('keys are the same digests as before the one-shot hash: stored entries (Redis, PostgreSQL) stay reachable', () => {
+  // Digests computed with the streaming createHash version of keys.ts (commit 68866fd).
+  const ctx = {
+    principal: { id: 'a' },
+    targets: [{ provider: 'p', model: 'm' }],
+    request: {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 's' },
+        { role: 'user', content: [{ type: 'text', text: 'héllo' }] },
+      ],
+      temperature: 0.2,
+      stream: true,
+    },
+  } as unknown as ChatContext;
+  assert.equal(exactKey(ctx, 't', 'n'), 'cache:v2:w2rWRi5CQyXCkqqPrGryLz7idGhjHRadcrJ0paFqq8M');
+  assert.equal(contextKey(ctx, 't', 'n', 'e'), 'wtvfJMfW3s94S9oGNmCV55e5RzhPr8HYPxx7RDUL2Fc');
+});
