@@ -14,6 +14,9 @@ import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { openaiCompatible, type UsageRecord } from '../../index.js';
 import { definePlugin } from '../../core/plugin.js';
+import { GatewayError } from '../../core/errors.js';
+import { ProviderHttp } from '../../core/provider-kit/index.js';
+import { UpstreamClient, type UpstreamRequest } from '../../core/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 const answer = (model: string) =>
@@ -183,4 +186,28 @@ test('a client that leaves cancels the upstream call; ctx.signal read before or 
     assert.ok(lateSignal instanceof AbortSignal);
     assert.equal(lateSignal.aborted, true, 'a signal first read after the client left is already aborted');
   });
+});
+
+test("ProviderHttp.postJson: a client of a plugin's own making without sendBuffered still works (its send)", async () => {
+  const real = new UpstreamClient({ timeoutMs: 10_000 });
+  try {
+    // A wrapper written before sendBuffered existed (as the Azure adapter's query-string view once was).
+    const wrapper = {
+      agent: real.agent,
+      timeoutMs: real.timeoutMs,
+      maxResponseBytes: real.maxResponseBytes,
+      send: (provider: string, req: UpstreamRequest) => real.send(provider, req),
+    } as unknown as UpstreamClient;
+    const http = new ProviderHttp('up', wrapper);
+    const call = { target: { provider: 'up', model: 'split' }, signal: new AbortController().signal, ctx: {} };
+    const answer = (await http.postJson(`${upstreamUrl}/chat/completions`, { model: 'split' }, call as never)) as {
+      choices: Array<{ message: { content: string } }>;
+    };
+    assert.equal(answer.choices[0].message.content, 'one two three');
+    const e = await failure(http.postJson(`${upstreamUrl}/chat/completions`, { model: 'limited' }, call as never));
+    assert.ok(e instanceof GatewayError, String(e));
+    assert.equal(e.status, 429);
+  } finally {
+    await real.close();
+  }
 });
