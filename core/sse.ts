@@ -100,36 +100,76 @@ export class SseDecoder {
   }
 }
 
+/**
+ * Reading an SSE body with the decoding and the clean-up in one place, for a reader that wants to
+ * handle events in its own loop (one async step per piece of the body, not one more per event):
+ *
+ *   const r = new SseReader(body, options);
+ *   try {
+ *     for await (const piece of r.source) for (const ev of r.events(piece)) ...;
+ *     for (const ev of r.rest()) ...;
+ *   } finally {
+ *     r.release(complete);
+ *   }
+ *
+ * `release` leaves a body read to its end alone; otherwise it drains it (`complete`: the protocol's last
+ * event has arrived, the connection can go back to the pool) or destroys it.
+ */
+export class SseReader {
+  /** The body's pieces: a Readable's own iterator, which does not destroy the body on an early stop. */
+  readonly source: AsyncIterable<Uint8Array | string>;
+  readonly #readable: Readable | undefined;
+  readonly #decoder = new TextDecoder();
+  readonly #sse: SseDecoder;
+  #ended = false;
+
+  constructor(body: AsyncIterable<Uint8Array | string>, options: SseOptions = {}) {
+    this.#sse = new SseDecoder(options.maxEventBytes);
+    // A Readable's default iterator would destroy it on an early stop (an AbortError with its stack, and
+    // the connection closed even after [DONE]): release() drains or destroys it instead.
+    this.#readable = isReadable(body) ? body : undefined;
+    this.source = this.#readable ? this.#readable.iterator({ destroyOnReturn: false }) : body;
+  }
+
+  /** The events a piece of the body completes. Throws SseEventTooLarge past the limit. */
+  events(piece: Uint8Array | string): SseEvent[] {
+    return this.#sse.push(typeof piece === 'string' ? piece : this.#decoder.decode(piece, { stream: true }));
+  }
+
+  /** Once the body has ended: the events still held (a last event without its blank line). */
+  rest(): SseEvent[] {
+    this.#ended = true;
+    const tail = this.#decoder.decode();
+    const out = tail ? this.#sse.push(tail) : [];
+    const last = this.#sse.end();
+    if (last) out.push(last);
+    return out;
+  }
+
+  /** After reading (in a finally): a body not read to its end is drained (`complete`) or destroyed. */
+  release(complete: boolean): void {
+    const readable = this.#readable;
+    if (this.#ended || !readable || readable.readableEnded || readable.destroyed) return;
+    // What the body says after this (undici's abort error when destroyed) has no reader left.
+    readable.on('error', () => undefined);
+    if (complete) readable.resume();
+    else readable.destroy();
+  }
+}
+
 /** Parse an SSE byte stream into events. Throws SseEventTooLarge for an event past the limit. */
 export async function* parseSse(
   body: AsyncIterable<Uint8Array | string>,
   options: SseOptions = {},
 ): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  const sse = new SseDecoder(options.maxEventBytes);
-  // A Readable's own iterator would destroy it on an early stop (an AbortError with its stack, and the
-  // connection closed even after [DONE]): here an early stop drains or destroys it as `complete` says.
-  const readable = isReadable(body) ? body : undefined;
-  const source = readable ? readable.iterator({ destroyOnReturn: false }) : body;
-  let read = false;
+  const reader = new SseReader(body, options);
   try {
-    for await (const piece of source) {
-      const events = sse.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-      for (const ev of events) yield ev;
-    }
-    read = true;
+    for await (const piece of reader.source) for (const ev of reader.events(piece)) yield ev;
   } finally {
-    if (!read && readable && !readable.readableEnded && !readable.destroyed) {
-      // What the body says after this (undici's abort error when destroyed) has no reader left.
-      readable.on('error', () => undefined);
-      if (options.complete) readable.resume();
-      else readable.destroy();
-    }
+    // `complete` is read here, at the end: the caller sets it once the protocol's last event arrived.
+    reader.release(options.complete === true);
   }
-  const tail = decoder.decode();
-  if (tail) for (const ev of sse.push(tail)) yield ev;
-  const last = sse.end();
-  if (last) yield last;
+  for (const ev of reader.rest()) yield ev;
 }
 
 const isReadable = (body: unknown): body is Readable =>
