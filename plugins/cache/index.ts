@@ -10,6 +10,7 @@
  * `x-switchyard-cache: hit | semantic-hit | miss | bypass | refresh`, and semantic hits
  * `x-switchyard-cache-similarity`.
  */
+import { rawJson } from '../../core/chunks.js';
 import type { ChatContext } from '../../core/context.js';
 import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin.js';
 import { MemoryStore } from '../../core/store.js';
@@ -104,6 +105,18 @@ function cacheable(response: ChatCompletionResponse): boolean {
       (c) => (c.finish_reason === 'stop' || c.finish_reason === 'length') && !c.message.tool_calls?.length,
     )
   );
+}
+
+/**
+ * A stored entry as JSON. An answer still carrying the upstream's own JSON text (RAW_JSON: nothing
+ * changed it) is embedded as that text instead of being serialised again; the entry parses the same.
+ */
+function entryJson(entry: StoredEntry): string {
+  const raw = rawJson(entry.response);
+  if (raw === undefined) return JSON.stringify(entry);
+  const { response: _, ...rest } = entry;
+  const tail = JSON.stringify(rest);
+  return `{"response":${raw}${tail.length > 2 ? `,${tail.slice(1)}` : '}'}`;
 }
 
 export function cache(options: CacheOptions = {}): CachePlugin {
@@ -307,7 +320,7 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         }
         const entry: StoredEntry = { v: 2, response, target: { provider: answered.provider, model: answered.model } };
         if (partition) entry.prompt = s.prompt;
-        await store.set(key, JSON.stringify(entry), s.ttlMs);
+        await store.set(key, entryJson(entry), s.ttlMs);
         stats.add(s.tenant, (t) => t.stores++);
         if (semantic && partition) {
           try {
