@@ -40,12 +40,13 @@ function normaliseMessage(m: ChatMessage): unknown {
 }
 
 /**
- * The target part of both keys (the hashed text's first parts). Lookups use the first target (the one that would answer); stores
- * use the target that did answer (after failover, a fallback), so an entry is only ever served as
- * the answer of the model that wrote it.
+ * The target part of both keys (the hashed text's first parts). Lookups use the first target (the
+ * one that would answer); stores use the target that did answer (after failover, a fallback), so an
+ * entry is only ever served as the answer of the model that wrote it.
  */
 function scope(parts: string[], ctx: ChatContext, tenant: string, namespace: string, t: Target): void {
-  parts.push(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${t.params ? stableStringify(t.params) : ''}\0`);
+  const params = t.params ? stableStringify(t.params) : '';
+  parts.push(`v2\0${tenant}\0${namespace}\0${t.provider}\0${t.model}\0${params}\0`);
   const req = ctx.request;
   for (const k of Object.keys(req).sort()) {
     if (IGNORED.has(k) || req[k] === undefined) continue;

@@ -188,7 +188,7 @@ test('a client that leaves cancels the upstream call; ctx.signal read before or 
   });
 });
 
-test("ProviderHttp.postJson: a client of a plugin's own making without sendBuffered still works (its send)", async () => {
+test("ProviderHttp.postJson: a plugin's own client without sendBuffered still works (its send)", async () => {
   const real = new UpstreamClient({ timeoutMs: 10_000 });
   try {
     // A wrapper written before sendBuffered existed (as the Azure adapter's query-string view once was).
