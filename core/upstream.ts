@@ -126,60 +126,18 @@ export class UpstreamClient {
 
   /** Send a request; transport failures are thrown as GatewayErrors. Any status is returned. */
   async send(provider: string, req: UpstreamRequest): Promise<UpstreamResponse> {
-    if (this.#observers) return this.#observed(provider, req, this.#observers);
     const timeout = req.timeoutMs ?? this.timeoutMs;
-    const { origin, path } = splitUrl(req.url);
+    const { watching, headers } = watch(provider, req, this.#observers);
     let res: UpstreamResponse;
     try {
-      // The dispatcher's options in one object (httpRequest would copy them into a second one).
-      res = await dispatchRequest.call(this.agent, {
-        origin,
-        path,
-        method: req.method ?? 'POST',
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-    } catch (err) {
-      throw transportError(provider, err, timeout, req.signal);
-    }
-    responseLimits.set(res, this.maxResponseBytes);
-    return res;
-  }
-
-  async #observed(provider: string, req: UpstreamRequest, observers: UpstreamObserver[]): Promise<UpstreamResponse> {
-    const watching: UpstreamObservation[] = [];
-    let headers = req.headers;
-    for (const observe of observers) {
-      const o = observe(provider, req);
-      if (!o) continue;
-      watching.push(o);
-      // Adapters share their header objects between requests: never write into req.headers.
-      if (o.headers) headers = { ...headers, ...o.headers };
-    }
-    const timeout = req.timeoutMs ?? this.timeoutMs;
-    let res: UpstreamResponse;
-    try {
-      res = await httpRequest(
-        req.url,
-        {
-          method: req.method ?? 'POST',
-          headers,
-          body: req.body,
-          signal: req.signal,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-        },
-        this.agent,
-      );
+      res = await dispatchRequest.call(this.agent, dispatchOptions(req, headers, timeout));
     } catch (err) {
       const error = transportError(provider, err, timeout, req.signal);
-      for (const o of watching) o.end({ error });
+      if (watching) for (const o of watching) o.end({ error });
       throw error;
     }
-    for (const o of watching) o.end({ status: res.statusCode });
+    if (watching) for (const o of watching) o.end({ status: res.statusCode });
+    responseLimits.set(res, this.maxResponseBytes);
     return res;
   }
 
@@ -190,36 +148,10 @@ export class UpstreamClient {
    */
   async sendBuffered(provider: string, req: UpstreamRequest): Promise<BufferedResponse> {
     const timeout = req.timeoutMs ?? this.timeoutMs;
-    const observers = this.#observers;
-    let watching: UpstreamObservation[] | undefined;
-    let headers = req.headers;
-    if (observers) {
-      watching = [];
-      for (const observe of observers) {
-        const o = observe(provider, req);
-        if (!o) continue;
-        watching.push(o);
-        // Adapters share their header objects between requests: never write into req.headers.
-        if (o.headers) headers = { ...headers, ...o.headers };
-      }
-    }
-    const { origin, path } = splitUrl(req.url);
+    const { watching, headers } = watch(provider, req, this.#observers);
     let res: BufferedResponse;
     try {
-      res = await requestBuffered(
-        this.agent,
-        {
-          origin,
-          path,
-          method: req.method ?? 'POST',
-          headers,
-          body: req.body,
-          signal: req.signal,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-        },
-        this.maxResponseBytes,
-      );
+      res = await requestBuffered(this.agent, dispatchOptions(req, headers, timeout), this.maxResponseBytes);
     } catch (err) {
       // Before the headers, a failure is the transport's; after them, the answer was cut short.
       const error =
@@ -236,6 +168,43 @@ export class UpstreamClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** The dispatcher's options of a call, in one object (undici's own `request` would copy them into a second). */
+function dispatchOptions(req: UpstreamRequest, headers: Record<string, string>, timeout: number) {
+  const { origin, path } = splitUrl(req.url);
+  return {
+    origin,
+    path,
+    method: req.method ?? 'POST',
+    headers,
+    body: req.body,
+    signal: req.signal,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  };
+}
+
+/**
+ * Ask every observer about a call: the observations to tell how it ended, and the headers to send
+ * (the request's own when nothing watches or adds any).
+ */
+function watch(
+  provider: string,
+  req: UpstreamRequest,
+  observers: UpstreamObserver[] | undefined,
+): { watching: UpstreamObservation[] | undefined; headers: Record<string, string> } {
+  if (!observers) return { watching: undefined, headers: req.headers };
+  const watching: UpstreamObservation[] = [];
+  let headers = req.headers;
+  for (const observe of observers) {
+    const o = observe(provider, req);
+    if (!o) continue;
+    watching.push(o);
+    // Adapters share their header objects between requests: never write into req.headers.
+    if (o.headers) headers = { ...headers, ...o.headers };
+  }
+  return { watching, headers };
 }
 
 /** Map an undici/network error (from a request or while reading its body) to a GatewayError. */

@@ -139,3 +139,33 @@ test('a too-large event mid-stream ends the stream with an error event (OpenAI a
 test('upstream.maxResponseBytes is validated', async () => {
   await assert.rejects(createGateway({ upstream: { maxResponseBytes: 0 } }), ConfigError);
 });
+
+test('the limit holds for calls an observer watches too (a JSON answer read through send())', async () => {
+  // An upstream observer (as the otel plugin registers) used to send calls down a path that did not
+  // record the client's limit, so their answers were read up to the 32 MiB default instead.
+  const watcher = definePlugin({
+    name: 'watcher',
+    apply(gw) {
+      gw.upstream.observe(() => undefined);
+    },
+  });
+  const w = await startGateway({
+    providers: [openaiCompatible({ name: 'emu', baseURL: emu.url, apiKey: 'k' })],
+    upstream: { maxResponseBytes: LIMIT },
+    failover: { retries: 0, backoffMs: 1 },
+    plugins: [watcher()],
+  });
+  try {
+    const model = `emu/big-json-${4 * 1024 * 1024}`;
+    const err = await w.client.moderations.create({ model, input: 'x' }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 502);
+    assert.equal((err.error as { code?: string }).code, 'upstream_response_too_large');
+    assert.match(err.message, /larger than the limit of 1048576 bytes/);
+  } finally {
+    await w.close();
+  }
+});
