@@ -119,6 +119,7 @@ export class SseReader {
   /** The body's pieces: a Readable's own iterator, which does not destroy the body on an early stop. */
   readonly source: AsyncIterable<Uint8Array | string>;
   readonly #readable: Readable | undefined;
+  readonly #releasable: ReleasableBody | undefined;
   readonly #decoder = new TextDecoder();
   readonly #sse: SseDecoder;
   #ended = false;
@@ -128,6 +129,7 @@ export class SseReader {
     // A Readable's default iterator would destroy it on an early stop (an AbortError with its stack, and
     // the connection closed even after [DONE]): release() drains or destroys it instead.
     this.#readable = isReadable(body) ? body : undefined;
+    this.#releasable = isReleasable(body) ? body : undefined;
     this.source = this.#readable ? this.#readable.iterator({ destroyOnReturn: false }) : body;
   }
 
@@ -148,6 +150,10 @@ export class SseReader {
 
   /** After reading (in a finally): a body not read to its end is drained (`complete`) or destroyed. */
   release(complete: boolean): void {
+    if (this.#releasable) {
+      this.#releasable.release(complete || this.#ended);
+      return;
+    }
     const readable = this.#readable;
     if (this.#ended || !readable || readable.readableEnded || readable.destroyed) return;
     // What the body says after this (undici's abort error when destroyed) has no reader left.
@@ -155,6 +161,14 @@ export class SseReader {
     if (complete) readable.resume();
     else readable.destroy();
   }
+}
+
+/**
+ * A body that is told how its reader stopped (core/upstream-streamed.ts UpstreamBody): the rest drained
+ * (`complete`) or the call aborted.
+ */
+export interface ReleasableBody extends AsyncIterable<Uint8Array | string> {
+  release(complete: boolean): void;
 }
 
 /** Parse an SSE byte stream into events. Throws SseEventTooLarge for an event past the limit. */
@@ -171,6 +185,9 @@ export async function* parseSse(
   }
   for (const ev of reader.rest()) yield ev;
 }
+
+const isReleasable = (body: unknown): body is ReleasableBody =>
+  typeof (body as ReleasableBody | undefined)?.release === 'function';
 
 const isReadable = (body: unknown): body is Readable =>
   body instanceof Readable || typeof (body as Readable | undefined)?.iterator === 'function';

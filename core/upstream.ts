@@ -12,6 +12,7 @@ import { GatewayError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 import { readStream } from './read-stream.js';
 import { AnswerCut, type BufferedResponse, requestBuffered } from './upstream-buffered.js';
+import { requestStreamed, type StreamedResponse } from './upstream-streamed.js';
 
 // undici's index also loads fetch, WebSocket, EventSource, the caches and the mocks: ~15 MiB of
 // resident memory a gateway never uses. Its Agent and request API alone are what we need (deep paths,
@@ -158,6 +159,27 @@ export class UpstreamClient {
         err instanceof AnswerCut
           ? bodyError(provider, err.cause, timeout, req.signal)
           : transportError(provider, err, timeout, req.signal);
+      if (watching) for (const o of watching) o.end({ error });
+      throw error;
+    }
+    if (watching) for (const o of watching) o.end({ status: res.statusCode });
+    return res;
+  }
+
+  /**
+   * Send a request whose answer is read as it arrives (an event stream): resolves at its headers (any
+   * status) with a body to read once and release (core/upstream-streamed.ts). Transport failures before
+   * the headers are thrown as GatewayErrors, as send() would; the body's own errors come from reading
+   * it (map them with bodyError).
+   */
+  async sendStream(provider: string, req: UpstreamRequest): Promise<StreamedResponse> {
+    const timeout = req.timeoutMs ?? this.timeoutMs;
+    const { watching, headers } = watch(provider, req, this.#observers);
+    let res: StreamedResponse;
+    try {
+      res = await requestStreamed(this.agent, dispatchOptions(req, headers, timeout));
+    } catch (err) {
+      const error = transportError(provider, err, timeout, req.signal);
       if (watching) for (const o of watching) o.end({ error });
       throw error;
     }

@@ -3,11 +3,13 @@
  * `post` sends a JSON body under the call's abort signal and the provider's timeout, and turns an
  * error answer (status >= 400) into a GatewayError with the provider's own message and Retry-After
  * (`error` option; OpenAI's shape by default). `json`/`text` read a whole answer (bounded, a broken
- * body is an interrupted answer), `bodyError` maps a failure while a stream is read.
+ * body is an interrupted answer), `bodyError` maps a failure while a stream is read. `postStream` is
+ * `post` for an answer read as it arrives (an event stream), without a Readable in between.
  */
 import type { GatewayError } from '../errors.js';
 import { callAbort, type UpstreamCall } from '../provider.js';
 import type { AbortSource } from '../abort.js';
+import type { ReleasableBody } from '../sse.js';
 import {
   asUpstreamResponse,
   bodyError,
@@ -27,6 +29,19 @@ export function jsonHeaders(extra: Record<string, string> = {}): Record<string, 
 }
 
 export type ErrorMapper = (res: UpstreamResponse) => Promise<GatewayError>;
+
+/**
+ * An answer being streamed (postStream): its body is read once, by an SseReader (core/sse.ts), which
+ * releases it when the reading stops (drained after the protocol's last event, else aborted).
+ */
+export interface StreamingAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: ReleasableBody | UpstreamResponse['body'];
+}
+
+/** The most of an error answer's body read for its message (as readUpstreamError reads). */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 export interface ProviderHttpOptions {
   /** Per-provider upstream timeout (ms); the client's (`upstream.timeoutMs`) when not set. */
@@ -104,6 +119,30 @@ export class ProviderHttp {
     });
     if (res.statusCode >= 400) throw await this.#error(asUpstreamResponse(res));
     return parseJsonAnswer(this.provider, res.body.toString('utf8'), keepRaw);
+  }
+
+  /**
+   * POST `body` as JSON to `url` for an answer read as it arrives (`accept`: text/event-stream by
+   * default); resolves at its headers once the status is below 400, else throws as `post` would.
+   */
+  async postStream(url: string, body: unknown, call: Call, options: PostOptions = {}): Promise<StreamingAnswer> {
+    const payload = JSON.stringify(body);
+    const given = options.headers ?? this.headers;
+    const base = typeof given === 'function' ? given(payload) : given;
+    const headers = { ...base, accept: options.accept ?? 'text/event-stream' };
+    const signal = callAbort(call);
+    // A client of the plugin's own making (written before sendStream existed): its send() and a Readable.
+    if (typeof this.client.sendStream !== 'function') return this.send({ url, headers, body: payload, signal });
+    const res = await this.client.sendStream(this.provider, {
+      url,
+      headers,
+      body: payload,
+      signal,
+      timeoutMs: this.#timeoutMs,
+    });
+    if (res.statusCode < 400) return res;
+    const text = await res.body.collect(ERROR_BODY_LIMIT);
+    throw await this.#error(asUpstreamResponse({ statusCode: res.statusCode, headers: res.headers, body: text }));
   }
 
   async send(req: {

@@ -11,7 +11,14 @@
  * - results: `reportDropped` (the x-switchyard-dropped-params header), `ModelList`.
  */
 export { HttpAdapter, type HttpAdapterOptions, type HttpAdapterSettings } from './adapter.js';
-export { ProviderHttp, jsonHeaders, type ErrorMapper, type PostOptions, type ProviderHttpOptions } from './http.js';
+export {
+  ProviderHttp,
+  jsonHeaders,
+  type ErrorMapper,
+  type PostOptions,
+  type ProviderHttpOptions,
+  type StreamingAnswer,
+} from './http.js';
 export {
   answeredStatus,
   errorFields,

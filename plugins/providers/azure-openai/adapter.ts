@@ -50,17 +50,19 @@ export interface AzureOpenAISettings {
 /** The shared pooled client, with a query string appended to every URL. */
 function withQuery(http: UpstreamClient, query: string): UpstreamClient {
   if (!query) return http;
-  const wrapped: Pick<UpstreamClient, 'agent' | 'timeoutMs' | 'maxResponseBytes' | 'send' | 'sendBuffered' | 'close'> =
-    {
-      agent: http.agent,
-      timeoutMs: http.timeoutMs,
-      maxResponseBytes: http.maxResponseBytes,
-      send: (provider: string, req: UpstreamRequest) => http.send(provider, { ...req, url: req.url + query }),
-      sendBuffered: (provider: string, req: UpstreamRequest) =>
-        http.sendBuffered(provider, { ...req, url: req.url + query }),
-      // The pool belongs to the gateway; closing a view of it must not close it.
-      close: () => Promise.resolve(),
-    };
+  type View = Pick<UpstreamClient, 'agent' | 'timeoutMs' | 'maxResponseBytes' | 'close'> &
+    Pick<UpstreamClient, 'send' | 'sendBuffered' | 'sendStream'>;
+  const at = (req: UpstreamRequest) => ({ ...req, url: req.url + query });
+  const wrapped: View = {
+    agent: http.agent,
+    timeoutMs: http.timeoutMs,
+    maxResponseBytes: http.maxResponseBytes,
+    send: (provider: string, req: UpstreamRequest) => http.send(provider, at(req)),
+    sendBuffered: (provider: string, req: UpstreamRequest) => http.sendBuffered(provider, at(req)),
+    sendStream: (provider: string, req: UpstreamRequest) => http.sendStream(provider, at(req)),
+    // The pool belongs to the gateway; closing a view of it must not close it.
+    close: () => Promise.resolve(),
+  };
   return wrapped as UpstreamClient;
 }
 

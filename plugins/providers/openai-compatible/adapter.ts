@@ -170,7 +170,7 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
     const body = this.settings.streamUsage
       ? { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } }
       : { ...request, stream: true };
-    const res = await this.#post('/chat/completions', body, call, 'text/event-stream');
+    const res = await this.http.postStream(this.settings.baseURL + '/chat/completions', body, call);
     return openAIChunks(this.http, res, call);
   }
 

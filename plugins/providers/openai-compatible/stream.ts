@@ -4,7 +4,7 @@
  */
 import { RAW_JSON, type WithRaw } from '../../../core/chunks.js';
 import { GatewayError, errors } from '../../../core/errors.js';
-import type { ProviderHttp } from '../../../core/provider-kit/index.js';
+import type { ProviderHttp, StreamingAnswer } from '../../../core/provider-kit/index.js';
 import type { UpstreamCall } from '../../../core/provider.js';
 import { parseSse, type SseEvent, SseReader } from '../../../core/sse.js';
 import type { ChatCompletionChunk } from '../../../core/types.js';
@@ -19,7 +19,7 @@ type StreamError = { message?: unknown; type?: string; code?: string };
  */
 export async function* openAIChunks(
   http: ProviderHttp,
-  res: UpstreamResponse,
+  res: StreamingAnswer,
   call: UpstreamCall,
 ): AsyncGenerator<ChatCompletionChunk> {
   const name = http.provider;
@@ -77,8 +77,7 @@ export async function* openAIChunks(
   } catch (e) {
     throw http.bodyError(e, call);
   } finally {
-    reader.release(done);
-    if (!done) res.body.destroy();
+    reader.release(done); // drained after [DONE] (the connection is kept), else the call is cut
   }
   // Some compatible servers omit [DONE]; a stream whose choices all finished is still complete.
   if (!done && !finished) throw errors.streamInterrupted(name, 'the connection closed before [DONE]');
