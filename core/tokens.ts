@@ -3,8 +3,9 @@
  * estimate (budget holds, tokens per minute) and the usage of a stream that ended without the
  * upstream's usage chunk (core/pipeline.ts) all count the same way.
  *
- * Text goes through gpt-tokenizer (o200k_base: exact for recent OpenAI models, close for others)
- * once loaded, else 4 characters per token. Every other part counts at its size, conservatively:
+ * Text is counted in o200k_base tokens (exact for recent OpenAI models, close for others) once the
+ * counter is loaded (core/o200k-base.ts), else at 4 characters per token. Every other part counts at
+ * its size, conservatively:
  * - image_url: OpenAI's high-detail tile cost of a 1024x1024 image (765; 85 for detail "low");
  * - input_audio, file (`file_data`), and any base64 data URL: decoded bytes / 4;
  * - a file by `file_id` (size unknown here): FILE_REF_TOKENS;
@@ -16,20 +17,25 @@
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from './types.js';
 
 /**
- * The tokenizer's tables cost about 75 MiB of memory, so they are loaded only by plugins that need
- * exact counts (the `cheapest`/`auto` strategies, governance budgets), at boot through loadTokenizer().
- * Until then (and in gateways that never need it) counts are estimated at 4 characters per token.
+ * The counter's tables cost ~4 MiB of memory (core/bpe-counter.ts; gpt-tokenizer's cost ~57), and are read
+ * only for plugins that need exact counts (the `cheapest`/`auto` strategies, governance budgets), at boot
+ * through loadTokenizer(). Until then (and in gateways that never need it) counts are estimated at 4
+ * characters per token. Client text that spells a special token (`<|endoftext|>`) is counted as text, as
+ * providers tokenize user content.
  */
 let counter: ((text: string) => number) | undefined;
+let loading: Promise<void> | undefined;
 
-export async function loadTokenizer(): Promise<void> {
-  if (counter) return;
-  const { countTokens: count } = await import('gpt-tokenizer/encoding/o200k_base');
-  // Client text that spells a special token (`<|endoftext|>`) is text: counted as such, as providers
-  // tokenize user content. The tokenizer's default throws on it (a 500 for the request) after a scan
-  // of the whole text for special tokens.
-  const asText = { disallowedSpecial: new Set<string>() };
-  counter = (text) => count(text, asText);
+export function loadTokenizer(): Promise<void> {
+  loading ??= import('./o200k-base.js')
+    .then(({ loadO200kCounter }) => {
+      counter = loadO200kCounter();
+    })
+    .catch((err: unknown) => {
+      loading = undefined; // a later call tries again
+      throw err;
+    });
+  return loading;
 }
 
 export function countTokens(text: string): number {

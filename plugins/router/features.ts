@@ -1,6 +1,6 @@
 /**
  * What the router needs to know about a chat request before choosing a target: estimated prompt
- * tokens (gpt-tokenizer, o200k_base: exact for recent OpenAI models, a close estimate for others),
+ * tokens (o200k_base, core/tokens.ts: exact for recent OpenAI models, a close estimate for others),
  * whether it uses tools, images or JSON output, and whether it looks like code. Computed once per
  * request, on demand (only strategies that need it pay for tokenizing).
  */

@@ -35,6 +35,7 @@ test('the build stage compiles dist/ with the dev tools before dropping them', (
     'bin',
     'core',
     'plugins',
+    'scripts',
   ]) {
     assert.match(dockerfile, new RegExp(`COPY [^\\n]*\\b${f.replace('.', '\\.')}\\b`), `the build stage copies ${f}`);
   }

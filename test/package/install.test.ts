@@ -11,9 +11,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { countTokens as gptCount } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
 import { cleanEnv, runCli, startCli, type CliOptions } from '../helpers/cli.js';
 
@@ -69,6 +70,7 @@ test('the tarball ships the build, the command, docs and examples, and no tests,
     'dist/index.d.ts',
     'dist/core/cli.js',
     'dist/dashboard/app.js',
+    'dist/tokenizer/o200k_base.bpe',
     'docs/quickstart.md',
     'examples/quickstart/switchyard.config.ts',
   ]) {
@@ -122,6 +124,17 @@ test('the package imports by name from ES modules and from CommonJS', { skip }, 
   const cjs = await exec(process.execPath, ['-e', script], { cwd: app, env: userEnv() });
   assert.equal(cjs.stdout.trim(), 'function function');
   assert.ok(existsSync(join(installed, 'dist', 'index.d.ts')), 'types for TypeScript users');
+});
+
+test('token counts come from the shipped table, without gpt-tokenizer (only the build uses it)', { skip }, async () => {
+  assert.ok(!existsSync(join(app, 'node_modules', 'gpt-tokenizer')), 'gpt-tokenizer is not installed');
+  const tokens = pathToFileURL(join(installed, 'dist', 'core', 'tokens.js')).href;
+  const text = 'Hello, world! naïve 日本語 <|endoftext|>';
+  const script =
+    `const t = await import(${JSON.stringify(tokens)}); await t.loadTokenizer();` +
+    `console.log(t.countTokens(${JSON.stringify(text)}))`;
+  const r = await exec(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env: userEnv() });
+  assert.equal(Number(r.stdout), gptCount(text, { disallowedSpecial: new Set() }));
 });
 
 const CONFIGS: Record<string, (model: string) => string> = {
