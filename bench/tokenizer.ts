@@ -24,14 +24,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const MiB = 2 ** 20;
 
 // --- memory and load time, one fresh process per reading
+const distUrl = (file: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'core', file)).href);
 const LOADERS = {
   'gpt-tokenizer': `const m = await import('gpt-tokenizer/encoding/o200k_base');
     const asText = { disallowedSpecial: new Set() }; count = (s) => m.countTokens(s, asText);`,
-  ours: `const m = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'core', 'o200k-base.js')).href)});
+  ours: `const m = await import(${distUrl('o200k-base.js')});
     count = m.loadO200kCounter();`,
 };
-const WARM_UP = `await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'core', 'package-root.js')).href)});
-  const a = new Float64Array(1e5); for (let k = 0; k < 50; k++) for (let i = 0; i < a.length; i++) a[i] = Math.sqrt(i * k);`;
+const WARM_UP = `await import(${distUrl('package-root.js')});
+  const a = new Float64Array(1e5);
+  for (let k = 0; k < 50; k++) for (let i = 0; i < a.length; i++) a[i] = Math.sqrt(i * k);`;
 const probe = (loader: string, warm: boolean) => `
   const gc = globalThis.gc; const text = 'The quick brown fox jumps over the lazy dog. '.repeat(20);
   ${warm ? WARM_UP : ''}

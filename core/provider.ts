@@ -56,7 +56,11 @@ export function callAbort(call: Pick<UpstreamCall, 'signal'>): AbortSource {
 
 export interface ProviderAdapter {
   readonly name: string;
-  /** Models advertised by GET /v1/models and used to resolve bare model names. */
+  /**
+   * Models advertised by GET /v1/models and used to resolve bare model names. A list that changes (see
+   * modelsReady) is a new array each time it changes, never the old one edited: the router keeps what it
+   * resolved from a list while it is the same array.
+   */
   models(): ModelInfo[];
   /**
    * Optional: resolves once models() is current, for lists that come from the upstream (discovery).

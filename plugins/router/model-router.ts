@@ -45,6 +45,8 @@ export interface RouterDeps {
 }
 
 export const TARGET_HEADER = 'x-switchyard-target';
+/** Most model names whose plain resolution is kept (plainTargets). */
+const PLAIN_CACHE_MAX = 1024;
 const MAX_DEPTH = 4;
 const MAX_MODELS_LIST = 10;
 
@@ -193,6 +195,31 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
         return out;
       }
 
+      /**
+       * resolvePlain's answers (without repeats) by name: a bare id otherwise costs a scan of every discovered
+       * list and every provider's `claims` on each request. Kept while the provider list and the discovered
+       * lists are the same arrays (they are new arrays when they change); names come from clients, so at
+       * most PLAIN_CACHE_MAX are kept (then the cache starts again). Targets are shared, as alias lists are.
+       */
+      const plainCache = new Map<string, Target[]>();
+      let plainSources: readonly unknown[] = [];
+      function plainTargets(name: string): Target[] {
+        const providers = gateway.providers.list();
+        let same = plainSources.length === dynamic.length + 1 && plainSources[0] === providers;
+        for (let i = 0; same && i < dynamic.length; i++) same = plainSources[i + 1] === dynamic[i].models();
+        if (!same) {
+          plainCache.clear();
+          plainSources = [providers, ...dynamic.map((p) => p.models())];
+        }
+        let targets = plainCache.get(name);
+        if (!targets) {
+          targets = distinct(resolvePlain(name));
+          if (plainCache.size >= PLAIN_CACHE_MAX) plainCache.clear();
+          plainCache.set(name, targets);
+        }
+        return targets.slice();
+      }
+
       /** A target list without repeats, as a new array (alias lists are shared: never hand them out). */
       function distinct(list: Target[]): Target[] {
         if (list.length < 2) return list.slice();
@@ -241,7 +268,7 @@ export function modelRouter(options: ModelRouterOptions = {}, deps: RouterDeps =
             const name = ctx.requestedModel;
             if (extra.length === 0 && !models.has(name)) {
               // The common case (one model name, not a virtual model): resolved without an await.
-              targets = distinct(resolvePlain(name));
+              targets = plainTargets(name);
             } else {
               const seen = new Set<string>();
               targets = [];
