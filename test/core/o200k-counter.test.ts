@@ -248,14 +248,13 @@ test('every o200k token alone, and pairs of neighbouring ranks, count as gpt-tok
   assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} of ${texts.length} differ`);
 });
 
-test('a megabyte-long word takes about a second, not many minutes (the heap merge is n log n)', () => {
+// A merge loop that is n^2 would take ~15 minutes on this word; the heap merge takes ~1 s. The bound is the
+// test's timeout, generous for a loaded machine (speed itself is measured in bench/tokenizer.ts).
+test('a megabyte-long word is counted in n log n (the heap merge), not n^2', { timeout: 120_000 }, () => {
   const rnd = random(5);
   const word = Array.from({ length: 1 << 20 }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rnd() * 26)]).join('');
-  const started = performance.now();
   const n = counters.loaded(word);
-  const ms = performance.now() - started;
   assert.ok(n > (1 << 20) / 8 && n < (1 << 20) / 1.5, `${n} tokens`);
-  assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
   assert.equal(counters.loaded(word.slice(0, 4000)), expected(word.slice(0, 4000)));
 });
 
