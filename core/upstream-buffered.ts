@@ -18,11 +18,11 @@ import { type AbortSource, onAbort } from './abort.js';
 const requireFromHere = createRequire(import.meta.url);
 // The same parser undici's request API uses for the answer's headers (lower-case names, repeated
 // headers as arrays); undici's major is pinned in package.json.
-const { parseHeaders } = requireFromHere('undici/lib/core/util.js') as {
+export const { parseHeaders } = requireFromHere('undici/lib/core/util.js') as {
   parseHeaders(raw: Buffer[] | null, into?: Record<string, string | string[]>): Record<string, string | string[]>;
 };
-const { RequestAbortedError } = requireFromHere('undici/lib/core/errors.js') as {
-  RequestAbortedError: new () => Error;
+export const { RequestAbortedError } = requireFromHere('undici/lib/core/errors.js') as {
+  RequestAbortedError: new (message?: string) => Error;
 };
 
 /** A whole upstream answer. */
@@ -61,10 +61,29 @@ export function requestBuffered(
   });
 }
 
+/**
+ * What both dispatch handlers (this file's and core/upstream-streamed.ts's) share: the call tied to the
+ * request's abort source. An aborted source aborts the call at once; later, the source's abort does.
+ */
+export class AbortableHandler {
+  protected abortCall: ((reason?: Error) => void) | undefined = undefined;
+  protected stopListening: (() => void) | undefined = undefined;
+
+  constructor(protected readonly signal: AbortSource | undefined) {}
+
+  onConnect(abort: (reason?: Error) => void): void {
+    const signal = this.signal;
+    if (signal?.aborted) {
+      abort(reasonOf(signal));
+      return;
+    }
+    this.abortCall = abort;
+    if (signal && !this.stopListening) this.stopListening = onAbort(signal, () => abort(reasonOf(signal)));
+  }
+}
+
 /** undici's dispatch handler (the callback interface its own request API implements). */
-class BufferedHandler {
-  #abort: ((reason?: Error) => void) | undefined = undefined;
-  #stopListening: (() => void) | undefined = undefined;
+class BufferedHandler extends AbortableHandler {
   #status = 0;
   #headers: Record<string, string | string[]> | undefined = undefined;
   #parts: Buffer[] = [];
@@ -75,17 +94,9 @@ class BufferedHandler {
     readonly resolve: (r: BufferedResponse) => void,
     readonly reject: (e: unknown) => void,
     readonly limit: number,
-    readonly signal: AbortSource | undefined,
-  ) {}
-
-  onConnect(abort: (reason?: Error) => void): void {
-    const signal = this.signal;
-    if (signal?.aborted) {
-      abort(reasonOf(signal));
-      return;
-    }
-    this.#abort = abort;
-    if (signal && !this.#stopListening) this.#stopListening = onAbort(signal, () => abort(reasonOf(signal)));
+    signal: AbortSource | undefined,
+  ) {
+    super(signal);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _message: string): boolean {
@@ -93,14 +104,14 @@ class BufferedHandler {
     this.#status = statusCode;
     this.#headers = parseHeaders(rawHeaders);
     const declared = Number(this.#headers['content-length']);
-    if (declared > this.limit) this.#abort?.(tooLargeError(this.limit));
+    if (declared > this.limit) this.abortCall?.(tooLargeError(this.limit));
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.#size += chunk.length;
     if (this.#size > this.limit) {
-      this.#abort?.(tooLargeError(this.limit));
+      this.abortCall?.(tooLargeError(this.limit));
       return false;
     }
     this.#parts.push(chunk);
@@ -110,7 +121,7 @@ class BufferedHandler {
   onComplete(_trailers: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#stopListening?.();
+    this.stopListening?.();
     const parts = this.#parts;
     const body = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#size);
     this.resolve({ statusCode: this.#status, headers: this.#headers ?? {}, body });
@@ -119,7 +130,7 @@ class BufferedHandler {
   onError(err: Error): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#stopListening?.();
+    this.stopListening?.();
     this.reject(this.#headers ? new AnswerCut(err) : err);
   }
 

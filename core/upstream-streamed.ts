@@ -16,18 +16,9 @@
  * aborted, which closes the connection. Breaking out of a `for await` does neither (as a Readable's
  * `iterator({ destroyOnReturn: false })`): release() is the reader's job (core/sse.ts SseReader).
  */
-import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import { type AbortSource, onAbort } from './abort.js';
-import type { BufferedOptions } from './upstream-buffered.js';
-
-const requireFromHere = createRequire(import.meta.url);
-const { parseHeaders } = requireFromHere('undici/lib/core/util.js') as {
-  parseHeaders(raw: Buffer[] | null, into?: Record<string, string | string[]>): Record<string, string | string[]>;
-};
-const { RequestAbortedError } = requireFromHere('undici/lib/core/errors.js') as {
-  RequestAbortedError: new (message?: string) => Error;
-};
+import type { AbortSource } from './abort.js';
+import { AbortableHandler, type BufferedOptions, parseHeaders, RequestAbortedError } from './upstream-buffered.js';
 
 /** Bytes received and not yet read past which the socket is paused (a Readable's default is 64 KiB). */
 const HIGH_WATER = 64 * 1024;
@@ -56,9 +47,7 @@ const DONE: IteratorResult<Buffer> = Object.freeze({ done: true, value: undefine
  * also undici's dispatch handler for the call (the callback interface undici's own request API
  * implements), so that a piece goes from the parser to the waiting reader without a stream between.
  */
-export class UpstreamBody implements AsyncIterableIterator<Buffer> {
-  #abort: ((reason?: Error) => void) | undefined = undefined;
-  #stopListening: (() => void) | undefined = undefined;
+export class UpstreamBody extends AbortableHandler implements AsyncIterableIterator<Buffer> {
   #resume: (() => void) | undefined = undefined;
   #started = false;
   #queue: Buffer[] = [];
@@ -74,8 +63,10 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   constructor(
     private readonly resolveHead: (r: StreamedResponse) => void,
     private readonly rejectHead: (e: unknown) => void,
-    private readonly signal: AbortSource | undefined,
-  ) {}
+    signal: AbortSource | undefined,
+  ) {
+    super(signal);
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -126,7 +117,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
       }
       return;
     }
-    this.#abort?.(new RequestAbortedError('the reader stopped before the end of the answer'));
+    this.abortCall?.(new RequestAbortedError('the reader stopped before the end of the answer'));
   }
 
   /** Read the rest of the body into one Buffer, at most `limit` bytes (an error answer's body). */
@@ -146,17 +137,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
     return all.length > limit ? all.subarray(0, limit) : all;
   }
 
-  // undici's dispatch handler
-
-  onConnect(abort: (reason?: Error) => void): void {
-    const signal = this.signal;
-    if (signal?.aborted) {
-      abort(reasonOf(signal));
-      return;
-    }
-    this.#abort = abort;
-    if (signal && !this.#stopListening) this.#stopListening = onAbort(signal, () => abort(reasonOf(signal)));
-  }
+  // undici's dispatch handler (onConnect: AbortableHandler's)
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, _message: string): boolean {
     if (statusCode < 200) return true; // 1xx: the answer is still to come
@@ -182,13 +163,13 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
 
   onComplete(_trailers: unknown): void {
     this.#finished = true;
-    this.#stopListening?.();
+    this.stopListening?.();
     this.#settleWaiter(DONE);
   }
 
   onError(err: Error): void {
     this.#finished = true;
-    this.#stopListening?.();
+    this.stopListening?.();
     if (!this.#started) {
       this.rejectHead(err);
       return;
@@ -211,9 +192,4 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
     this.#waiter = undefined;
     waiter.resolve(result);
   }
-}
-
-function reasonOf(signal: AbortSource): Error {
-  const reason = signal.reason;
-  return reason instanceof Error ? reason : new RequestAbortedError();
 }

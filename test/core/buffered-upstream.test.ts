@@ -18,6 +18,7 @@ import { GatewayError } from '../../core/errors.js';
 import { ProviderHttp } from '../../core/provider-kit/index.js';
 import { UpstreamClient, type UpstreamRequest } from '../../core/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { type ModelUpstream, rejection, startModelUpstream } from '../helpers/model-upstream.js';
 
 const answer = (model: string) =>
   JSON.stringify({
@@ -33,54 +34,39 @@ const answer = (model: string) =>
 const closedEarly: string[] = [];
 /** Requests the upstream holds without answering, by model. */
 const holding: string[] = [];
-let upstream: http.Server;
+let upstream: ModelUpstream;
 let upstreamUrl = '';
 
 before(async () => {
-  upstream = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => {
-      raw += c;
-    });
-    req.on('end', () => {
-      if (req.method !== 'POST') {
-        res.writeHead(404).end(); // model discovery (GET /models): none here
-        return;
-      }
-      const model = (JSON.parse(raw) as { model: string }).model;
-      if (model === 'split') {
-        // Many small writes (chunked): the handler must join them.
-        res.writeHead(200, { 'content-type': 'application/json' });
-        const text = answer(model);
-        for (let i = 0; i < text.length; i += 7) res.write(text.slice(i, i + 7));
-        res.end();
-      } else if (model === 'cut') {
-        const text = answer(model);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(text.length) });
-        res.write(text.slice(0, 40));
-        setImmediate(() => res.socket?.destroy());
-      } else if (model === 'limited') {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
-        res.end(JSON.stringify({ error: { message: 'Slow down, friend.', type: 'rate_limit', code: 'rate_limited' } }));
-      } else if (model.startsWith('hang')) {
-        holding.push(model);
-        res.on('close', () => {
-          if (!res.writableFinished) closedEarly.push(model);
-        });
-      } else {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(answer(model));
-      }
-    });
+  upstream = await startModelUpstream((model, res) => {
+    if (model === 'split') {
+      // Many small writes (chunked): the handler must join them.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const text = answer(model);
+      for (let i = 0; i < text.length; i += 7) res.write(text.slice(i, i + 7));
+      res.end();
+    } else if (model === 'cut') {
+      const text = answer(model);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(text.length) });
+      res.write(text.slice(0, 40));
+      setImmediate(() => res.socket?.destroy());
+    } else if (model === 'limited') {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end(JSON.stringify({ error: { message: 'Slow down, friend.', type: 'rate_limit', code: 'rate_limited' } }));
+    } else if (model.startsWith('hang')) {
+      holding.push(model);
+      res.on('close', () => {
+        if (!res.writableFinished) closedEarly.push(model);
+      });
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer(model));
+    }
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstreamUrl = upstream.url;
 });
 
-after(async () => {
-  upstream.closeAllConnections();
-  await new Promise((r) => upstream.close(r));
-});
+after(() => upstream.close());
 
 const records: UsageRecord[] = [];
 const signals: Array<{ model: string; early: AbortSignal }> = [];
@@ -114,11 +100,7 @@ async function withGateway(fn: (t: TestGateway) => Promise<void>): Promise<void>
 const ask = (client: OpenAI, model: string, signal?: AbortSignal) =>
   client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }, { signal });
 
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('expected an error'),
-    (e: unknown) => e,
-  );
+const failure = rejection;
 
 test('an answer written in many small pieces arrives whole', async () => {
   await withGateway(async (t) => {

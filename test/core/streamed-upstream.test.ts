@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { openaiCompatible, type UsageRecord } from '../../index.js';
@@ -22,6 +21,7 @@ import { SseReader } from '../../core/sse.js';
 import { UpstreamClient, type UpstreamRequest } from '../../core/upstream.js';
 import { UpstreamBody } from '../../core/upstream-streamed.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { type ModelUpstream, rejection, startModelUpstream } from '../helpers/model-upstream.js';
 
 const chunk = (model: string, content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({
@@ -49,9 +49,6 @@ const gates = new Map<string, () => void>();
 /** Requests whose connection closed before the upstream finished its answer, by model. */
 const closedEarly: string[] = [];
 const flood = { written: 0, blocked: false, digest: '' };
-let upstream: http.Server;
-let upstreamUrl = '';
-
 function floodAnswer(res: http.ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/octet-stream' });
   const hash = createHash('sha256');
@@ -74,60 +71,50 @@ function floodAnswer(res: http.ServerResponse): void {
   more();
 }
 
+let upstream: ModelUpstream;
+let upstreamUrl = '';
+
 before(async () => {
-  upstream = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => {
-      raw += c;
+  upstream = await startModelUpstream((model, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) closedEarly.push(model);
     });
-    req.on('end', () => {
-      if (req.method !== 'POST') {
-        res.writeHead(404).end(); // model discovery (GET /models): none here
-        return;
-      }
-      const model = (JSON.parse(raw) as { model: string }).model;
-      res.on('close', () => {
-        if (!res.writableFinished) closedEarly.push(model);
+    if (model === 'flood') return floodAnswer(res);
+    if (model === 'limited') {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end(JSON.stringify({ error: { message: 'Slow down, friend.', type: 'rate_limit', code: 'rate_limited' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (model === 'split') {
+      // Every event split across writes, two events in one write, CRLF line ends.
+      const text = [chunk(model, 'one '), chunk(model, 'two '), chunk(model, 'three', 'stop'), usage(model)]
+        .join('')
+        .replaceAll('\n', '\r\n');
+      for (let i = 0; i < text.length; i += 13) res.write(text.slice(i, i + 13));
+      res.end('data: [DONE]\r\n\r\n');
+    } else if (model === 'gated') {
+      // The first chunk, then nothing until the test has seen it arrive at the client.
+      res.write(chunk(model, 'first '));
+      gates.set(model, () => {
+        res.write(chunk(model, 'second', 'stop'));
+        res.write(usage(model));
+        res.end('data: [DONE]\n\n');
       });
-      if (model === 'flood') return floodAnswer(res);
-      if (model === 'limited') {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
-        res.end(JSON.stringify({ error: { message: 'Slow down, friend.', type: 'rate_limit', code: 'rate_limited' } }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      if (model === 'split') {
-        // Every event split across writes, two events in one write, CRLF line ends.
-        const text = [chunk(model, 'one '), chunk(model, 'two '), chunk(model, 'three', 'stop'), usage(model)]
-          .join('')
-          .replaceAll('\n', '\r\n');
-        for (let i = 0; i < text.length; i += 13) res.write(text.slice(i, i + 13));
-        res.end('data: [DONE]\r\n\r\n');
-      } else if (model === 'gated') {
-        // The first chunk, then nothing until the test has seen it arrive at the client.
-        res.write(chunk(model, 'first '));
-        gates.set(model, () => {
-          res.write(chunk(model, 'second', 'stop'));
-          res.write(usage(model));
-          res.end('data: [DONE]\n\n');
-        });
-      } else if (model === 'cut') {
-        res.write(chunk(model, 'half '));
-        gates.set(model, () => res.socket?.destroy());
-      } else if (model.startsWith('hang') || model === 'silent') {
-        res.write(chunk(model, 'started '));
-        gates.set(model, () => res.end());
-      }
-    });
+    } else if (model === 'cut') {
+      res.write(chunk(model, 'half '));
+      gates.set(model, () => res.socket?.destroy());
+    } else if (model.startsWith('hang') || model === 'silent') {
+      res.write(chunk(model, 'started '));
+      gates.set(model, () => res.end());
+    }
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstreamUrl = upstream.url;
 });
 
 after(async () => {
   for (const open of gates.values()) open();
-  upstream.closeAllConnections();
-  await new Promise((r) => upstream.close(r));
+  await upstream.close();
 });
 
 const records: UsageRecord[] = [];
@@ -159,11 +146,7 @@ const stream = (client: OpenAI, model: string, signal?: AbortSignal) =>
     { signal },
   );
 
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('expected an error'),
-    (e: unknown) => e,
-  );
+const failure = rejection;
 
 test('events split anywhere across writes arrive whole, in order, with usage', async () => {
   await withGateway(async (t) => {
