@@ -97,6 +97,25 @@ test('MemoryStore: get/set/delete, TTL expiry, atomic increments keep their TTL'
   assert.equal(await s.get('k1'), undefined);
 });
 
+test('MemoryStore: least recently used goes first; a read, an increment or a rewrite counts as use', async () => {
+  const s = new MemoryStore({ maxEntries: 3 });
+  for (const k of ['a', 'b', 'c']) await s.set(k, k);
+  assert.equal(await s.get('a'), 'a');
+  await s.set('d', 'd'); // pushes out b, the least recently used
+  assert.deepEqual(await s.getMany(['a', 'b', 'c', 'd']), ['a', undefined, 'c', 'd']);
+  await s.increment('n'); // pushes out a (c and d were read after it)
+  assert.equal(await s.get('a'), undefined);
+  await s.set('c', 'c2'); // a rewrite of a held key pushes out nothing
+  assert.equal(s.size, 3);
+  assert.deepEqual(await s.getMany(['c', 'd', 'n']), ['c2', 'd', 1]);
+  await s.set('x', 'x', 1);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await s.delete('x'), false, 'an expired entry is not there to delete');
+  assert.equal(await s.increment('x', 4), 4, 'an expired entry restarts a counter');
+  await s.set('s', 'not a number');
+  assert.equal(await s.increment('s', 2), 2, 'a counter replaces a value that is not a number');
+});
+
 test('jsonPointerToPath and Retry-After parsing', () => {
   assert.equal(jsonPointerToPath('/messages/0/content/1/image_url'), 'messages[0].content[1].image_url');
   assert.equal(jsonPointerToPath('/a~1b'), 'a/b');
