@@ -128,7 +128,7 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       label: 'Switchyard: production, .ts config via CLI',
       process:
         '`switchyard start --config bench/production.config.ts`: the production config as a TypeScript ' +
-        'file, so the gateway runs from its sources through tsx',
+        'file (the CLI bundles the config with esbuild and runs the compiled build, no loader in the process)',
       script: cli,
       args: (p) => [
         'start',
