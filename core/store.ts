@@ -31,40 +31,88 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
 }
 
-/** A value and when it expires (ms since the epoch; 0: never). */
-type Entry = { v: unknown; exp: number };
+/** A value, when it expires (ms since the epoch; 0: never), and its neighbours in recency order. */
+interface Entry {
+  readonly key: string;
+  v: unknown;
+  exp: number;
+  /** The next more recently used entry (null: this is the newest). */
+  newer: Entry | null;
+  /** The next less recently used entry (null: this is the oldest). */
+  older: Entry | null;
+}
 
 /**
- * The default store: a Map kept in recency order (a hit moves its entry to the end, a new entry past
- * `maxEntries` pushes out the first). It grows with what it holds: an LRU library sized for the
- * 100 000 default allocated ~4 MiB of arrays up front, in every gateway, before a single entry.
- * Expired entries go when they are read or pushed out, as before.
+ * The default store: an LRU of at most `maxEntries` entries, a Map from key to entry plus a list of the
+ * entries in recency order (a hit moves its entry to the newest end; a new entry past the bound pushes
+ * out the oldest). It grows with what it holds: an LRU library sized for the 100 000 default allocated
+ * ~2.7 MiB of arrays up front (4 MiB once a TTL was used), in every gateway, before a single entry. The
+ * order is not the Map's own: taking a Map's first key after many deletions walks over every deleted
+ * slot at its front (18 µs per operation at 100 000 entries). Expired entries go when they are read
+ * or pushed out.
  */
 export class MemoryStore implements Store {
   readonly #map = new Map<string, Entry>();
   readonly #max: number;
+  #newest: Entry | null = null;
+  #oldest: Entry | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#max = Math.max(1, options.maxEntries ?? 100_000);
+  }
+
+  #unlink(e: Entry): void {
+    if (e.newer) e.newer.older = e.older;
+    else this.#newest = e.older;
+    if (e.older) e.older.newer = e.newer;
+    else this.#oldest = e.newer;
+    e.newer = e.older = null;
+  }
+
+  #linkNewest(e: Entry): void {
+    e.older = this.#newest;
+    e.newer = null;
+    if (this.#newest) this.#newest.newer = e;
+    else this.#oldest = e;
+    this.#newest = e;
+  }
+
+  #remove(e: Entry): void {
+    this.#unlink(e);
+    this.#map.delete(e.key);
   }
 
   /** The live entry under `key`, now the most recently used; undefined if absent or expired. */
   #hit(key: string): Entry | undefined {
     const e = this.#map.get(key);
     if (e === undefined) return undefined;
-    this.#map.delete(key);
-    if (e.exp !== 0 && e.exp <= Date.now()) return undefined;
-    this.#map.set(key, e);
+    if (e.exp !== 0 && e.exp <= Date.now()) {
+      this.#remove(e);
+      return undefined;
+    }
+    if (e !== this.#newest) {
+      this.#unlink(e);
+      this.#linkNewest(e);
+    }
     return e;
   }
 
-  #put(key: string, v: unknown, ttlMs: number | undefined): Entry {
-    const e = { v, exp: ttlMs ? Date.now() + ttlMs : 0 };
-    if (!this.#map.delete(key) && this.#map.size >= this.#max) {
-      this.#map.delete(this.#map.keys().next().value as string);
+  #put(key: string, v: unknown, ttlMs: number | undefined): void {
+    const exp = ttlMs ? Date.now() + ttlMs : 0;
+    const held = this.#map.get(key);
+    if (held) {
+      held.v = v;
+      held.exp = exp;
+      if (held !== this.#newest) {
+        this.#unlink(held);
+        this.#linkNewest(held);
+      }
+      return;
     }
+    if (this.#map.size >= this.#max && this.#oldest) this.#remove(this.#oldest);
+    const e: Entry = { key, v, exp, newer: null, older: null };
     this.#map.set(key, e);
-    return e;
+    this.#linkNewest(e);
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -82,7 +130,7 @@ export class MemoryStore implements Store {
   async delete(key: string): Promise<boolean> {
     const e = this.#map.get(key);
     if (e === undefined) return false;
-    this.#map.delete(key);
+    this.#remove(e);
     return e.exp === 0 || e.exp > Date.now();
   }
 
@@ -103,5 +151,6 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.#map.clear();
+    this.#newest = this.#oldest = null;
   }
 }

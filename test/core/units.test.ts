@@ -116,6 +116,57 @@ test('MemoryStore: least recently used goes first; a read, an increment or a rew
   assert.equal(await s.increment('s', 2), 2, 'a counter replaces a value that is not a number');
 });
 
+test('MemoryStore: the same answers as a plain LRU model over 20 000 random operations', async () => {
+  const max = 50;
+  const s = new MemoryStore({ maxEntries: max });
+  const model: Array<[string, unknown]> = []; // oldest first
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const use = (k: string, v: unknown) => {
+    const i = model.findIndex(([key]) => key === k);
+    if (i >= 0) model.splice(i, 1);
+    else if (model.length >= max) model.shift();
+    model.push([k, v]);
+  };
+  for (let n = 0; n < 20_000; n++) {
+    const k = `k${rand(80)}`;
+    const i = model.findIndex(([key]) => key === k);
+    switch (rand(4)) {
+      case 0:
+        await s.set(k, n);
+        use(k, n);
+        break;
+      case 1: {
+        const want = i >= 0 ? model[i][1] : undefined;
+        assert.equal(await s.get(k), want, `get ${k} at step ${n}`);
+        if (i >= 0) use(k, want);
+        break;
+      }
+      case 2:
+        assert.equal(await s.delete(k), i >= 0, `delete ${k} at step ${n}`);
+        if (i >= 0) model.splice(i, 1);
+        break;
+      default: {
+        const before = i >= 0 && typeof model[i][1] === 'number' ? (model[i][1] as number) : 0;
+        assert.equal(await s.increment(k, 2), before + 2, `increment ${k} at step ${n}`);
+        use(k, before + 2);
+      }
+    }
+    assert.equal(s.size, model.length);
+  }
+});
+
+test('MemoryStore: nothing allocated up front for its 100 000-entry bound', async () => {
+  const before = process.memoryUsage().arrayBuffers;
+  const stores = Array.from({ length: 8 }, () => new MemoryStore());
+  for (const s of stores) await s.set('k', 1, 1000);
+  // lru-cache sized for the bound took ~1.2 MB of typed arrays per store (plus 1.6 MB once a TTL was used).
+  assert.ok(process.memoryUsage().arrayBuffers - before < 1 << 20);
+});
+
 test('jsonPointerToPath and Retry-After parsing', () => {
   assert.equal(jsonPointerToPath('/messages/0/content/1/image_url'), 'messages[0].content[1].image_url');
   assert.equal(jsonPointerToPath('/a~1b'), 'a/b');
