@@ -4,16 +4,19 @@
  *
  * How one measurement goes:
  *   1. the server runs under `valgrind --tool=callgrind --instr-atstart=no` (instrumentation off: it
- *      starts and warms up at valgrind's plain speed), with the normal JIT and bench/gc-control.mjs
- *      preloaded (a full GC on request);
- *   2. `warmup` requests, one at a time, so the JIT has compiled the hot path;
- *   3. full GC, then `callgrind_control --zero` and `--instr=on`;
+ *      starts and warms up at valgrind's plain speed), with the normal JIT;
+ *   2. `warmup` requests (four at a time), so the JIT has compiled the hot path;
+ *   3. `callgrind_control --zero` and `--instr=on`;
  *   4. `requests` requests, one at a time (concurrency 1: no batching of writes between requests, so
  *      each request pays its own way, and the count does not depend on timing);
- *   5. full GC (the window pays for collecting its own garbage), `--instr=off`, `--dump`;
+ *   5. `--instr=off`, `--dump`;
  *   6. instructions per request = the dump's total / `requests`. All threads are counted (GC helpers,
  *      libuv's pool, the SQLite ledger's writes).
- * Several windows in one server give the spread.
+ * Several windows in one server give the spread. A window pays for the collections that fall into it:
+ * the old generation's come every few windows and can nearly double one window's count (production:
+ * 0.58-0.73 million instructions per request, and one window of 1.16 million), so the gate takes the
+ * median of six windows. A full GC before each window was tried: it also drops compiled code, and the
+ * windows after it counted 1.5x more even after 200 further requests.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';

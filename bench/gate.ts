@@ -67,7 +67,9 @@ async function main(): Promise<number> {
   const report = argValue(argv, 'report') !== undefined;
   const num = (name: string, dflt: number) => Number(argValue(argv, name) ?? dflt);
   const runs = num('runs', report ? 3 : 1);
-  const windows = num('windows', 2);
+  // Six windows: a window with an old-generation collection counts up to twice the others, and the
+  // median of two would follow it (bench/callgrind.ts).
+  const windows = num('windows', report ? 2 : 6);
   const requests = num('requests', 200);
   const warmup = num('warmup', 3000);
   const jobs = num('jobs', 2);

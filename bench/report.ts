@@ -713,10 +713,11 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push(
     'Timings on a shared 2-core machine move by tens of percent from one run to the next; instruction ' +
       'counts do not. `bench/callgrind.ts` runs the server under `valgrind --tool=callgrind ' +
-      '--instr-atstart=no` with the normal JIT, warms it up uninstrumented, then, per window: a full GC, ' +
-      'instrumentation on, N requests one at a time (no batching between requests), a full GC (the window pays ' +
-      'for collecting its own garbage), instrumentation off, dump. An empty window (the same two GCs, no ' +
-      "requests) is measured right before and subtracted. The count is the main thread's (Node's event loop: " +
+      '--instr-atstart=no` with the normal JIT, warms it up uninstrumented, then, per window: counters ' +
+      'zeroed, instrumentation on, N requests one at a time (no batching between requests), instrumentation ' +
+      "off, dump. A window pays for the garbage collections that fall into it; the old generation's come " +
+      'every few windows, so the figure is the median of several windows. ' +
+      "The count is the main thread's (Node's event loop: " +
       "JavaScript, the runtime and, with `--single-threaded-gc`, all GC work); V8's optimizing compiler runs " +
       'on a helper thread and keeps compiling for thousands of requests, which makes the all-threads figure ' +
       'noisier. Kernel time (system calls) is not counted: valgrind sees user space only.',
