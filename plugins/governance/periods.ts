@@ -1,6 +1,8 @@
 /**
- * Calendar periods in an IANA time zone (Intl only): the start and end (epoch ms) of the day, ISO
- * week (Monday first) or month containing an instant, and local day/hour labels for grouping.
+ * Calendar periods in an IANA time zone: the start and end (epoch ms) of the day, ISO week (Monday
+ * first) or month containing an instant, and local day/hour labels for grouping. UTC, the default, is
+ * plain calendar arithmetic; other zones go through Intl.DateTimeFormat, whose first use loads ICU's
+ * zone and locale data (~8 MB of resident memory that a UTC gateway does not need: bench/profile-notes.md).
  */
 import type { Period } from './types.js';
 
@@ -24,9 +26,12 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The zone computed without Intl (exactly this name; aliases such as "Etc/UTC" go through Intl). */
+const UTC = 'UTC';
+
 /** Throws a RangeError for an unknown zone. */
 export function checkTimeZone(timeZone: string): void {
-  formatter(timeZone);
+  if (timeZone !== UTC) formatter(timeZone);
 }
 
 interface Local {
@@ -39,6 +44,17 @@ interface Local {
 }
 
 export function localParts(t: number, timeZone: string): Local {
+  if (timeZone === UTC) {
+    const u = new Date(t);
+    return {
+      y: u.getUTCFullYear(),
+      m: u.getUTCMonth() + 1,
+      d: u.getUTCDate(),
+      h: u.getUTCHours(),
+      mi: u.getUTCMinutes(),
+      s: u.getUTCSeconds(),
+    };
+  }
   const p: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(t))
     if (part.type !== 'literal') p[part.type] = Number(part.value);
@@ -54,6 +70,7 @@ function offsetAt(t: number, timeZone: string): number {
 /** The instant of a local wall-clock time (midnight never falls in a DST gap in practice; handled anyway). */
 export function fromLocal(y: number, m: number, d: number, timeZone: string): number {
   const guess = Date.UTC(y, m - 1, d);
+  if (timeZone === UTC) return guess;
   let t = guess - offsetAt(guess, timeZone);
   t = guess - offsetAt(t, timeZone);
   return t;
