@@ -140,18 +140,25 @@ function batchLines(destination: Destination, min: number): void {
   const write = destination.write.bind(destination);
   let parts: string[] = [];
   let size = 0;
-  let written = false; // a line since the last flush: an idle flush writes nothing (sonic-boom would write '')
+  // Bytes handed to sonic-boom and not yet written (its 'write' events count them down). A flush while it
+  // is busy (opening the file, a write in flight) does nothing there, and afterwards it waits for minLength
+  // bytes: the timer flushes again on every tick until this is 0, and an idle tick writes nothing (sonic-boom
+  // would write '').
+  let unwritten = 0;
+  destination.on('write', (n: number) => {
+    unwritten = Math.max(0, unwritten - n);
+  });
   const drain = () => {
     if (parts.length === 0) return;
     const text = parts.length === 1 ? parts[0] : parts.join('');
     parts = [];
     size = 0;
+    unwritten += Buffer.byteLength(text);
     write(text);
   };
   destination.write = (line: string): boolean => {
     parts.push(line);
     size += line.length;
-    written = true;
     if (size >= min) drain();
     return true;
   };
@@ -159,8 +166,7 @@ function batchLines(destination: Destination, min: number): void {
   const flushSync = destination.flushSync.bind(destination);
   const end = destination.end.bind(destination);
   destination.flush = (cb?: (err?: Error) => unknown) => {
-    if (!written && !cb) return;
-    written = false;
+    if (parts.length === 0 && unwritten === 0 && !cb) return;
     drain();
     flush(cb);
   };

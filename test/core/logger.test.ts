@@ -150,6 +150,22 @@ test('batched lines keep their order across both writers and reach the file when
   assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => `r${i}`), 'r-last']);
 });
 
+test('a line flushed while the file is still opening is written by a later flush', async () => {
+  // sonic-boom ignores a flush while it is busy (opening the file, or a write in flight) and then waits for
+  // minLength bytes: a flush timer that took that flush for done skipped every later tick, and the line
+  // stayed in memory while the gateway was idle (seen on a loaded CI machine, where opening the file is slow).
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'opening.log');
+  const log = createLogger({ level: 'info', bufferMs: 10 }, file);
+  try {
+    log.info({ reqId: 'r1' }, 'one');
+    const destination = (log as unknown as Record<symbol, { flush(): void }>)[pino.symbols.streamSym];
+    destination.flush(); // what the timer does, before the file is open: sonic-boom cannot write yet
+    await eventually(() => read(file).includes('"one"'));
+  } finally {
+    stopLogger(log);
+  }
+});
+
 test('an idle logger writes nothing on its flush timer', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'idle.log');
   const log = createLogger({ level: 'info', bufferMs: 10 }, file);
