@@ -5,7 +5,7 @@
  * until no pair is a token; it counts its parts.
  *
  * The vocabulary is typed arrays (the bytes of every token in rank order, an open-addressing hash from
- * bytes to where they are, a direct table of two-byte tokens): ~3.8 MiB for o200k_base's 200k tokens,
+ * bytes to where they are, a direct table of two-byte tokens): ~2.8 MiB for o200k_base's 200k tokens,
  * against ~57 MiB of RSS for gpt-tokenizer's array of strings and Map. Counts equal gpt-tokenizer 4's
  * `countTokens(text, { disallowedSpecial: new Set() })`, including two of its lookup rules
  * (test/core/o200k-counter.test.ts checks a large corpus):
@@ -66,9 +66,11 @@ export function bpeTable(lengths: Uint8Array, bytes: Uint8Array): BpeTable {
   }
   if (total !== bytes.length) throw new Error('BPE table: the lengths do not add up to the bytes');
   if (total >= 2 ** 23) throw new Error('BPE table: more than 8 MiB of token bytes');
-  // at most ~40% full: probes stay short
+  // at most 80% full. A slot holds its token's length, so a probe past another token is one read of
+  // consecutive memory: o200k_base's 200k tokens in 2^18 slots (1 MiB, 76% full) count as fast as in
+  // 2^19 (40% full) and keep 1 MiB less resident (bench/profile-notes.md, eighth round).
   let size = 1024;
-  while (size < lengths.length * 2.5) size *= 2;
+  while (size < lengths.length * 1.25) size *= 2;
   const slots = new Int32Array(size).fill(EMPTY);
   const pairs = new Int32Array(65536).fill(NONE);
   const mask = size - 1;

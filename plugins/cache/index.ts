@@ -16,17 +16,14 @@ import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin
 import { MemoryStore } from '../../core/store.js';
 import type { ChatCompletionResponse } from '../../core/types.js';
 import type { UsageRecord } from '../../core/usage.js';
-import { ngramEmbedder } from './embedders/ngram.js';
-import { providerEmbedder, type ProviderEmbedderOptions } from './embedders/provider.js';
+import type { ProviderEmbedderOptions } from './embedders/provider.js';
 import type { Embedder } from './embedders/types.js';
-import { wordnetEmbedder } from './embedders/wordnet.js';
-import { Journal, roundTrip, type AddVector, type RebuildStats } from './journal.js';
+import type { AddVector, Journal, RebuildStats } from './journal.js';
 import { contextKey, exactKey, lastUserText, tenantOf, type TenantScope } from './keys.js';
-import { wordnet } from './lexicon/wordnet.js';
 import { cacheOptionsSchema } from './schema.js';
-import { SemanticTier, type SemanticTierOptions, type StoredEntry, type VerifyBand } from './semantic.js';
+import type { SemanticTier, SemanticTierOptions, StoredEntry, VerifyBand } from './semantic.js';
 import { CacheStats, type CacheTotalsView } from './stats.js';
-import { Verifier, type VerifierOptions } from './verifier.js';
+import type { Verifier, VerifierOptions } from './verifier.js';
 
 export interface SemanticOptions extends SemanticTierOptions {
   /**
@@ -136,11 +133,14 @@ export function cache(options: CacheOptions = {}): CachePlugin {
       statsPath: '/cache/stats',
     },
     schema: cacheOptionsSchema,
-    apply(gateway, o) {
+    async apply(gateway, o) {
       const { store } = gateway;
       const ttlMs = o.ttlSeconds! * 1000;
       const sem: SemanticOptions | undefined = o.semantic === true ? {} : o.semantic || undefined;
-      if (sem) {
+      // The semantic tier's modules load only when it is on (semantic-parts.ts).
+      const parts = sem ? await import('./semantic-parts.js') : undefined;
+      if (sem && parts) {
+        const { Journal, SemanticTier, Verifier, ngramEmbedder, providerEmbedder, wordnet, wordnetEmbedder } = parts;
         const e = sem.embedder ?? 'wordnet';
         // WordNet is read only here, when the semantic tier is configured (index files, ~6 MB, a few ms)
         const lexicon = wordnet();
@@ -325,7 +325,7 @@ export function cache(options: CacheOptions = {}): CachePlugin {
         if (semantic && partition) {
           try {
             // with a journal, index the vector every instance will read back (int8 round trip)
-            const vec = journal ? roundTrip(await vectorOf(s, ctx)) : await vectorOf(s, ctx);
+            const vec = journal ? parts!.roundTrip(await vectorOf(s, ctx)) : await vectorOf(s, ctx);
             semantic.add(partition, vec, key, s.ttlMs);
             if (journal) {
               // the links the graph just chose travel with the vector, so a rebuild replays them

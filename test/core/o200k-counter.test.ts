@@ -248,6 +248,15 @@ test('every o200k token alone, and pairs of neighbouring ranks, count as gpt-tok
   assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} of ${texts.length} differ`);
 });
 
+test('the hash holds o200k_base in 1 MiB of slots (at most 80% full), with every token found', () => {
+  // 2^18 slots for 199,998 ranks: the table was 2^19 (2 MiB resident in every gateway with budgets)
+  assert.equal(table.slots.length, 2 ** 18);
+  let used = 0;
+  for (const v of table.slots) if (v !== -1) used++;
+  assert.ok(used / table.slots.length <= 0.8, `load ${used / table.slots.length}`);
+  assert.equal(used, lengths.filter((n) => n > 0).length);
+});
+
 // A merge loop that is n^2 would take ~15 minutes on this word; the heap merge takes ~1 s. The bound is the
 // test's timeout, generous for a loaded machine (speed itself is measured in bench/tokenizer.ts).
 test('a megabyte-long word is counted in n log n (the heap merge), not n^2', { timeout: 120_000 }, () => {
