@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ImportKind, Message, Plugin as EsbuildPlugin } from 'esbuild';
+import { loadEsbuild } from './cjs-packages.js';
 import type { SwitchyardConfig } from './config-types.js';
 import { PACKAGE_NAME, packageRoot, RUNS_COMPILED } from './package-root.js';
 
@@ -72,7 +73,7 @@ async function importBundled(path: string): Promise<{ default?: unknown }> {
  */
 export async function bundle(file: string, outfile = `${resolve(file)}.mjs`): Promise<string> {
   const path = resolve(file);
-  const esbuild = await import('esbuild');
+  const esbuild = loadEsbuild();
   // Files given a first-line prefix, and its length (to report error columns as in the file).
   const injected = new Map<string, number>();
   try {

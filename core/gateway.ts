@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import Router from '@koa/router';
-import Koa from 'koa';
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import { Koa as KoaApplication, Router as KoaRouter } from './cjs-packages.js';
 import { resolveConfig } from './config.js';
 import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
 import { GatewayError } from './errors.js';
@@ -78,7 +79,7 @@ export async function assembleGateway(
   const providers = new ProviderRegistry();
   const store: Store = resolved.store ?? new MemoryStore();
   const upstream = new UpstreamClient(resolved.upstream);
-  const router = new Router(resolved.server.prefix ? { prefix: resolved.server.prefix } : {});
+  const router = new KoaRouter(resolved.server.prefix ? { prefix: resolved.server.prefix } : {});
 
   const readiness = new Readiness();
   const loopbackOnly = new LoopbackOnly();
@@ -212,7 +213,7 @@ export async function assembleGateway(
       return koa(req, res);
     };
 
-  const app = new Koa();
+  const app = new KoaApplication();
   markOwnApp(app);
   app.silent = true; // errors are answered and logged by `serve`
   app.use(serve);

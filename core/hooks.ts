@@ -2,15 +2,7 @@
  * Every hook of the pipeline, declared once. Hooks are created and tapped at boot and never per
  * request; the object is frozen. The contract of each hook is documented in docs/plugins.md.
  */
-import {
-  AsyncParallelHook,
-  AsyncSeriesBailHook,
-  AsyncSeriesHook,
-  AsyncSeriesWaterfallHook,
-  SyncBailHook,
-  SyncHook,
-  SyncWaterfallHook,
-} from 'tapable';
+import { tapable } from './cjs-packages.js';
 import type { ChatContext, ModelsContext, Principal, RequestContext, Target } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { ChatCompletionChunk, ChatCompletionResponse } from './types.js';
@@ -116,47 +108,50 @@ export interface ModelRef {
 export function createHooks() {
   return Object.freeze({
     /** Who is calling. Bail: the first tap returning a Principal wins. */
-    auth: new AsyncSeriesBailHook<[RequestContext], Principal | null | undefined>(['ctx']),
+    auth: new tapable.AsyncSeriesBailHook<[RequestContext], Principal | null | undefined>(['ctx']),
     /** Which targets, in order. Waterfall over the target list. */
-    route: new AsyncSeriesWaterfallHook<[Target[], RequestContext]>(['targets', 'ctx']),
+    route: new tapable.AsyncSeriesWaterfallHook<[Target[], RequestContext]>(['targets', 'ctx']),
     /** Admission after routing: rate limits, budgets, policy. Throw a GatewayError to refuse. */
-    admit: new AsyncSeriesHook<[RequestContext]>(['ctx']),
+    admit: new tapable.AsyncSeriesHook<[RequestContext]>(['ctx']),
     /** Rewrite the canonical chat request before it is sent (once per request, not per attempt). */
-    transformRequest: new AsyncSeriesWaterfallHook<[ChatContext['request'], ChatContext]>(['request', 'ctx']),
+    transformRequest: new tapable.AsyncSeriesWaterfallHook<[ChatContext['request'], ChatContext]>(['request', 'ctx']),
     /** Rewrite a complete (non-streamed) chat response before it reaches the client. */
-    transformResponse: new AsyncSeriesWaterfallHook<[ChatCompletionResponse, ChatContext]>(['response', 'ctx']),
+    transformResponse: new tapable.AsyncSeriesWaterfallHook<[ChatCompletionResponse, ChatContext]>(['response', 'ctx']),
     /** Rewrite one stream chunk; return null to drop it. Synchronous: it runs for every chunk. */
-    transformChunk: new SyncWaterfallHook<[ChatCompletionChunk | null, ChatContext]>(['chunk', 'ctx']),
+    transformChunk: new tapable.SyncWaterfallHook<[ChatCompletionChunk | null, ChatContext]>(['chunk', 'ctx']),
     /**
      * Wrap a streamed answer's whole chunk stream (cache replays too), once per stream, after
      * transformChunk: for async work per chunk, look-ahead or hold-back. Return the iterable to deliver.
      */
-    transformStream: new SyncWaterfallHook<[AsyncIterable<ChatCompletionChunk>, ChatContext]>(['chunks', 'ctx']),
+    transformStream: new tapable.SyncWaterfallHook<[AsyncIterable<ChatCompletionChunk>, ChatContext]>([
+      'chunks',
+      'ctx',
+    ]),
     /** Look the request up before any upstream call. Bail: a CachedAnswer ends the request. */
-    cacheLookup: new AsyncSeriesBailHook<[ChatContext], CachedAnswer | null | undefined>(['ctx']),
+    cacheLookup: new tapable.AsyncSeriesBailHook<[ChatContext], CachedAnswer | null | undefined>(['ctx']),
     /** Store a complete answer (after the client got it; never awaited by the request). */
-    cacheStore: new AsyncParallelHook<[ChatContext, ChatCompletionResponse]>(['ctx', 'response']),
+    cacheStore: new tapable.AsyncParallelHook<[ChatContext, ChatCompletionResponse]>(['ctx', 'response']),
     /** Decide what to do after a failed attempt. Bail: the first decision wins; none means fail. */
-    failover: new AsyncSeriesBailHook<[FailoverInfo], FailoverDecision | null | undefined>(['info']),
+    failover: new tapable.AsyncSeriesBailHook<[FailoverInfo], FailoverDecision | null | undefined>(['info']),
     /** Before each attempt's upstream call (sync, on the hot path: keep taps cheap). */
-    attemptStart: new SyncHook<[AttemptStart]>(['info']),
+    attemptStart: new tapable.SyncHook<[AttemptStart]>(['info']),
     /** After each attempt (sync, on the hot path: keep taps cheap, do I/O in the background). */
-    attemptEnd: new SyncHook<[AttemptEnd]>(['info']),
+    attemptEnd: new tapable.SyncHook<[AttemptEnd]>(['info']),
     /** Decorate a GET /v1/models entry (e.g. catalog prices and limits). */
-    modelListing: new SyncWaterfallHook<[ModelListing, { provider?: string; model: string }]>(['entry', 'ref']),
+    modelListing: new tapable.SyncWaterfallHook<[ModelListing, { provider?: string; model: string }]>(['entry', 'ref']),
     /**
      * Whether the caller of GET /v1/models and /v1/models/{id} may see a model (after auth). Bail: a tap
      * returning false hides it (e.g. governance's allow-lists); undefined leaves it visible.
      */
-    modelAccess: new SyncBailHook<[ModelRef, ModelsContext], boolean | undefined>(['ref', 'ctx']),
+    modelAccess: new tapable.SyncBailHook<[ModelRef, ModelsContext], boolean | undefined>(['ref', 'ctx']),
     /** One record per request after it ended, aborted or not. Never awaited by the request. */
-    meter: new AsyncParallelHook<[UsageRecord, RequestContext]>(['record', 'ctx']),
+    meter: new tapable.AsyncParallelHook<[UsageRecord, RequestContext]>(['record', 'ctx']),
     /** Audit events from plugins (keys, budget alerts, guardrail verdicts); sync: taps queue, never block. */
-    audit: new SyncHook<[AuditEvent]>(['event']),
+    audit: new tapable.SyncHook<[AuditEvent]>(['event']),
     /** After every plugin applied, before the server listens. */
-    ready: new AsyncSeriesHook<[]>([]),
+    ready: new tapable.AsyncSeriesHook<[]>([]),
     /** On shutdown, after in-flight requests finished: flush and release resources. */
-    close: new AsyncSeriesHook<[]>([]),
+    close: new tapable.AsyncSeriesHook<[]>([]),
   });
 }
 

@@ -2,7 +2,8 @@
  * pino, configured once. Log lines carry metadata only; redaction is a second line of defence for
  * anything that looks like a credential, in case a plugin logs an object carelessly.
  */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { pino } from './cjs-packages.js';
 import type { LoggingConfig } from './config-types.js';
 
 /**

@@ -2,7 +2,8 @@
  * The one ajv instance and the one error formatter, shared by ingress validation, config validation
  * and plugin options, so that every message names the path and what was expected.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv } from './cjs-packages.js';
 
 export const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: false, allowUnionTypes: true });
 

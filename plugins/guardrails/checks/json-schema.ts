@@ -4,7 +4,8 @@
  * are compiled once per distinct schema (LRU of 200) on an ajv instance of their own, which never
  * keeps them beyond the LRU (no growth from client-supplied schemas).
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { Ajv } from '../../../core/cjs-packages.js';
 import { LRUCache } from 'lru-cache';
 import type { ChatCompletionRequest } from '../../../core/types.js';
 
