@@ -18,6 +18,7 @@ import { checkListenHost, LoopbackOnly } from './loopback.js';
 import { DirectContext, isDirect, originPath } from './http/direct.js';
 import { mountIngresses } from './http/ingresses.js';
 import { Ingresses, type IngressSpec } from './ingress.js';
+import { serializeJsonBodies } from './http/json-bodies.js';
 import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger, stopLogger } from './logger.js';
@@ -215,6 +216,7 @@ export async function assembleGateway(
 
   const app = new KoaApplication();
   markOwnApp(app);
+  serializeJsonBodies(app);
   app.silent = true; // errors are answered and logged by `serve`
   app.use(serve);
   app.use((kctx) => {
