@@ -11,6 +11,7 @@
  *        reported), BENCH_PREWARM (3), BENCH_WARMUP (1 s of unmeasured load before each phase),
  *        BENCH_CONCURRENCY (64), BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1,
  *        BENCH_SOAK_CONCURRENCY (16), BENCH_IDLE (60 s without traffic before idle RSS is read),
+ *        BENCH_IDLE_STARTS (3 starts of each idle-only server, the .ts production config via the CLI),
  *        BENCH_TSX=1 (run under tsx, not compiled)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -68,6 +69,8 @@ const warmupS = Math.round(envNum('BENCH_WARMUP', quick ? 0 : 1));
 const prewarmS = Math.round(envNum('BENCH_PREWARM', quick ? 1 : 3));
 /** Seconds without traffic before "idle" RSS is read (V8's memory reducer runs 20-60 s into idleness). */
 const idleS = envNum('BENCH_IDLE', quick ? 0 : 60);
+/** Starts of each idle-only server (their idle RSS is reported as the median). */
+const IDLE_STARTS = Math.max(1, Math.round(envNum('BENCH_IDLE_STARTS', quick ? 1 : 3)));
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
@@ -247,16 +250,19 @@ function short(r: PhaseResult): string {
   );
 }
 
-function fromSpec(s: ServerSpec, logDir: string, port: () => number): Target {
+/** A target from its spec; `start` > 1 numbers a further start of the same server (id `spec#n`). */
+function fromSpec(s: ServerSpec, logDir: string, portOf: (id: string) => () => number, start = 1): Target {
+  const id = start > 1 ? `${s.id}#${start}` : s.id;
+  const port = portOf(id);
   return {
-    id: s.id,
-    label: s.label,
+    id,
+    label: start > 1 ? `${s.label} (start ${start})` : s.label,
     process: s.process,
     model: s.model,
     headers: s.authorization ? { authorization: s.authorization } : {},
     start: () =>
       spawnNode(s.script, s.args(port()), {
-        logFile: path.join(logDir, `${s.id}.log`),
+        logFile: path.join(logDir, `${id}.log`),
         env: s.env,
         replaceEnv: true,
         cwd: s.cwd,
@@ -330,11 +336,11 @@ async function main(): Promise<void> {
       model: BENCH_MODEL,
       headers: {},
     },
-    fromSpec(specs.floor, logDir, portOf('floor')),
-    fromSpec(specs['streaming-passthrough'], logDir, portOf('streaming-passthrough')),
-    fromSpec(specs['sy-zero'], logDir, portOf('sy-zero')),
-    fromSpec(specs['sy-production'], logDir, portOf('sy-production')),
-    fromSpec(specs['sy-all'], logDir, portOf('sy-all')),
+    fromSpec(specs.floor, logDir, portOf),
+    fromSpec(specs['streaming-passthrough'], logDir, portOf),
+    fromSpec(specs['sy-zero'], logDir, portOf),
+    fromSpec(specs['sy-production'], logDir, portOf),
+    fromSpec(specs['sy-all'], logDir, portOf),
     {
       id: 'portkey',
       label: 'Portkey',
@@ -343,9 +349,16 @@ async function main(): Promise<void> {
       headers: portkeyHeaders(`${upstreamOrigin}/v1`),
       optional: true,
     },
-    { ...fromSpec(specs['sy-production-ts'], logDir, portOf('sy-production-ts')), idleOnly: true },
   ];
-  const active = targets.filter((t) => !only || only.includes(t.id));
+  // Idle-only: the production config as a .ts file through the CLI, as users start it, with and without
+  // MALLOC_ARENA_MAX=2. One start's idle RSS varies by ~10 MiB (bench/profile-notes.md, eighth round),
+  // so each runs IDLE_STARTS times and the targets table reports the median.
+  for (const id of ['sy-production-ts', 'sy-production-ts-arenas'] as const) {
+    for (let n = 1; n <= IDLE_STARTS; n++) {
+      targets.push({ ...fromSpec(specs[id], logDir, portOf, n), idleOnly: true });
+    }
+  }
+  const active = targets.filter((t) => !only || only.includes(t.id.split('#')[0]!));
   for (const t of targets) if (!active.includes(t)) t.skipped = 'not selected (--only)';
 
   const portkeyTarget = targets.find((t) => t.id === 'portkey')!;
@@ -587,7 +600,7 @@ async function soak(seconds: number, id: ServerId, specs: Record<ServerId, Serve
   if (!spec) throw new Error(`unknown scenario "${id}"`);
   const soakConcurrency = envNum('BENCH_SOAK_CONCURRENCY', 16);
   const port = await freePort();
-  const t = fromSpec(spec, logDir, () => port);
+  const t = fromSpec(spec, logDir, () => () => port);
   await startTarget(t, port);
   const why = await smoke(t);
   if (why) throw new Error(`${spec.label}: ${why}`);

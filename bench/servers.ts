@@ -9,7 +9,14 @@ import path from 'node:path';
 import { BENCH_CLIENT_KEY, BENCH_DIR, HOST, ROOT } from './common.js';
 import { BENCH_MODEL } from './scenarios.js';
 
-export type ServerId = 'floor' | 'streaming-passthrough' | 'sy-zero' | 'sy-production' | 'sy-all' | 'sy-production-ts';
+export type ServerId =
+  | 'floor'
+  | 'streaming-passthrough'
+  | 'sy-zero'
+  | 'sy-production'
+  | 'sy-all'
+  | 'sy-production-ts'
+  | 'sy-production-ts-arenas';
 
 export interface ServerSpec {
   id: ServerId;
@@ -63,7 +70,7 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
   const cli = path.join(ROOT, 'bin', 'switchyard.js');
   const gateway = path.join(BENCH_DIR, 'gateway.ts');
   const auth = `Bearer ${BENCH_CLIENT_KEY}`;
-  return {
+  const specs: Record<Exclude<ServerId, 'sy-production-ts-arenas'>, ServerSpec> = {
     floor: {
       id: 'floor',
       label: 'floor: buffered pass-through',
@@ -142,6 +149,20 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       env: openaiEnv('production-ts'),
       model: BENCH_MODEL,
       authorization: auth,
+    },
+  };
+  // The same command with glibc limited to two malloc arenas, as deploy/ runs it (docs/operations.md):
+  // V8 compiles undici's llhttp parser with TurboFan on a worker thread after the first requests, and
+  // that thread's own arena kept ~10 MiB of the compile's memory in about a third of the starts.
+  const ts = specs['sy-production-ts'];
+  return {
+    ...specs,
+    'sy-production-ts-arenas': {
+      ...ts,
+      id: 'sy-production-ts-arenas',
+      label: `${ts.label}, MALLOC_ARENA_MAX=2`,
+      process: `${ts.process}; MALLOC_ARENA_MAX=2 in its environment, as deploy/ runs it`,
+      env: { ...openaiEnv('production-ts-arenas'), MALLOC_ARENA_MAX: '2' },
     },
   };
 }

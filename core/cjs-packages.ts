@@ -1,9 +1,9 @@
 /**
  * The CommonJS packages the gateway loads at start-up (pino, ajv, tapable, koa, @koa/router) and esbuild
  * (for `.ts` configs), through require rather than import. Node reads the source of every CommonJS module
- * an ES module imports with its export lexer (to offer named exports), following re-exports; in a
- * gateway that made the lexer hot enough for V8 to optimise it on a worker thread at start-up (a ~100 ms
- * compile), whose freed memory that thread's malloc arena often kept: ~10 MiB more idle RSS in about
+ * an ES module imports with its export lexer (to offer named exports), following re-exports. The lexer
+ * is WebAssembly; in a gateway it ran hot enough for V8 to compile it with TurboFan on a worker thread
+ * at start-up, whose freed memory that thread's malloc arena often kept: ~10 MiB more idle RSS in about
  * half the starts (bench/profile-notes.md, eighth round). require() loads the same files without it.
  * Types come from `import type` as usual.
  */
