@@ -18,7 +18,7 @@ import { checkListenHost, LoopbackOnly } from './loopback.js';
 import { DirectContext, isDirect, originPath } from './http/direct.js';
 import { mountIngresses } from './http/ingresses.js';
 import { Ingresses, type IngressSpec } from './ingress.js';
-import { serializeJsonBodies } from './http/json-bodies.js';
+import { jsonBodyToText, keepJsonBodies } from './http/json-bodies.js';
 import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger, stopLogger } from './logger.js';
@@ -163,6 +163,16 @@ export async function assembleGateway(
       kctx.status = status;
       kctx.body = body;
     } finally {
+      // in the gateway's own app, an object body leaves as text (http/json-bodies.ts)
+      if (kctx.app === app && kctx.respond !== false && !kctx.headerSent) {
+        try {
+          jsonBodyToText(kctx);
+        } catch (e) {
+          const { status, body } = unhandled(e);
+          kctx.status = status;
+          kctx.body = JSON.stringify(body);
+        }
+      }
       handling--;
     }
   };
@@ -216,7 +226,7 @@ export async function assembleGateway(
 
   const app = new KoaApplication();
   markOwnApp(app);
-  serializeJsonBodies(app);
+  keepJsonBodies(app);
   app.silent = true; // errors are answered and logged by `serve`
   app.use(serve);
   app.use((kctx) => {

@@ -1,16 +1,16 @@
 /**
- * Plain JSON bodies in the gateway's own Koa app, serialised when they are set. Koa's body setter tests
- * every object body with `instanceof ReadableStream`, `Blob` and `Response`; the first read of the global
- * `Response` loads Node's bundled undici (its whole fetch implementation: ~11 MiB of RSS and ~2 MiB of
- * heap in a bare process) and compiles its llhttp WebAssembly on V8's worker threads, whose malloc arena
- * often keeps ~10 MiB more. One health probe did it (bench/profile-notes.md, eighth round).
+ * Plain JSON bodies in the gateway's own Koa app, kept away from Koa's `instanceof Response`. Koa's body
+ * setter, and its respond() at the end, test every object body with `instanceof ReadableStream`, `Blob`
+ * and `Response`; the first read of the global `Response` loads Node's bundled undici (its whole fetch
+ * implementation: ~11 MiB of RSS and ~2 MiB of heap in a bare process) and compiles its llhttp
+ * WebAssembly on V8's worker threads. One health probe did it (bench/profile-notes.md, eighth round).
  *
- * So in the app createGateway makes, a plain object or array assigned to `ctx.body` is turned into its
- * JSON text first, with Koa's JSON content type (kept if the route chose a `+json` or other JSON type)
- * and an exact Content-Length; Koa then takes a string. What is sent is what Koa would send. Reading
- * `ctx.body` back gives that text. Anything else (strings, buffers, streams, null, class instances
- * such as a `Response`) goes to Koa's own setter unchanged. An app a user embeds the gateway in keeps
- * Koa's behaviour.
+ * In the app createGateway makes, a plain object or array assigned to `ctx.body` is stored as Koa would
+ * store it (same status, JSON content type, no Content-Length yet, a previous stream body destroyed), so
+ * routes and middleware read and change it as an object; `serve` turns it into its JSON text when the
+ * request leaves the gateway's middleware, before Koa's respond(). What is sent is what Koa would send.
+ * Anything else (strings, buffers, streams, null, class instances such as a `Response`) goes to Koa's
+ * own setter unchanged. An app a user embeds the gateway in keeps Koa's behaviour.
  */
 import type Koa from 'koa';
 
@@ -23,8 +23,8 @@ const isPlainJson = (val: unknown): val is object => {
 
 const JSON_TYPE = /\bjson\b/i;
 
-/** Install the serialising `body` setter on `app.response` (the prototype of every response of the app). */
-export function serializeJsonBodies(app: Koa): void {
+/** Install the `body` setter on `app.response` (the prototype of every response of the app). */
+export function keepJsonBodies(app: Koa): void {
   let owner: object | null = app.response;
   let body: PropertyDescriptor | undefined;
   while (owner && !body) {
@@ -37,11 +37,20 @@ export function serializeJsonBodies(app: Koa): void {
     configurable: true,
     enumerable: body!.enumerable,
     get,
-    set(this: Koa.Response, val: unknown) {
+    set(this: Koa.Response & { _body: unknown }, val: unknown) {
       if (!isPlainJson(val)) return set.call(this, val);
-      const text = JSON.stringify(val);
+      // Koa's own bookkeeping for a body (status 200 unless set, a previous stream destroyed), through its
+      // string branch; then what its object branch does: the object itself, no length, a JSON type.
+      set.call(this, '');
+      this._body = val;
+      this.remove('Content-Length');
       if (!this.type || !JSON_TYPE.test(this.type)) this.type = 'json';
-      set.call(this, text);
     },
   });
+}
+
+/** A plain object or array body as its JSON text (Koa then sends the string). Throws what JSON.stringify throws. */
+export function jsonBodyToText(kctx: Koa.Context): void {
+  const body: unknown = kctx.body;
+  if (isPlainJson(body)) kctx.body = JSON.stringify(body);
 }

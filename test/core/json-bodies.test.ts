@@ -3,9 +3,10 @@
  * Node load its bundled undici. Koa's body setter tests every object body with `instanceof Response`,
  * and the first read of the global `Response` loads Node's whole fetch implementation (a second HTTP
  * client: ~11 MiB of RSS, ~2 MiB of heap) and compiles its llhttp WebAssembly on V8 worker threads. A
- * health probe was enough. The gateway's own Koa app serialises plain objects before Koa sees them
- * (core/http/json-bodies.ts). A fresh process runs the built package and asks over node:http (fetch
- * would load undici itself), then reports whether the module was loaded.
+ * health probe was enough. The gateway's own Koa app keeps plain objects from Koa's tests and sends
+ * their JSON text (core/http/json-bodies.ts); plugin routes still use the body as an object. A fresh
+ * process runs the built package and asks over node:http (fetch would load undici itself), then reports
+ * whether the module was loaded.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -20,8 +21,39 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = `
 import http from 'node:http';
 const root = process.env.GATEWAY_ROOT;
-const { createGateway, mock } = await import(root + '/dist/index.js');
+const { createGateway, definePlugin, mock } = await import(root + '/dist/index.js');
+// plugin routes that use the body as an object after setting it, a JSON type of their own, and next()
+const probes = definePlugin({
+  name: 'probes',
+  apply(gateway) {
+    const route = (path, handler) =>
+      gateway.route({ method: 'get', path, auth: 'public', reason: 'test probe', handler });
+    route('/probe/object', (kctx) => {
+      kctx.body = { a: 1 };
+      kctx.body.kind = typeof kctx.body;
+    });
+    route('/probe/problem', (kctx) => {
+      kctx.status = 418;
+      kctx.type = 'application/problem+json';
+      kctx.body = { title: 'teapot' };
+    });
+    route('/probe/chain', async (kctx, _ctx, next) => {
+      await next();
+      kctx.body.appended = true;
+    });
+    route('/probe/chain', (kctx) => {
+      kctx.body = [{ base: 1 }];
+      kctx.body = { list: kctx.body };
+    });
+    route('/probe/circular', (kctx) => {
+      const o = {};
+      o.self = o;
+      kctx.body = o;
+    });
+  },
+});
 const gw = await createGateway({
+  plugins: [probes()],
   providers: [mock()],
   governance: {
     adminKey: 'sk-admin-0123456789abcdef',
@@ -61,6 +93,11 @@ const answers = [
   await ask('GET', '/admin/keys', admin),
   await ask('POST', '/admin/keys', admin, JSON.stringify({ id: 'runtime' })),
   await ask('GET', '/cache/stats', team),
+  await ask('GET', '/probe/object'),
+  await ask('GET', '/probe/problem'),
+  await ask('GET', '/probe/chain'),
+  await ask('GET', '/probe/circular'),
+  await ask('GET', '/no/such/url'),
   await ask('POST', '/v1/chat/completions', team,
     JSON.stringify({ model: 'mock-small', messages: [{ role: 'user', content: 'hello there' }] })),
 ];
@@ -117,6 +154,22 @@ test("JSON object answers do not load Node's bundled undici (Koa's instanceof Re
     assert.match(JSON.parse(created.text).key, /^sk-sy-/);
     assert.equal(by('GET', '/cache/stats').status, 200);
     assert.equal(by('POST', '/v1/chat/completions').status, 200);
+    // plugin routes keep Koa's object semantics until the answer leaves
+    const object = by('GET', '/probe/object');
+    assert.deepEqual(JSON.parse(object.text), { a: 1, kind: 'object' });
+    assert.match(object.type ?? '', /^application\/json/);
+    const problem = by('GET', '/probe/problem');
+    assert.equal(problem.status, 418);
+    assert.match(problem.type ?? '', /^application\/problem\+json/);
+    assert.deepEqual(JSON.parse(problem.text), { title: 'teapot' });
+    assert.deepEqual(JSON.parse(by('GET', '/probe/chain').text), { list: [{ base: 1 }], appended: true });
+    // a body JSON cannot represent is a 500 in OpenAI's error shape, not a dropped connection
+    const circular = by('GET', '/probe/circular');
+    assert.equal(circular.status, 500);
+    assert.equal(JSON.parse(circular.text).error.code, 'internal_error');
+    const unknown = by('GET', '/no/such/url');
+    assert.equal(unknown.status, 404);
+    assert.equal(JSON.parse(unknown.text).error.code, 'unknown_url');
     assert.deepEqual(r.undici, [], 'Node loaded its bundled undici');
   } finally {
     rmSync(dir, { recursive: true, force: true });
