@@ -23,6 +23,7 @@ import type { MediaUsage } from './usage.js';
 import { errors } from './errors.js';
 import type { Gateway } from './gateway-types.js';
 import { type AbortSource, RequestAbort, signalOf } from './abort.js';
+import { DirectContext } from './http/direct.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
 
 /**
@@ -355,6 +356,7 @@ export function startRequest(kctx: Koa.Context): RequestStart {
   res.once('close', () => {
     if (!res.writableFinished) source.abort();
   });
-  kctx.set('x-request-id', start.id);
+  if (kctx instanceof DirectContext) kctx.requestId = start.id;
+  else kctx.set('x-request-id', start.id);
   return start;
 }

@@ -33,6 +33,12 @@ export class DirectContext {
   respond = true;
   /** Where a host app's body parser would have left the body: never, in the gateway's own server. */
   readonly request = {};
+  /**
+   * The request's id (startRequest). Through Koa it is set as a response header at once; here every
+   * answer the core's handlers write carries it in the headers of its one writeHead, because a header
+   * set before writeHead sends node:http down its slow path (setHeader, with its checks, per header).
+   */
+  requestId: string | undefined = undefined;
 
   constructor(
     readonly app: Koa,
@@ -66,6 +72,10 @@ export class DirectContext {
     this.res.setHeader(field, Array.isArray(value) ? value.map(String) : String(value));
   }
 }
+
+/** The request id of a request served without Koa (not yet a response header there); else undefined. */
+export const directRequestId = (kctx: object): string | undefined =>
+  kctx instanceof DirectContext ? kctx.requestId : undefined;
 
 /** The path of a request target in origin form ('/v1/x?y' -> '/v1/x'); undefined for any other form. */
 export function originPath(url: string | undefined): string | undefined {

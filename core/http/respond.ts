@@ -17,6 +17,7 @@ import type { ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { RequestContext } from '../context.js';
 import type { GatewayError } from '../errors.js';
+import { directRequestId } from './direct.js';
 
 const OWN_APP = Symbol('switchyard.ownApp');
 
@@ -102,10 +103,12 @@ export function sendError(kctx: Koa.Context, err: GatewayError, body: unknown, c
   const res = kctx.res;
   try {
     let headers: Record<string, string>;
+    // Served without Koa, the request id is not a response header yet (DirectContext.requestId).
+    const id = ctx?.id ?? directRequestId(kctx);
     try {
-      headers = safeHeaders(ctx ? responseHeaders(ctx) : undefined, err.headers);
+      headers = safeHeaders(ctx ? responseHeaders(ctx) : { 'x-request-id': id }, err.headers);
     } catch {
-      headers = safeHeaders({ 'x-request-id': ctx?.id }, err.headers);
+      headers = safeHeaders({ 'x-request-id': id }, err.headers);
     }
     if (res.headersSent) {
       if (!res.writableEnded) res.destroy();
@@ -140,7 +143,7 @@ function lastResort(kctx: Koa.Context, res: ServerResponse): void {
   try {
     kctx.respond = false;
     if (res.headersSent) res.destroy();
-    else writeHeadAndEnd(res, 500, {}, LAST_RESORT);
+    else writeHeadAndEnd(res, 500, safeHeaders({ 'x-request-id': directRequestId(kctx) }), LAST_RESORT);
   } catch {
     res.destroy();
   }

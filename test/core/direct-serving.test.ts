@@ -44,6 +44,15 @@ test('chat, streams and embeddings are served without a Koa context; other route
     assert.ok(text.length > 0);
     const emb = await client.embeddings.create({ model: 'mock/mock-embed', input: 'x' });
     assert.equal(emb.data.length, 1);
+    // The request id rides in the one writeHead of each answer (DirectContext.requestId), streams too.
+    const streamed = await post(`${url}/v1/chat/completions`, JSON.stringify({ ...CHAT, stream: true }), {
+      'x-request-id': 'req-stream-1',
+    });
+    assert.equal(streamed.headers.get('x-request-id'), 'req-stream-1');
+    assert.match(await streamed.text(), /data: \[DONE\]/);
+    const unnamed = await post(`${url}/v1/chat/completions`, JSON.stringify({ ...CHAT, stream: true }));
+    assert.match(unnamed.headers.get('x-request-id') ?? '', /^[\w-]{8,}$/);
+    await unnamed.text();
     const withQuery = await post(`${url}/v1/chat/completions?trace=1`, JSON.stringify(CHAT));
     assert.equal(withQuery.status, 200);
     await withQuery.text();
