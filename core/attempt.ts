@@ -63,11 +63,47 @@ interface Why {
   after?: string;
 }
 
-export async function attempt<T>(
+const INITIAL: Why = Object.freeze({ reason: 'initial' });
+
+/**
+ * Run `call` on ctx.targets with failover (attemptLoop). The first attempt of a request that does not
+ * hedge is started here without the loop: while the upstream answers, no suspended frame of the loop is
+ * kept (what lives while a request waits is what each scavenge copies: bench/profile-notes.md, ninth
+ * round); a failed first attempt continues in the loop, which asks the failover hook about it.
+ */
+export function attempt<T>(
   gw: GatewayInternals,
   ctx: RequestContext,
   call: AttemptCall<T>,
   release?: Release<T>,
+): Promise<T> {
+  const policy = ctx.policy ?? NO_POLICY;
+  if (policy.hedgeDelayMs !== undefined && ctx.targets.length > 1) return attemptLoop(gw, ctx, call, release);
+  try {
+    droppedBaselineOf(ctx); // recorded before the first attempt
+    const deadline = policy.deadlineMs ? ctx.startedAt + policy.deadlineMs : Infinity;
+    if (performance.now() >= deadline) throw deadlineExceeded(policy.deadlineMs!);
+    const target = ctx.targets[0];
+    ctx.target = target;
+    const run = start(gw, ctx, call, target, deadline, false, INITIAL);
+    return run.promise.then((r) => {
+      record(gw, ctx, r, performance.now() - run.t0);
+      if (r.ok) return r.value as T;
+      if (r.error!.code === 'client_closed_request') throw r.error;
+      return attemptLoop(gw, ctx, call, release, r);
+    });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** The attempt loop; `first`: the outcome of a first attempt already made (failed, recorded). */
+async function attemptLoop<T>(
+  gw: GatewayInternals,
+  ctx: RequestContext,
+  call: AttemptCall<T>,
+  release?: Release<T>,
+  first?: Settled<T>,
 ): Promise<T> {
   droppedBaselineOf(ctx); // recorded before the first attempt
   const { targets } = ctx;
@@ -75,31 +111,37 @@ export async function attempt<T>(
   const deadline = policy.deadlineMs ? ctx.startedAt + policy.deadlineMs : Infinity;
   let index = 0;
   let targetAttempts = 0;
-  let why: Why = { reason: 'initial' };
+  let why: Why = INITIAL;
+  let done = first;
   for (;;) {
-    if (performance.now() >= deadline) throw deadlineExceeded(policy.deadlineMs!);
-    const target = targets[index];
-    ctx.target = target;
     let outcome: Settled<T>;
-    const canHedge = policy.hedgeDelayMs !== undefined && index + 1 < targets.length && targetAttempts === 0;
-    if (canHedge) {
-      const r = await hedged(
-        gw,
-        ctx,
-        call,
-        release,
-        targets[index],
-        targets[index + 1],
-        policy.hedgeDelayMs!,
-        deadline,
-        why,
-      );
-      if (r.ok) return r.value as T;
-      outcome = r;
-      if (r.hedge) index++; // both ran and failed: continue after the hedge target (else it is next in line)
+    if (done) {
+      outcome = done;
+      done = undefined;
     } else {
-      outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false, why));
-      if (outcome.ok) return outcome.value as T;
+      if (performance.now() >= deadline) throw deadlineExceeded(policy.deadlineMs!);
+      const target = targets[index];
+      ctx.target = target;
+      const canHedge = policy.hedgeDelayMs !== undefined && index + 1 < targets.length && targetAttempts === 0;
+      if (canHedge) {
+        const r = await hedged(
+          gw,
+          ctx,
+          call,
+          release,
+          targets[index],
+          targets[index + 1],
+          policy.hedgeDelayMs!,
+          deadline,
+          why,
+        );
+        if (r.ok) return r.value as T;
+        outcome = r;
+        if (r.hedge) index++; // both ran and failed: continue after the hedge target (else it is next in line)
+      } else {
+        outcome = await settle(gw, ctx, call, start(gw, ctx, call, target, deadline, false, why));
+        if (outcome.ok) return outcome.value as T;
+      }
     }
     const err = outcome.error!;
     targetAttempts++;
@@ -198,12 +240,26 @@ function start<T>(
     const signal = upstream.signal;
     gw.hooks.attemptStart.call({ ctx, target, reason: why.reason, after: why.after, signal, seq });
   }
-  const promise = (async (): Promise<Settled<T>> => {
-    try {
-      if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
-      const value = await call(adapter, target, upstream);
+  // A promise chain, not an async function: while the upstream answers, the two callbacks are all that
+  // is kept of this attempt besides its answer's promise (bench/profile-notes.md, ninth round).
+  const settled = (): void => {
+    clearTimeout(timer);
+    stopFollowing?.();
+  };
+  let called: Promise<T>;
+  try {
+    if (!adapter) throw errors.modelNotFound(`${target.provider}/${target.model}`);
+    called = Promise.resolve(call(adapter, target, upstream));
+  } catch (e) {
+    called = Promise.reject(e);
+  }
+  const promise = called.then(
+    (value): Settled<T> => {
+      settled();
       return { ok: true, value, target, controller, hedge, seq };
-    } catch (e) {
+    },
+    (e): Settled<T> => {
+      settled();
       let error: GatewayError;
       if (requestAbort.aborted) error = clientClosed();
       else if (timedOut) {
@@ -213,11 +269,8 @@ function start<T>(
             : deadlineExceeded(policy.deadlineMs ?? 0);
       } else error = asError(e, ctx);
       return { ok: false, error, target, controller, hedge, seq };
-    } finally {
-      clearTimeout(timer);
-      stopFollowing?.();
-    }
-  })();
+    },
+  );
   return { promise, controller, target, t0, seq };
 }
 

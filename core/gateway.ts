@@ -147,10 +147,14 @@ export async function assembleGateway(
     notImplemented: () => new GatewayError(501, 'Method not implemented.', { code: 'not_implemented' }),
   });
 
+  // One listener function for every response ('close' fires once: `on` spares once()'s wrapper objects).
+  const closed = () => {
+    inFlight--;
+  };
   const serve: Koa.Middleware = async (kctx, next) => {
     inFlight++;
     handling++;
-    kctx.res.once('close', () => inFlight--);
+    kctx.res.on('close', closed);
     if (draining) kctx.set('connection', 'close');
     try {
       const direct =
@@ -191,7 +195,7 @@ export async function assembleGateway(
   const serveDirect = async (handler: Koa.Middleware, req: http.IncomingMessage, res: http.ServerResponse) => {
     inFlight++;
     handling++;
-    res.once('close', () => inFlight--);
+    res.on('close', closed);
     if (draining) res.setHeader('connection', 'close');
     try {
       await handler(new DirectContext(app, req, res) as unknown as Koa.Context, NO_NEXT);

@@ -76,19 +76,12 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
   }
 
   if (!ctx.stream) {
-    const answer = await attempt(gw, ctx, async (adapter, target, call) =>
-      checkChatResponse(await adapter.chat(requestFor(ctx, target), call), target.provider),
-    );
-    ctx.usage = answer.usage;
-    ctx.answer = answerInfo(answer);
-    let response = answer;
-    if (hooks.transformResponse.isUsed()) {
-      // The cache keeps the provider's answer; a copy, in case a tap changes the object in place.
-      const stored = hooks.cacheStore.isUsed() ? structuredClone(answer) : undefined;
-      response = await hooks.transformResponse.promise(dropRaw(answer), ctx);
-      if (stored) storeInBackground(gw, ctx, stored);
-    } else if (hooks.cacheStore.isUsed()) storeInBackground(gw, ctx, answer);
-    return { kind: 'response', response };
+    // Returned, not awaited, and the attempt's call without an async function of its own: while the
+    // upstream answers, no suspended frame of runChat or of the call is kept (bench/profile-notes.md,
+    // ninth round).
+    return attempt(gw, ctx, (adapter, target, call) =>
+      Promise.resolve(adapter.chat(requestFor(ctx, target), call)).then((r) => checkChatResponse(r, target.provider)),
+    ).then((answer) => completeAnswer(gw, ctx, answer));
   }
 
   // Streams: an attempt succeeds once its first chunk has arrived, so failover happens before the
@@ -109,6 +102,27 @@ export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<C
     },
   );
   return streamOutcome(gw, ctx, deliver(gw, ctx, iterator, first.value, true), iterator);
+}
+
+/** A whole chat answer: usage and answer info noted, transformResponse taps applied, the cache store started. */
+function completeAnswer(
+  gw: GatewayInternals,
+  ctx: ChatContext,
+  answer: ChatCompletionResponse,
+): ChatOutcome | Promise<ChatOutcome> {
+  const { hooks } = gw;
+  ctx.usage = answer.usage;
+  ctx.answer = answerInfo(answer);
+  if (hooks.transformResponse.isUsed()) {
+    // The cache keeps the provider's answer; a copy, in case a tap changes the object in place.
+    const stored = hooks.cacheStore.isUsed() ? structuredClone(answer) : undefined;
+    return hooks.transformResponse.promise(dropRaw(answer), ctx).then((response): ChatOutcome => {
+      if (stored) storeInBackground(gw, ctx, stored);
+      return { kind: 'response', response };
+    });
+  }
+  if (hooks.cacheStore.isUsed()) storeInBackground(gw, ctx, answer);
+  return { kind: 'response', response: answer };
 }
 
 /**

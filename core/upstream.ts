@@ -147,23 +147,39 @@ export class UpstreamClient {
    * the cheap path for JSON answers (core/upstream-buffered.ts). Transport failures, a body cut short
    * and a body too large are thrown as GatewayErrors, as send() and readBodyText() would.
    */
-  async sendBuffered(provider: string, req: UpstreamRequest): Promise<BufferedResponse> {
+  sendBuffered(provider: string, req: UpstreamRequest): Promise<BufferedResponse> {
+    // Not an async function: while the answer is awaited, only the small callbacks below stay alive, not
+    // a suspended frame holding the request (its body text included). What lives while a request waits
+    // for its upstream is what each scavenge copies (bench/profile-notes.md, ninth round).
     const timeout = req.timeoutMs ?? this.timeoutMs;
-    const { watching, headers } = watch(provider, req, this.#observers);
-    let res: BufferedResponse;
+    let observed: ReturnType<typeof watch>;
     try {
-      res = await requestBuffered(this.agent, dispatchOptions(req, headers, timeout), this.maxResponseBytes);
+      observed = watch(provider, req, this.#observers);
     } catch (err) {
+      return Promise.reject(err); // an observer's throw rejects, as it did from the async function this was
+    }
+    const { watching, headers } = observed;
+    const signal = req.signal;
+    const failed = (err: unknown): never => {
       // Before the headers, a failure is the transport's; after them, the answer was cut short.
       const error =
         err instanceof AnswerCut
-          ? bodyError(provider, err.cause, timeout, req.signal)
-          : transportError(provider, err, timeout, req.signal);
+          ? bodyError(provider, err.cause, timeout, signal)
+          : transportError(provider, err, timeout, signal);
       if (watching) for (const o of watching) o.end({ error });
       throw error;
+    };
+    let answer: Promise<BufferedResponse>;
+    try {
+      answer = requestBuffered(this.agent, dispatchOptions(req, headers, timeout), this.maxResponseBytes);
+    } catch (err) {
+      answer = Promise.reject(err); // a URL undici cannot take: mapped as a transport error, as before
     }
-    if (watching) for (const o of watching) o.end({ status: res.statusCode });
-    return res;
+    if (!watching) return answer.then(undefined, failed);
+    return answer.then((res) => {
+      for (const o of watching) o.end({ status: res.statusCode });
+      return res;
+    }, failed);
   }
 
   /**

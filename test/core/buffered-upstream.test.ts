@@ -193,3 +193,55 @@ test("ProviderHttp.postJson: a plugin's own client without sendBuffered still wo
     await real.close();
   }
 });
+
+test('postJson and sendBuffered answer every failure with a rejection, never a synchronous throw', async () => {
+  // Both are plain functions returning promise chains (no suspended frame while the upstream answers):
+  // what the async functions they were did with a throw, they must still do.
+  const client = new UpstreamClient({ timeoutMs: 10_000 });
+  const seen: Array<{ status?: number; error?: string }> = [];
+  let observerThrows = false;
+  client.observe(() => {
+    if (observerThrows) throw new Error('observer broke');
+    return { end: (o) => seen.push({ status: o.status, error: o.error?.code ?? undefined }) };
+  });
+  try {
+    const http = new ProviderHttp('up', client);
+    const call = { target: { provider: 'up', model: 'split' }, signal: new AbortController().signal, ctx: {} };
+    const signal = new AbortController().signal;
+
+    // A body JSON cannot hold: a rejected promise (TypeError), not a throw.
+    let pending: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      pending = http.postJson(`${upstreamUrl}/chat/completions`, { model: 'split', n: 1n }, call as never);
+    });
+    assert.ok((await failure(pending!)) instanceof TypeError);
+
+    // A URL undici cannot take is mapped as a transport failure, and the observer hears of it.
+    const bad = await failure(client.sendBuffered('up', { url: 'not a url', headers: {}, body: '{}', signal }));
+    assert.ok(bad instanceof GatewayError, String(bad));
+    assert.equal(seen.at(-1)?.error, bad.code);
+
+    // A whole answer: the observer hears its status; an error status is the provider's error.
+    const ok = await client.sendBuffered('up', {
+      url: `${upstreamUrl}/chat/completions`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'split' }),
+      signal,
+    });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual(seen.at(-1), { status: 200, error: undefined });
+    const url = `${upstreamUrl}/chat/completions`;
+    const limited = await failure(http.postJson(url, { model: 'limited' }, call as never));
+    assert.ok(limited instanceof GatewayError);
+    assert.equal(limited.status, 429);
+
+    // An observer that throws: a rejection with its error.
+    observerThrows = true;
+    assert.doesNotThrow(() => {
+      pending = client.sendBuffered('up', { url: `${upstreamUrl}/x`, headers: {}, body: '{}', signal });
+    });
+    assert.equal(((await failure(pending!)) as Error).message, 'observer broke');
+  } finally {
+    await client.close();
+  }
+});

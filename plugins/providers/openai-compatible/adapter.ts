@@ -159,7 +159,8 @@ export class OpenAICompatibleAdapter extends HttpAdapter<OpenAICompatibleSetting
     checkInputAudio(request.messages);
     const body =
       request.stream || request.stream_options ? { ...request, stream: undefined, stream_options: undefined } : request;
-    return (await this.#postJson('/chat/completions', body, call, true)) as T.ChatCompletionResponse;
+    // The answer's promise as is: no suspended frame of this function while the upstream answers.
+    return this.#postJson('/chat/completions', body, call, true) as Promise<T.ChatCompletionResponse>;
   }
 
   async chatStream(
