@@ -1,0 +1,52 @@
+/**
+ * The ledger's write queue: a full batch is written at once, without waiting for flushIntervalMs. The
+ * default batch is small (64): a queue that holds records for many young-generation collections gets them
+ * promoted, and the production config spent ~4x the garbage collector's time (bench/profile-notes.md,
+ * tenth round).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { eventually } from '../helpers/gateway.js';
+import { ask, startEnv } from './helpers.js';
+
+const KEY = 'sk-ledger-batch-0000000000000001';
+
+function rows(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM usage').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+test('64 queued records are written at once with the default maxBatch; fewer wait for the interval', async () => {
+  const env = await startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { flushIntervalMs: 600_000 } });
+  try {
+    const client = env.client(KEY);
+    for (let i = 0; i < 63; i++) await ask(client, `echo: ${i}`);
+    // 63 records queued, the interval 10 minutes away: nothing written yet
+    await new Promise((r) => setImmediate(r));
+    assert.equal(rows(env.dbPath), 0);
+    await ask(client, 'echo: 63');
+    await eventually(() => rows(env.dbPath) === 64);
+  } finally {
+    await env.close();
+  }
+});
+
+test('ledger.maxBatch is honoured and validated', async () => {
+  const env = await startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { flushIntervalMs: 600_000, maxBatch: 3 } });
+  try {
+    const client = env.client(KEY);
+    for (let i = 0; i < 3; i++) await ask(client, `echo: ${i}`);
+    await eventually(() => rows(env.dbPath) === 3);
+  } finally {
+    await env.close();
+  }
+  await assert.rejects(
+    startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { maxBatch: 0 } }),
+    /maxBatch/,
+  );
+});
