@@ -23,6 +23,7 @@ import type { Hooks } from './hooks.js';
 import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } from './types.js';
 import { checkChatResponse, checkChunk, checkEmbeddings, tokenCount } from './upstream-shape.js';
 import type { UsageRecord } from './usage.js';
+import { LiveList } from './live-list.js';
 
 export type ChatOutcome =
   | { kind: 'response'; response: ChatCompletionResponse }
@@ -293,7 +294,7 @@ export function errorSummary(e: unknown): Record<string, unknown> {
 }
 
 /** Meter work not yet done, per gateway (keyed by its hooks): shutdown awaits it before the close hooks. */
-const metering = new WeakMap<object, Set<Promise<void>>>();
+const metering = new WeakMap<object, LiveList<Promise<void>>>();
 
 /** Emit the meter record for an ended request. Never awaited by the request; never throws. */
 export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status: number, error?: GatewayError): void {
@@ -350,10 +351,10 @@ const meterFailed = (ctx: RequestContext) => (err: unknown) => {
 /** Remember meter work in progress until it settles (meterWork waits for it at shutdown). */
 function track(gw: GatewayInternals, work: Promise<void>): void {
   let pending = metering.get(gw.hooks);
-  if (!pending) metering.set(gw.hooks, (pending = new Set()));
-  const set = pending;
-  set.add(work);
-  void work.finally(() => set.delete(work));
+  if (!pending) metering.set(gw.hooks, (pending = new LiveList()));
+  const list = pending;
+  const entry = list.add(work);
+  void work.finally(() => list.remove(entry));
 }
 
 /** Wait (at most `ms`) until every meter record emitted so far has been handled by every meter tap. */
@@ -364,7 +365,7 @@ export async function meterWork(hooks: object, ms: number): Promise<boolean> {
     if (left <= 0) return false;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...pending]),
+      Promise.allSettled(pending.values()),
       new Promise((r) => {
         timer = setTimeout(r, left);
       }),

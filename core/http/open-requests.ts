@@ -8,36 +8,30 @@
  * Keyed by the gateway's hooks object: ingresses serve through views of the gateway (a different
  * provider registry) that share it.
  */
+import { LiveList } from '../live-list.js';
+
 /** What shutdown can cut: a request's life (RequestLife). */
 export interface Cuttable {
   cutNow(): void;
 }
 
-const open = new WeakMap<object, Set<Cuttable>>();
-
-/** The set of open requests of a gateway (its hooks object), made on first use. */
-function openOf(hooks: object): Set<Cuttable> {
-  let set = open.get(hooks);
-  if (!set) open.set(hooks, (set = new Set()));
-  return set;
-}
+const open = new WeakMap<object, LiveList<Cuttable>>();
 
 /**
- * Register an open request; `untrackOpenRequest` when it has ended. The request itself is the entry
- * (no closures per request).
+ * The open requests of a gateway (its hooks object), made on first use. A request adds itself (the
+ * RequestLife is the entry's value: no closure per request) and removes its entry when it has ended.
  */
-export function trackOpenRequest(hooks: object, request: Cuttable): Set<Cuttable> {
-  const set = openOf(hooks);
-  set.add(request);
-  return set;
+export function openRequests(hooks: object): LiveList<Cuttable> {
+  let list = open.get(hooks);
+  if (!list) open.set(hooks, (list = new LiveList()));
+  return list;
 }
 
 /** Cut every request still open; the number cut. */
 export function cutOpenRequests(hooks: object): number {
-  const set = open.get(hooks);
-  if (!set) return 0;
-  const cuts = [...set];
-  set.clear();
+  const list = open.get(hooks);
+  if (!list) return 0;
+  const cuts = list.clear();
   for (const request of cuts) request.cutNow();
   return cuts.length;
 }

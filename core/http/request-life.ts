@@ -11,7 +11,7 @@
  *   its error lazily: a GatewayError (and its stack) on every request cost ~3% of CPU;
  * - an error answer in the client's dialect (`fail`), and an open upstream stream closed at the end.
  *
- * A class, so that a request costs one object (it is also its own entry in the open-requests set), not one per step.
+ * A class, so that a request costs one object (it is also the value of its entry in the open-requests list), not one per step.
  */
 import type Koa from 'koa';
 import type { RequestContext } from '../context.js';
@@ -20,7 +20,8 @@ import type { Gateway } from '../gateway-types.js';
 import { asGatewayError, finishRequest } from '../pipeline.js';
 import { type RequestStart, startRequest } from '../request-context.js';
 import { clientClosed } from '../upstream.js';
-import { type Cuttable, trackOpenRequest } from './open-requests.js';
+import type { LiveEntry, LiveList } from '../live-list.js';
+import { type Cuttable, openRequests } from './open-requests.js';
 import { sendError } from './respond.js';
 
 /** The error body of the client's dialect (`requestId`: the gateway's id for the request). */
@@ -36,7 +37,8 @@ export class RequestLife<C extends RequestContext = RequestContext> {
   stream: { close(): Promise<void> } | undefined;
   #ended = false;
   /** The gateway's open requests, this one among them until close(). */
-  readonly #open: Set<Cuttable>;
+  readonly #open: LiveList<Cuttable>;
+  readonly #entry: LiveEntry<Cuttable>;
 
   constructor(
     readonly gw: Gateway,
@@ -44,7 +46,8 @@ export class RequestLife<C extends RequestContext = RequestContext> {
   ) {
     const base = startRequest(kctx);
     this.base = base;
-    this.#open = trackOpenRequest(gw.hooks, this);
+    this.#open = openRequests(gw.hooks);
+    this.#entry = this.#open.add(this);
   }
 
   /** Shutdown cuts this request (open-requests.ts): its signal aborts, the client still there. */
@@ -79,7 +82,7 @@ export class RequestLife<C extends RequestContext = RequestContext> {
    * A promise only when a stream has to be closed (the common answer needs no await).
    */
   close(): Promise<void> | undefined {
-    this.#open.delete(this);
+    this.#open.remove(this.#entry);
     if (this.stream) return this.stream.close().then(() => this.end(500, () => errors.internal(this.base.id)));
     this.end(500, () => errors.internal(this.base.id));
     return undefined;
