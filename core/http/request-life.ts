@@ -11,7 +11,8 @@
  *   its error lazily: a GatewayError (and its stack) on every request cost ~3% of CPU;
  * - an error answer in the client's dialect (`fail`), and an open upstream stream closed at the end.
  *
- * A class, so that a request costs one object (it is also the value of its entry in the open-requests list), not one per step.
+ * A class, so that a request costs one object (it is also the value of its entry in the open-requests
+ * list), not one per step.
  */
 import type Koa from 'koa';
 import type { RequestContext } from '../context.js';

@@ -45,8 +45,5 @@ test('ledger.maxBatch is honoured and validated', async () => {
   } finally {
     await env.close();
   }
-  await assert.rejects(
-    startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { maxBatch: 0 } }),
-    /maxBatch/,
-  );
+  await assert.rejects(startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { maxBatch: 0 } }), /maxBatch/);
 });
