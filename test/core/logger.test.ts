@@ -11,6 +11,22 @@ import { createLogger, infoLine, stopLogger } from '../../core/logger.js';
 import { eventually } from '../helpers/gateway.js';
 import { createGateway, mock, validateConfig } from '../../index.js';
 
+/** Count the file writes sonic-boom makes (it calls fs.write at each write) until restore(). */
+function countFileWrites(): { count: number; restore(): void } {
+  const original = fs.write;
+  const counter = {
+    count: 0,
+    restore: () => {
+      (fs as { write: unknown }).write = original;
+    },
+  };
+  (fs as { write: unknown }).write = (...args: unknown[]) => {
+    counter.count++;
+    return (original as (...a: unknown[]) => unknown)(...args);
+  };
+  return counter;
+}
+
 const read = (file: string) => {
   try {
     return readFileSync(file, 'utf8');
@@ -171,21 +187,15 @@ test('an idle logger writes nothing on its flush timer', async () => {
   const log = createLogger({ level: 'info', bufferMs: 10 }, file);
   log.info({ reqId: 'r1' }, 'one');
   await eventually(() => read(file).includes('"one"'));
-  // Count the file writes sonic-boom makes from here on (it calls fs.write at each write).
-  let writes = 0;
-  const original = fs.write;
-  (fs as { write: unknown }).write = (...args: unknown[]) => {
-    writes++;
-    return (original as (...a: unknown[]) => unknown)(...args);
-  };
+  const writes = countFileWrites();
   try {
     await sleep(150); // fifteen flush periods: nothing to assert on but their absence
-    assert.equal(writes, 0, 'no (empty) write while idle');
+    assert.equal(writes.count, 0, 'no (empty) write while idle');
     log.info({ reqId: 'r2' }, 'two');
     await eventually(() => read(file).includes('"two"'));
-    assert.ok(writes >= 1);
+    assert.ok(writes.count >= 1);
   } finally {
-    (fs as { write: unknown }).write = original;
+    writes.restore();
     stopLogger(log);
   }
 });
@@ -197,17 +207,12 @@ test('a burst of lines is written in a few large writes, and non-ASCII lines sur
   const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'burst.log');
   const log = createLogger({ level: 'info', bufferMs: 60_000 }, file);
   const usage = infoLine(log, 'usage', 'request');
-  let writes = 0;
-  const original = fs.write;
-  (fs as { write: unknown }).write = (...args: unknown[]) => {
-    writes++;
-    return (original as (...a: unknown[]) => unknown)(...args);
-  };
+  let writes: ReturnType<typeof countFileWrites> | undefined;
   try {
     log.info({ reqId: 'r-open' }, 'open');
     log.flush();
     await eventually(() => read(file).includes('"r-open"'));
-    writes = 0;
+    writes = countFileWrites();
     const n = 5000; // ~2 MB of lines, logged in one turn of the event loop
     const pad = 'x'.repeat(300);
     for (let i = 0; i < n; i++) {
@@ -226,9 +231,9 @@ test('a burst of lines is written in a few large writes, and non-ASCII lines sur
       'every line, in order',
     );
     assert.equal(lines.find((l) => l.reqId === 'r107').note, 'héllo ✓ 😀 107');
-    assert.ok(writes <= 8, `${writes} writes for ~2 MB (16 KiB writes would take ~120)`);
+    assert.ok(writes.count <= 8, `${writes.count} writes for ~2 MB (16 KiB writes would take ~120)`);
   } finally {
-    (fs as { write: unknown }).write = original;
+    writes?.restore();
     stopLogger(log);
   }
 });
