@@ -118,11 +118,10 @@ export interface GovernancePlugin extends Plugin {
 }
 
 /**
- * Records queued before a batch is written at once. Small on purpose: records that wait in the queue
- * across young-generation collections are promoted, and under load that set off promotion of whole requests
- * (production config without the cache, ~7,000 req/s: 4.8 KB promoted and 10.6 µs of scavenges per request
- * with 500; 0.12 KB and 3 µs with 64 or less; bench/profile-notes.md, tenth round). A transaction of 64
- * rows still costs little per row.
+ * Records queued before a batch is written at once. Small: records that wait in the queue across
+ * young-generation collections are promoted (production config, ~6,500 req/s: 1.05 KB promoted per request
+ * with 500, 0.76 KB with 64, the same CPU per request; bench/profile-notes.md, tenth round), and a crash
+ * loses less. A transaction of 64 rows still costs little per row.
  */
 const DEFAULT_MAX_BATCH = 64;
 

@@ -1,8 +1,7 @@
 /**
  * The ledger's write queue: a full batch is written at once, without waiting for flushIntervalMs. The
- * default batch is small (64): a queue that holds records for many young-generation collections gets them
- * promoted, and the production config spent ~4x the garbage collector's time (bench/profile-notes.md,
- * tenth round).
+ * default batch is small (64): records waiting across young-generation collections are promoted
+ * (bench/profile-notes.md, tenth round), and a crash loses fewer.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
