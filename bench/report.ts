@@ -602,7 +602,8 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
       'cheapest possible proxy. `npm run bench` measures Switchyard against that floor, side by side in one ' +
       'run: the emulated upstream called directly, the floor (a buffered undici pass-through), the old ' +
       "streaming pass-through, Switchyard in three configurations, and Portkey's open-source gateway. `npm run " +
-      'bench:gate` counts instructions per request under callgrind and guards against regressions in CI.',
+      'bench:gate` counts instructions per request under callgrind and `npm run bench:promotion` the bytes ' +
+      'the young generation promotes per request after a full collection; both guard against regressions in CI.',
   );
   out.push('');
   out.push(
@@ -698,6 +699,7 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push('npm run bench -- --soak            # 10-minute memory soak (production config), RSS curve');
   out.push('npm run bench:gate                 # instructions per request vs bench/instructions.json (CI)');
   out.push('npm run bench:gate -- --report     # the instruction table below, 3 runs per configuration');
+  out.push('npm run bench:promotion            # bytes promoted per request after a full GC, vs fixed limits (CI)');
   out.push('npx tsx bench/callgrind-windows.ts sy-production 5 200   # one server: per window, GC and mutator (A/B)');
   out.push("npx tsx bench/print.ts             # the last results' ratios");
   out.push('npx tsx bench/config-memory.ts     # RSS of switchyard start by config language (.ts vs .mjs)');

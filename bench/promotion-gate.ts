@@ -1,0 +1,130 @@
+/**
+ * `npm run bench:promotion`: what the young generation promotes per request, after a full collection.
+ *
+ * The instruction gate (bench/gate.ts) cannot see this: a request that stays reachable a little longer runs
+ * the same instructions, but under load the scavenger copies it into the old generation, and the garbage
+ * collector's time per request grows severalfold (bench/profile-notes.md, tenth round: a Set of open
+ * requests kept every request alive through V8's dead tables once a full collection had moved the table
+ * to the old generation; a backlog of log lines on the heap did the same). Each gated server runs under
+ * wrk (c=64) with `--trace-gc-nvp`; after a warm-up it is told to run a full collection (SIGUSR2, see
+ * bench/force-gc.mjs), then the bytes its scavenges promote are summed over a measured phase and divided
+ * by the requests served. Fails when a figure is over its limit: zero-config 1,000 B (measured ~120 B;
+ * the Set chain: ~3,100 B), production 2,500 B (measured ~750 B, what the exact cache keeps: every
+ * request of the bench is new; the chain: 6,000-7,000 B).
+ *
+ *   npm run bench:promotion [-- --scenarios=sy-zero,sy-production] [-- --seconds=6]
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  argValue,
+  BENCH_DIR,
+  freePort,
+  HOST,
+  installCleanup,
+  prepareEntries,
+  sleep,
+  spawnNode,
+  stopAll,
+  stopChild,
+  waitForPort,
+} from './common.js';
+import { serverSpecs, type ServerId } from './servers.js';
+import { ensureWrk, runWrk } from './wrk.js';
+
+/** Promoted bytes per request above which the gate fails. */
+export const PROMOTION_LIMITS: Partial<Record<ServerId, number>> = { 'sy-zero': 1000, 'sy-production': 2500 };
+const MARKER = 'SWITCHYARD_BENCH_FORCED_GC';
+
+/** Sum `promoted=` over the scavenges (`gc=s`) traced after the forced collection's marker line. */
+export function promotedAfterMarker(trace: string): { bytes: number; scavenges: number } {
+  const at = trace.indexOf(MARKER);
+  if (at < 0) throw new Error('the forced collection did not happen (no marker in the trace)');
+  let bytes = 0;
+  let scavenges = 0;
+  for (const line of trace.slice(at).split('\n')) {
+    if (!line.includes(' gc=s ')) continue;
+    const m = /\bpromoted=(\d+)/.exec(line);
+    if (!m) continue;
+    bytes += Number(m[1]);
+    scavenges++;
+  }
+  return { bytes, scavenges };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const ids = (argValue(argv, 'scenarios')?.split(',') ?? Object.keys(PROMOTION_LIMITS)) as ServerId[];
+  const seconds = Number(argValue(argv, 'seconds') ?? 6);
+  const log = (s: string) => process.stderr.write(`bench:promotion: ${s}\n`);
+  ensureWrk(log);
+  installCleanup();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-promotion-'));
+  let failed = false;
+  try {
+    await prepareEntries(
+      ['upstream.ts', 'gateway.ts'].map((f) => path.join(BENCH_DIR, f)),
+      log,
+    );
+    const upstreamPort = await freePort();
+    const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`], {
+      logFile: path.join(work, 'upstream.log'),
+    });
+    await waitForPort(upstreamPort, 30_000, upstream);
+    const specs = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
+    for (const id of ids) {
+      const spec = specs[id];
+      const limit = PROMOTION_LIMITS[id];
+      if (!spec || limit === undefined) throw new Error(`no promotion limit for scenario "${id}"`);
+      const port = await freePort();
+      const trace = path.join(work, `${id}.log`);
+      const child = spawnNode(spec.script, spec.args(port), {
+        nodeArgs: ['--trace-gc-nvp', '--expose-gc', '--import', path.join(BENCH_DIR, 'force-gc.mjs')],
+        env: spec.env,
+        replaceEnv: true,
+        cwd: spec.cwd,
+        logFile: trace,
+      });
+      try {
+        await waitForPort(port, 60_000, child);
+        const headers: Record<string, string> = spec.authorization ? { Authorization: spec.authorization } : {};
+        const load = {
+          url: `http://${HOST}:${port}`,
+          model: spec.model,
+          stream: false,
+          concurrency: 64,
+          headers,
+        };
+        await runWrk({ ...load, durationS: 3 }); // warm-up: code optimised, pools and caches made
+        child.kill('SIGUSR2');
+        for (let i = 0; i < 200 && !readFileSync(trace, 'utf8').includes(MARKER); i++) await sleep(50);
+        const r = await runWrk({ ...load, durationS: seconds });
+        if (r.errors) throw new Error(`${r.errors} failed requests`);
+        const { bytes, scavenges } = promotedAfterMarker(readFileSync(trace, 'utf8'));
+        const perRequest = bytes / r.requests;
+        const ok = perRequest <= limit;
+        failed ||= !ok;
+        log(
+          `${id.padEnd(14)} ${Math.round(perRequest).toLocaleString('en-US')} B promoted per request ` +
+            `(${scavenges} scavenges, ${r.requests} requests, ${Math.round(r.rps)} req/s; limit ` +
+            `${limit.toLocaleString('en-US')} B) ${ok ? 'ok' : 'OVER THE LIMIT'}`,
+        );
+      } finally {
+        await stopChild(child);
+      }
+    }
+  } finally {
+    await stopAll();
+    if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench:promotion failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
