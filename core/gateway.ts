@@ -22,7 +22,7 @@ import { jsonBodyToText, keepJsonBodies } from './http/json-bodies.js';
 import { markOwnApp } from './http/respond.js';
 import { openaiErrorBody } from './http/openai-dialect.js';
 import { createLogger, stopLogger } from './logger.js';
-import { errorSummary, meterWork } from './pipeline.js';
+import { backgroundWork, errorSummary } from './pipeline.js';
 import { cutOpenRequests } from './http/open-requests.js';
 import { applyPlugin, checkDependencies, validatePlugin, type Plugin } from './plugin.js';
 import { pluginRouter } from './plugin-router.js';
@@ -306,9 +306,11 @@ export async function assembleGateway(
       server?.closeAllConnections();
       await closed;
       // Handlers whose connection was just closed finish (and meter) on their own: wait for them, then
-      // for every meter tap (budget settlement, the ledger's buffer) before the close hooks flush the ledger.
+      // for every meter tap (budget settlement, the ledger's buffer) and cache store before the close hooks
+      // flush the ledger and stop the cache, and before the store closes.
       await until(() => handling === 0, CUT_GRACE_MS);
-      if (!(await meterWork(hooks, METER_GRACE_MS))) log.warn('shutdown: meter work still pending; closing anyway');
+      if (!(await backgroundWork(hooks, METER_GRACE_MS)))
+        log.warn('shutdown: meter work or cache stores still pending; closing anyway');
       await hooks.close.promise().catch((err) => log.warn({ err: errorSummary(err) }, 'a close hook failed'));
       await Promise.allSettled(providers.list().map((p) => p.close?.()));
       await upstream.close().catch(() => undefined);
@@ -323,7 +325,7 @@ export async function assembleGateway(
 
 /** After cutting open requests: how long their handlers get to write the error and meter. */
 const CUT_GRACE_MS = 2_000;
-/** How long shutdown waits for meter taps (budget settlement, ledger buffering) to finish. */
+/** How long shutdown waits for meter taps (budget settlement, ledger buffering) and cache stores to finish. */
 const METER_GRACE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

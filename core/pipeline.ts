@@ -269,10 +269,14 @@ function noteChunk(ctx: ChatContext, chunk: ChatCompletionChunk): void {
   for (const c of chunk.choices) if (c.finish_reason) a.finishReasons[c.index ?? 0] = c.finish_reason;
 }
 
+/** Store an answer the client already has; shutdown waits for it (backgroundWork) before the close hooks. */
 function storeInBackground(gw: GatewayInternals, ctx: ChatContext, response: ChatCompletionResponse): void {
-  gw.hooks.cacheStore
-    .promise(ctx, response)
-    .catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'cache store failed'));
+  track(
+    gw,
+    gw.hooks.cacheStore
+      .promise(ctx, response)
+      .catch((err) => ctx.log.warn({ err: errorSummary(err) }, 'cache store failed')),
+  );
 }
 
 /** Anything thrown by an adapter that is not a GatewayError is a bug: log it, answer 500. */
@@ -293,8 +297,11 @@ export function errorSummary(e: unknown): Record<string, unknown> {
   };
 }
 
-/** Meter work not yet done, per gateway (keyed by its hooks): shutdown awaits it before the close hooks. */
-const metering = new WeakMap<object, LiveList<Promise<void>>>();
+/**
+ * Work a request left running after its answer (meter taps, cache stores), per gateway (keyed by its
+ * hooks): shutdown awaits it before the close hooks.
+ */
+const background = new WeakMap<object, LiveList<Promise<void>>>();
 
 /** Emit the meter record for an ended request. Never awaited by the request; never throws. */
 export function finishRequest(gw: GatewayInternals, ctx: RequestContext, status: number, error?: GatewayError): void {
@@ -348,19 +355,22 @@ const meterFailed = (ctx: RequestContext) => (err: unknown) => {
   ctx.log.warn({ err: errorSummary(err) }, 'meter failed');
 };
 
-/** Remember meter work in progress until it settles (meterWork waits for it at shutdown). */
+/** Remember background work until it settles (backgroundWork waits for it at shutdown). */
 function track(gw: GatewayInternals, work: Promise<void>): void {
-  let pending = metering.get(gw.hooks);
-  if (!pending) metering.set(gw.hooks, (pending = new LiveList()));
+  let pending = background.get(gw.hooks);
+  if (!pending) background.set(gw.hooks, (pending = new LiveList()));
   const list = pending;
   const entry = list.add(work);
   void work.finally(() => list.remove(entry));
 }
 
-/** Wait (at most `ms`) until every meter record emitted so far has been handled by every meter tap. */
-export async function meterWork(hooks: object, ms: number): Promise<boolean> {
+/**
+ * Wait (at most `ms`) until every meter record emitted so far has been handled by every meter tap, and
+ * every answer handed to the cache has been stored.
+ */
+export async function backgroundWork(hooks: object, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  for (let pending = metering.get(hooks); pending?.size; ) {
+  for (let pending = background.get(hooks); pending?.size; ) {
     const left = deadline - Date.now();
     if (left <= 0) return false;
     let timer: NodeJS.Timeout | undefined;
