@@ -1,6 +1,6 @@
 /**
  * Static API-key auth: clients send `Authorization: Bearer <key>` or `x-api-key: <key>`. Keys are
- * kept only as SHA-256 hashes in memory and compared in constant time; logs see the key's id.
+ * kept only as SHA-256 hashes in memory and looked up by digest (core/secrets.ts); logs see the key's id.
  */
 import type { ApiKeyEntry } from '../../core/config-types.js';
 import type { Principal } from '../../core/context.js';
@@ -8,7 +8,7 @@ import { presentedKey } from '../../core/credentials.js';
 import { errors } from '../../core/errors.js';
 import { apiKeyEntrySchema } from '../../core/config.js';
 import { definePlugin, PluginOptionsError } from '../../core/plugin.js';
-import { digestEquals, sha256 } from '../../core/secrets.js';
+import { lookupByDigest, sha256 } from '../../core/secrets.js';
 
 export interface StaticKeysOptions {
   keys: Array<string | ApiKeyEntry>;
@@ -23,7 +23,7 @@ export const staticKeys = definePlugin<StaticKeysOptions>({
     properties: { keys: { type: 'array', minItems: 1, items: apiKeyEntrySchema } },
   },
   apply(gateway, { keys }) {
-    const table = new Map<string, { hash: Buffer; principal: Principal }>();
+    const table = new Map<string, Principal>();
     for (const [i, entry] of keys.entries()) {
       const e: ApiKeyEntry = typeof entry === 'string' ? { key: entry } : entry;
       if (!e.key && !e.keyHash) throw new PluginOptionsError('static-keys', `keys[${i}]`, 'needs `key` or `keyHash`');
@@ -32,15 +32,14 @@ export const staticKeys = definePlugin<StaticKeysOptions>({
       const principal: Principal = { id: e.id ?? `key-${hex.slice(0, 8)}` };
       if (e.project) principal.project = e.project;
       if (e.name) principal.name = e.name;
-      table.set(hex, { hash, principal });
+      table.set(hex, principal);
     }
     gateway.hooks.auth.tapPromise({ name: 'static-keys', stage: gateway.Stage.NORMAL }, async (ctx) => {
       const key = presentedKey(ctx.headers);
       if (!key) return undefined;
-      const hash = sha256(key);
-      const found = table.get(hash.toString('hex'));
-      if (!found || !digestEquals(found.hash, hash)) throw errors.invalidKey();
-      return found.principal;
+      const principal = lookupByDigest(table, key);
+      if (!principal) throw errors.invalidKey();
+      return principal;
     });
   },
 });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PluginOptionsError } from '../../core/plugin.js';
-import { digestEquals, sha256 } from '../../core/secrets.js';
+import { lookupByDigest, sha256 } from '../../core/secrets.js';
 import type { Ledger, StoredKey } from './ledger/types.js';
 import type { BudgetSpec, EndUserSpecs, KeySpec, LimitSpec } from './types.js';
 
@@ -98,11 +98,9 @@ export class KeyRegistry {
     }
   }
 
-  /** The key matching a presented secret, compared in constant time (revoked and expired included). */
+  /** The key matching a presented secret, looked up by its digest (revoked and expired included). */
   find(presented: string): VirtualKey | undefined {
-    const hash = sha256(presented);
-    const k = this.#byHash.get(hash.toString('hex'));
-    return k && digestEquals(k.hash, hash) ? k : undefined;
+    return lookupByDigest(this.#byHash, presented);
   }
 
   get(id: string): VirtualKey | undefined {
