@@ -20,8 +20,22 @@ function rows(dbPath: string): number {
   }
 }
 
+function spend(dbPath: string): { usage: number; budget: number; counters: number } {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const usage = (db.prepare('SELECT sum(cost_pusd) AS s FROM usage').get() as { s: number }).s;
+    const b = db.prepare('SELECT count(*) AS n, sum(spent_pusd) AS s FROM budget_spend').get() as { n: number; s: number };
+    return { usage, budget: b.s, counters: b.n };
+  } finally {
+    db.close();
+  }
+}
+
 test('64 queued records are written at once with the default maxBatch; fewer wait for the interval', async () => {
-  const env = await startEnv({ keys: [{ id: 'k', key: KEY }], ledger: { flushIntervalMs: 600_000 } });
+  const env = await startEnv({
+    keys: [{ id: 'k', key: KEY, budgets: [{ limitUsd: 100, period: 'month' }] }],
+    ledger: { flushIntervalMs: 600_000 },
+  });
   try {
     const client = env.client(KEY);
     for (let i = 0; i < 63; i++) await ask(client, `echo: ${i}`);
@@ -30,6 +44,11 @@ test('64 queued records are written at once with the default maxBatch; fewer wai
     assert.equal(rows(env.dbPath), 0);
     await ask(client, 'echo: 63');
     await eventually(() => rows(env.dbPath) === 64);
+    // the batch's 64 budget charges, summed into one upsert, add up to what the records cost
+    const s = spend(env.dbPath);
+    assert.ok(s.usage > 0);
+    assert.equal(s.counters, 1);
+    assert.equal(s.budget, s.usage);
   } finally {
     await env.close();
   }

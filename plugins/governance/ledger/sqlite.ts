@@ -14,7 +14,16 @@ import { openSqlite } from '../../../core/optional-deps.js';
 import { storable } from './sanitize.js';
 import { fromRow, groupsSql, recordValues, totalsSql, USAGE_COLUMNS, usageResult, whereSql } from './query.js';
 import type { LedgerDialect, LedgerRow } from './query.js';
-import type { GroupBy, Ledger, LedgerEntry, LedgerRecord, StoredKey, UsageFilter, UsageResult } from './types.js';
+import type {
+  Charge,
+  GroupBy,
+  Ledger,
+  LedgerEntry,
+  LedgerRecord,
+  StoredKey,
+  UsageFilter,
+  UsageResult,
+} from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage (
@@ -59,9 +68,45 @@ function dialect(sum: 'sum' | 'total'): LedgerDialect {
 
 const SQLITE = dialect('sum');
 
+/**
+ * Rows per INSERT statement when a batch is written: one statement binds 16 records (496 values), which
+ * costs SQLite and better-sqlite3 less per row than 16 statements.
+ */
+const ROWS_PER_INSERT = 16;
+
+/** A record's column values (storable, in USAGE_COLUMNS order), appended to `out`. */
+function pushRecordValues(out: unknown[], record: LedgerRecord): unknown[] {
+  for (const v of recordValues(storable(record), SQLITE)) out.push(v);
+  return out;
+}
+
+/**
+ * A batch's budget charges summed per counter and expiry (charges of zero left out). A sum stays a
+ * safe integer: past 2^53 picodollars (~9,007 USD) the counter's next charges start another sum.
+ */
+function chargeTotals(entries: LedgerEntry[]): Charge[] {
+  const slot = new Map<string, Charge>();
+  const totals: Charge[] = [];
+  for (const { charges } of entries) {
+    for (const c of charges) {
+      if (!c.pusd) continue;
+      const id = `${c.key}\u0000${c.expiresAt}`;
+      const sum = slot.get(id);
+      if (sum && Number.isSafeInteger(sum.pusd + c.pusd)) sum.pusd += c.pusd;
+      else {
+        const fresh = { key: c.key, pusd: c.pusd, expiresAt: c.expiresAt };
+        slot.set(id, fresh);
+        totals.push(fresh);
+      }
+    }
+  }
+  return totals;
+}
+
 export class SqliteLedger implements Ledger {
   readonly db: Database.Database;
   readonly #insert: Database.Statement;
+  readonly #insertChunk: Database.Statement;
   readonly #charge: Database.Statement;
   readonly #write: (entries: LedgerEntry[]) => void;
   readonly #chargeOnly: (entry: LedgerEntry) => void;
@@ -88,15 +133,22 @@ export class SqliteLedger implements Ledger {
       this.db.exec('ALTER TABLE usage ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0');
     if (!columns.some((c) => c.name === 'guardrails')) this.db.exec('ALTER TABLE usage ADD COLUMN guardrails TEXT');
     if (!columns.some((c) => c.name === 'units')) this.db.exec('ALTER TABLE usage ADD COLUMN units TEXT');
-    const values = USAGE_COLUMNS.map(() => '?').join(',');
-    this.#insert = this.db.prepare(`INSERT INTO usage (${USAGE_COLUMNS.join(',')}) VALUES (${values})`);
+    const row = `(${USAGE_COLUMNS.map(() => '?').join(',')})`;
+    const insert = `INSERT INTO usage (${USAGE_COLUMNS.join(',')}) VALUES `;
+    this.#insert = this.db.prepare(insert + row);
+    this.#insertChunk = this.db.prepare(insert + Array<string>(ROWS_PER_INSERT).fill(row).join(','));
     this.#charge = this.db.prepare(`INSERT INTO budget_spend (key, spent_pusd, expires_at) VALUES (?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET spent_pusd = spent_pusd + excluded.spent_pusd`);
     this.#write = this.db.transaction((entries: LedgerEntry[]) => {
-      for (const { record, charges } of entries) {
-        this.#insert.run(...recordValues(storable(record), SQLITE));
-        for (const c of charges) if (c.pusd) this.#charge.run(c.key, c.pusd, c.expiresAt);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
+        const values: unknown[] = [];
+        for (let j = i; j < i + ROWS_PER_INSERT; j++) pushRecordValues(values, entries[j].record);
+        this.#insertChunk.run(values);
       }
+      for (; i < entries.length; i++) this.#insert.run(pushRecordValues([], entries[i].record));
+      // One upsert per counter and expiry: a batch of one key's requests adds its spend once.
+      for (const c of chargeTotals(entries)) this.#charge.run(c.key, c.pusd, c.expiresAt);
     });
     this.#chargeOnly = this.db.transaction(({ charges }: LedgerEntry) => {
       for (const c of charges) if (c.pusd) this.#charge.run(c.key, c.pusd, c.expiresAt);

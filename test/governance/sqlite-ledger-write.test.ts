@@ -1,0 +1,132 @@
+/**
+ * How the SQLite ledger writes a batch: records 16 to an INSERT statement and the rest one by one, in
+ * order and intact; budget charges summed per counter (one upsert per counter and expiry), and never
+ * past a safe integer; a refused record inside a 16-row statement still quarantined alone.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LedgerEntry, LedgerRecord } from '../../plugins/governance/ledger/types.js';
+import { SqliteLedger } from '../../plugins/governance/ledger/sqlite.js';
+
+const T0 = 1_790_000_000_000;
+
+function record(i: number, extra: Partial<LedgerRecord> = {}): LedgerRecord {
+  return {
+    time: T0 + i,
+    requestId: `req-${i}`,
+    keyId: i % 2 ? 'k1' : 'k2',
+    project: 'p',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    requestedModel: `model-${i}`,
+    operation: 'chat',
+    stream: i % 3 === 0,
+    status: 200,
+    errorCode: null,
+    cache: i % 4 === 0 ? 'miss' : null,
+    inputTokens: 10 + i,
+    cachedTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: 5 + i,
+    reasoningTokens: 0,
+    totalTokens: 15 + 2 * i,
+    costPusd: 1000 * (i + 1),
+    costSavedPusd: 0,
+    latencyMs: 1.5 + i,
+    upstreamMs: 1,
+    ttftMs: null,
+    attempts: 1,
+    aborted: false,
+    shadow: false,
+    tags: [`t${i}`],
+    ...extra,
+  };
+}
+
+const A = { key: 'gov:budget:key:k1:month:test', expiresAt: T0 + 86_400_000 };
+const B = { key: 'gov:budget:project:p:month:test', expiresAt: T0 + 86_400_000 };
+
+test('a batch of 37: every record stored in order with its values; charges summed per counter', async () => {
+  const ledger = new SqliteLedger(':memory:');
+  try {
+    const entries: LedgerEntry[] = [];
+    for (let i = 0; i < 37; i++) {
+      entries.push({
+        record: record(i),
+        charges: [
+          { ...A, pusd: 1000 * (i + 1) },
+          { ...B, pusd: i % 5 === 0 ? 0 : 7 },
+        ],
+      });
+    }
+    await ledger.append(entries);
+    const stored = await ledger.records({}, 100);
+    assert.equal(stored.length, 37);
+    // newest first
+    assert.deepEqual(
+      stored.map((r) => r.requestId),
+      entries.map((e) => e.record.requestId).reverse(),
+    );
+    for (const r of stored) {
+      const i = Number(r.requestId.slice(4));
+      const want = record(i);
+      assert.equal(r.time, want.time);
+      assert.equal(r.keyId, want.keyId);
+      assert.equal(r.requestedModel, want.requestedModel);
+      assert.equal(r.stream, want.stream);
+      assert.equal(r.cache, want.cache);
+      assert.equal(r.inputTokens, want.inputTokens);
+      assert.equal(r.outputTokens, want.outputTokens);
+      assert.equal(r.costPusd, want.costPusd);
+      assert.equal(r.latencyMs, want.latencyMs);
+      assert.deepEqual(r.tags, want.tags);
+    }
+    const spend = await ledger.budgetSpend([A.key, B.key]);
+    assert.equal(spend.get(A.key), (1000 * 37 * 38) / 2);
+    // 37 charges of 7, less the 8 of zero (i = 0, 5, ..., 35)
+    assert.equal(spend.get(B.key), 7 * (37 - 8));
+    // a second batch adds to the persisted counters
+    await ledger.append([{ record: record(100), charges: [{ ...A, pusd: 5 }] }]);
+    assert.equal((await ledger.budgetSpend([A.key])).get(A.key), (1000 * 37 * 38) / 2 + 5);
+  } finally {
+    await ledger.close();
+  }
+});
+
+test('a refused record inside a 16-row statement: the rest of the batch stored, its charge kept', async () => {
+  const ledger = new SqliteLedger(':memory:');
+  try {
+    ledger.db.exec(
+      "CREATE TRIGGER no_poison BEFORE INSERT ON usage WHEN NEW.request_id = 'req-9' " +
+        "BEGIN SELECT RAISE(ABORT, 'poison'); END",
+    );
+    const entries = Array.from({ length: 20 }, (_, i) => ({ record: record(i), charges: [{ ...A, pusd: 3 }] }));
+    await ledger.append(entries);
+    const ids = (await ledger.records({}, 100)).map((r) => r.requestId);
+    assert.equal(ids.length, 19);
+    assert.ok(!ids.includes('req-9'));
+    assert.equal(ledger.quarantined, 1);
+    assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 60);
+  } finally {
+    await ledger.close();
+  }
+});
+
+test('charges summed within a batch stay exact past 2^53 picodollars', async () => {
+  const ledger = new SqliteLedger(':memory:');
+  try {
+    const big = 6_000_000_000_000_000; // 6,000 USD
+    await ledger.append([
+      { record: record(1), charges: [{ ...A, pusd: big + 1 }] },
+      { record: record(2), charges: [{ ...A, pusd: big + 3 }] },
+      { record: record(3), charges: [{ ...A, pusd: 1 }] },
+    ]);
+    const row = ledger.db
+      .prepare('SELECT spent_pusd FROM budget_spend WHERE key = ?')
+      .safeIntegers()
+      .get(A.key) as { spent_pusd: bigint };
+    assert.equal(row.spent_pusd, 2n * BigInt(big) + 5n);
+  } finally {
+    await ledger.close();
+  }
+});
