@@ -24,7 +24,10 @@ function spend(dbPath: string): { usage: number; budget: number; counters: numbe
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     const usage = (db.prepare('SELECT sum(cost_pusd) AS s FROM usage').get() as { s: number }).s;
-    const b = db.prepare('SELECT count(*) AS n, sum(spent_pusd) AS s FROM budget_spend').get() as { n: number; s: number };
+    const b = db.prepare('SELECT count(*) AS n, sum(spent_pusd) AS s FROM budget_spend').get() as {
+      n: number;
+      s: number;
+    };
     return { usage, budget: b.s, counters: b.n };
   } finally {
     db.close();

@@ -121,10 +121,9 @@ test('charges summed within a batch stay exact past 2^53 picodollars', async () 
       { record: record(2), charges: [{ ...A, pusd: big + 3 }] },
       { record: record(3), charges: [{ ...A, pusd: 1 }] },
     ]);
-    const row = ledger.db
-      .prepare('SELECT spent_pusd FROM budget_spend WHERE key = ?')
-      .safeIntegers()
-      .get(A.key) as { spent_pusd: bigint };
+    const row = ledger.db.prepare('SELECT spent_pusd FROM budget_spend WHERE key = ?').safeIntegers().get(A.key) as {
+      spent_pusd: bigint;
+    };
     assert.equal(row.spent_pusd, 2n * BigInt(big) + 5n);
   } finally {
     await ledger.close();
