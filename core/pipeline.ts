@@ -14,7 +14,7 @@ import type {
   RequestContext,
   Target,
 } from './context.js';
-import { abortSourceOf, authenticate } from './request-context.js';
+import { abortSourceOf, authenticate, needsAuth } from './request-context.js';
 import { dispatchShadow } from './shadow.js';
 import { countTokens, deltaText, promptTokens } from './tokens.js';
 import { GatewayError, errors } from './errors.js';
@@ -43,7 +43,7 @@ export async function admitRequest(
   ctx: ChatContext | EmbeddingsContext | MediaContext | ForwardContext,
 ): Promise<void> {
   const { hooks } = gw;
-  await authenticate(gw, ctx);
+  if (needsAuth(gw, ctx)) await authenticate(gw, ctx);
   const targets = await hooks.route.promise(ctx.targets, ctx);
   if (!targets || targets.length === 0) throw errors.modelNotFound(ctx.requestedModel);
   ctx.targets = targets;

@@ -203,6 +203,8 @@ class Context {
   readonly #abort: AbortSource;
   /** What the first attempt found in a response header (see firstAttemptHeader); UNSET until then. */
   #firstAttemptHeader: string | undefined | typeof UNSET = UNSET;
+  /** Whether the auth hook has run for this context (authenticate runs it once). */
+  #authenticated = false;
 
   constructor(root: Logger, init: ContextInit) {
     this.id = init.id ?? randomUUID();
@@ -235,6 +237,23 @@ class Context {
     const c = ctx as Context;
     if (c.#firstAttemptHeader === UNSET) c.#firstAttemptHeader = c.responseHeaders[name];
     return c.#firstAttemptHeader;
+  }
+
+  /**
+   * Mark a context authenticated; whether it was before. A field of the context, not a WeakSet entry per
+   * request (a weak collection's entry per request costs the scavenger): contexts assembled by hand
+   * (tests) are tracked in `handMadeAuthenticated`.
+   */
+  static authenticatedBefore(ctx: object, mark: boolean): boolean {
+    if (!(#authenticated in ctx)) {
+      const was = handMadeAuthenticated.has(ctx);
+      if (mark) handMadeAuthenticated.add(ctx);
+      return was;
+    }
+    const c = ctx as Context;
+    const was = c.#authenticated;
+    if (mark) c.#authenticated = true;
+    return was;
   }
 
   /** The logger contexts forked from this one derive theirs from. */
@@ -315,22 +334,31 @@ const FRESH: Record<string, true> = {
   policy: true,
 };
 
-const authenticated = new WeakSet<RequestContext>();
+/** Contexts assembled by hand (not by createContext) that authenticate has run for. */
+const handMadeAuthenticated = new WeakSet<object>();
 
 /**
  * Run the auth hook once per context; when any auth plugin is installed, a request without a principal
  * is refused (401 invalid or missing key). A second call on the same context is a no-op, so a handler
  * that needs the caller early (e.g. Responses' previous_response_id) and the pipeline share one run.
  */
-export async function authenticate(gw: Gateway, ctx: RequestContext): Promise<void> {
-  if (authenticated.has(ctx) || !gw.hooks.auth.isUsed()) return;
-  const principal = await gw.hooks.auth.promise(ctx);
-  if (!principal) {
-    throw ctx.headers.authorization || ctx.headers['x-api-key'] ? errors.invalidKey() : errors.missingKey();
-  }
-  ctx.principal = principal;
-  authenticated.add(ctx);
+export function authenticate(gw: Gateway, ctx: RequestContext): Promise<void> {
+  if (!needsAuth(gw, ctx)) return AUTHENTICATED;
+  return gw.hooks.auth.promise(ctx).then((principal) => {
+    if (!principal) {
+      throw ctx.headers.authorization || ctx.headers['x-api-key'] ? errors.invalidKey() : errors.missingKey();
+    }
+    ctx.principal = principal;
+    Context.authenticatedBefore(ctx, true);
+  });
 }
+
+/** Whether `authenticate` has work to do for this context (an auth plugin, and no run yet). */
+export function needsAuth(gw: Gateway, ctx: RequestContext): boolean {
+  return gw.hooks.auth.isUsed() && !Context.authenticatedBefore(ctx, false);
+}
+
+const AUTHENTICATED: Promise<void> = Promise.resolve();
 
 /**
  * An HTTP request's start: its id (also set as x-request-id), its start times, and an abort source that

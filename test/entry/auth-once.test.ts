@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { definePlugin, MemoryStore, openaiCompatible } from '../../index.js';
+import { authenticate, createContext, definePlugin, MemoryStore, openaiCompatible } from '../../index.js';
+import type { RequestContext } from '../../index.js';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../emulators/openai.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -71,4 +72,18 @@ test('responses authenticate once, also with previous_response_id', async () => 
     t.client.responses.create({ model: 'up/m', input: 'again', previous_response_id: first!.id }),
   );
   assert.equal(n, 1);
+});
+
+test('authenticate in library code: once per context, made by createContext or by hand; no key is a 401', async () => {
+  const headers = { authorization: `Bearer ${KEY}` };
+  const made = createContext(t.gw, 'models', { headers });
+  assert.equal(await calls(() => authenticate(t.gw, made).then(() => authenticate(t.gw, made))), 1);
+  assert.equal(made.principal?.id !== undefined, true);
+  // a context assembled by hand (no createContext) is tracked apart, with the same once-only rule
+  const byHand = { ...createContext(t.gw, 'models', { headers }), principal: undefined } as RequestContext;
+  assert.equal(await calls(() => authenticate(t.gw, byHand).then(() => authenticate(t.gw, byHand))), 1);
+  assert.ok(byHand.principal);
+  const anonymous = createContext(t.gw, 'models', { headers: {} });
+  await assert.rejects(authenticate(t.gw, anonymous), (e: { status?: number }) => e.status === 401);
+  assert.equal(anonymous.principal, undefined);
 });
