@@ -34,7 +34,8 @@ export const staticKeys = definePlugin<StaticKeysOptions>({
       if (e.name) principal.name = e.name;
       table.set(hex, principal);
     }
-    gateway.hooks.auth.tapPromise({ name: 'static-keys', stage: gateway.Stage.NORMAL }, async (ctx) => {
+    // A synchronous tap: tapable calls it without a promise of its own (a throw still rejects the hook's promise).
+    gateway.hooks.auth.tap({ name: 'static-keys', stage: gateway.Stage.NORMAL }, (ctx) => {
       const key = presentedKey(ctx.headers);
       if (!key) return undefined;
       const principal = lookupByDigest(table, key);

@@ -189,7 +189,8 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       const keyOf = (p: Principal | undefined): VirtualKey | undefined => (p?.virtualKey ? keys.get(p.id) : undefined);
 
       // --- auth: virtual keys; unknown keys fall through to other auth taps (else 401) ---
-      gateway.hooks.auth.tapPromise({ name: 'governance', stage: gateway.Stage.EARLY }, async (ctx) => {
+      // Synchronous (the key table is in memory): tapable calls it without a promise of its own.
+      gateway.hooks.auth.tap({ name: 'governance', stage: gateway.Stage.EARLY }, (ctx) => {
         const presented = presentedKey(ctx.headers);
         if (!presented) return undefined;
         const k = keys.find(presented);
