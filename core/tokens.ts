@@ -17,9 +17,9 @@
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from './types.js';
 
 /**
- * The counter's tables cost ~4 MiB of memory (core/bpe-counter.ts; gpt-tokenizer's cost ~57), and are read
- * only for plugins that need exact counts (the `cheapest`/`auto` strategies, governance budgets), at boot
- * through loadTokenizer(). Until then (and in gateways that never need it) counts are estimated at 4
+ * The counter's tables cost ~6 MiB of memory (core/bpe-counter.ts; gpt-tokenizer's cost ~57), and are read
+ * only for plugins that need exact counts through loadTokenizer(): the `cheapest`/`auto` strategies and
+ * tokens-per-minute limits at boot, budgets the first time one has no room for a byte bound (utf8Bytes). Until then (and in gateways that never need it) counts are estimated at 4
  * characters per token. Client text that spells a special token (`<|endoftext|>`) is counted as text, as
  * providers tokenize user content.
  */
@@ -38,10 +38,22 @@ export function loadTokenizer(): Promise<void> {
   return loading;
 }
 
+/** Whether the o200k counter is loaded (governance loads it when it first needs an exact count). */
+export const tokenizerLoaded = (): boolean => counter !== undefined;
+
 export function countTokens(text: string): number {
   if (!text) return 0;
   return counter ? counter(text) : Math.ceil(text.length / 4);
 }
+
+/**
+ * A bound on any byte-level tokenizer's count (o200k's, Claude's; SentencePiece with byte fallback): every
+ * token stands for at least one byte of UTF-8. Governance holds budgets with it while they have room.
+ */
+export const utf8Bytes = (text: string): number => Buffer.byteLength(text);
+
+/** How text is counted: countTokens (o200k, or 4 characters per token until loaded) or a bound (utf8Bytes). */
+export type TextCounter = (text: string) => number;
 
 /** Per-image estimate: OpenAI's high-detail tile cost for a 1024x1024 image (85 + 4 x 170). */
 export const IMAGE_TOKENS = 765;
@@ -65,7 +77,7 @@ const bytesTokens = (bytes: number) => Math.ceil(bytes / 4);
 const jsonTokens = (v: unknown) => Math.ceil((JSON.stringify(v ?? null)?.length ?? 0) / 4);
 
 /** Tokens of one content part that is not text (text parts are tokenized together, see promptTokens). */
-function partTokens(p: ContentPart): number {
+function partTokens(p: ContentPart, count: TextCounter): number {
   const part = p as Record<string, any>;
   switch (p.type) {
     case 'image_url': {
@@ -82,7 +94,7 @@ function partTokens(p: ContentPart): number {
     case 'file': {
       const f = part.file ?? {};
       if (typeof f.file_data === 'string')
-        return bytesTokens(base64Bytes(f.file_data)) + countTokens(String(f.filename ?? ''));
+        return bytesTokens(base64Bytes(f.file_data)) + count(String(f.filename ?? ''));
       return FILE_REF_TOKENS;
     }
     default:
@@ -90,28 +102,31 @@ function partTokens(p: ContentPart): number {
   }
 }
 
-/** Estimated prompt tokens of a chat request (see the file comment). */
-export function promptTokens(req: ChatCompletionRequest): number {
+/**
+ * Estimated prompt tokens of a chat request (see the file comment); with `count` = utf8Bytes, a bound no
+ * byte-level tokenizer's count exceeds (the parts that are not text count the same either way).
+ */
+export function promptTokens(req: ChatCompletionRequest, count: TextCounter = countTokens): number {
   let tokens = PER_REQUEST;
   const text: string[] = [];
   for (const m of req.messages ?? []) {
     tokens += PER_MESSAGE;
-    tokens += messageTokens(m, text);
+    tokens += messageTokens(m, text, count);
   }
   if (req.tools?.length) text.push(JSON.stringify(req.tools));
   if (req.response_format && req.response_format.type !== 'text') text.push(JSON.stringify(req.response_format));
-  return tokens + countTokens(text.join('\n'));
+  return tokens + count(text.join('\n'));
 }
 
 /** Non-text tokens of a message; its text goes to `text` (tokenized once for the whole request). */
-function messageTokens(m: ChatMessage, text: string[]): number {
+function messageTokens(m: ChatMessage, text: string[], count: TextCounter): number {
   let tokens = 0;
   if (typeof m.content === 'string') text.push(m.content);
   else if (Array.isArray(m.content)) {
     for (const p of m.content as ContentPart[]) {
       if (p.type === 'text' && typeof (p as { text?: unknown }).text === 'string')
         text.push((p as { text: string }).text);
-      else tokens += partTokens(p);
+      else tokens += partTokens(p, count);
     }
   }
   if (m.tool_calls) text.push(JSON.stringify(m.tool_calls));

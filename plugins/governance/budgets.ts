@@ -125,14 +125,21 @@ export class Budgets {
     }
   }
 
-  /** Hold `amount` on every budget or throw 429 insufficient_quota (nothing held then). */
-  async reserve(holds: Hold[]): Promise<void> {
-    if (!holds.length) return;
+  /**
+   * Hold `amount` on every budget or throw 429 insufficient_quota (nothing held then). `tighter`: the holds of
+   * a smaller estimate, tried when these do not fit, before any refusal or alert (governance holds a byte
+   * bound first, the exact count near a limit). Returns the holds that were made.
+   */
+  async reserve(holds: Hold[], tighter?: () => Promise<Hold[]>): Promise<Hold[]> {
+    if (!holds.length) return holds;
     await this.#seed(holds);
-    const r = await this.quota.reserve(
-      holds.map((h) => ({ key: h.counter, amount: h.amount, limit: h.limit, ttlMs: ttl(h) })),
-    );
-    if (r.ok) return;
+    let r = await this.quota.reserve(reservations(holds));
+    if (!r.ok && tighter) {
+      holds = await tighter();
+      await this.#seed(holds);
+      r = await this.quota.reserve(reservations(holds));
+    }
+    if (r.ok) return holds;
     const h = holds[r.index];
     const used = r.state.spent + r.state.held;
     if (await this.quota.once(`${h.counter}:alert:exhausted`, ttl(h)))
@@ -162,8 +169,7 @@ export class Budgets {
   reserveNow(holds: Hold[]): boolean {
     if (!holds.length) return true;
     if (!this.#now || !this.#allSeeded(holds)) return false;
-    return this.#now.reserveNow(holds.map((h) => ({ key: h.counter, amount: h.amount, limit: h.limit, ttlMs: ttl(h) })))
-      .ok;
+    return this.#now.reserveNow(reservations(holds)).ok;
   }
 
   /** settle() in one synchronous step (see reserveNow); undefined when the caller must call settle(). */
@@ -253,4 +259,7 @@ function* crossed(holds: Hold[], states: Array<{ spent: number }>): Generator<[H
 }
 
 const ttl = (h: Hold) => (h.end === null ? undefined : Math.max(1000, h.end - Date.now() + 3_600_000));
+/** What the quota store holds for these budgets. */
+const reservations = (holds: Hold[]) =>
+  holds.map((h) => ({ key: h.counter, amount: h.amount, limit: h.limit, ttlMs: ttl(h) }));
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);

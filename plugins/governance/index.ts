@@ -13,6 +13,7 @@ import { GatewayError } from '../../core/errors.js';
 import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin.js';
 import type { UsageRecord } from '../../core/usage.js';
 import { presentedKey } from '../../core/credentials.js';
+import { tokenizerLoaded } from '../../core/tokens.js';
 import { Catalog, computeCost } from '../catalog/index.js';
 import { Breaker } from '../failover/index.js';
 import { metricsAccess, metricsAuth } from './access.js';
@@ -20,7 +21,7 @@ import { mountAdmin } from './admin.js';
 import { Alerter } from './alerts.js';
 import { Budgets, type Hold } from './budgets.js';
 import { EndUsers } from './end-users.js';
-import { estimate, toPusd, type Estimate } from './estimate.js';
+import { boundable, estimate, NO_ESTIMATE, toPusd, type Estimate } from './estimate.js';
 import { KeyRegistry, type VirtualKey } from './keys.js';
 import { LedgerBatcher } from './ledger/batcher.js';
 import { SqliteLedger } from './ledger/sqlite.js';
@@ -30,9 +31,9 @@ import { GovernanceMetrics, upstreamMs } from './metrics.js';
 import { checkTimeZone } from './periods.js';
 import { MemoryQuotaStore, syncQuota, type QuotaStore } from './quota.js';
 import { governanceSchema } from './schema.js';
-import { allowedTargets, budgetsFor, limitsFor, modelVisible, type Scoped } from './scopes.js';
+import { allowedTargets, budgetsFor, configuresTokenLimits, limitsFor, modelVisible, type Scoped } from './scopes.js';
 import { SpikeWatch } from './spike.js';
-import { LOCAL_ADMIN_KEY, type BudgetSpec, type GovernanceConfig } from './types.js';
+import { LOCAL_ADMIN_KEY, type BudgetSpec, type GovernanceConfig, type LimitSpec } from './types.js';
 import { loadTokenizer, MODELS_LIST } from '../router/index.js';
 
 export { LOCAL_ADMIN_KEY, type GovernanceConfig } from './types.js';
@@ -249,7 +250,6 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
           }
           ctx.targets = targets;
         }
-        const est = estimate(ctx, ctx.targets, catalog, margin);
         const limits = limitsFor(o, ctx.principal, key, ctx.requestedModel, ctx.targets);
         const scoped = budgetsFor(o, ctx.principal, key, ctx.requestedModel, ctx.targets);
         if (user && endUsers) {
@@ -259,6 +259,27 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
           limits.push(...endUsers.limitsFor(key, id));
           scoped.push(...endUsers.budgetsFor(key, id));
         }
+        // Tokens per minute take the exact count (a bound would take tokens the caller may still use); budgets
+        // hold the byte bound of a chat request while they have room for it (holdAsync: the exact count when
+        // not). The o200k counter is loaded the first time an exact count is needed.
+        const tokenLimited = limits.some((l) => l.spec.tokensPerMinute !== undefined);
+        if (!tokenLimited && !scoped.length) return admitWith(ctx, st, limits, scoped, NO_ESTIMATE);
+        const exact = tokenLimited || !boundable(ctx);
+        if (exact && ctx.costEstimateUsd === undefined && !tokenizerLoaded()) {
+          return loadTokenizer().then(() =>
+            admitWith(ctx, st, limits, scoped, estimate(ctx, ctx.targets, catalog, margin)),
+          );
+        }
+        return admitWith(ctx, st, limits, scoped, estimate(ctx, ctx.targets, catalog, margin, !exact));
+      };
+      /** Admission with an estimate: limits taken, then budgets held, in one step when the store is in memory. */
+      const admitWith = (
+        ctx: RequestContext,
+        st: State,
+        limits: Scoped<LimitSpec>[],
+        scoped: Scoped<BudgetSpec>[],
+        est: Estimate,
+      ): Promise<void> => {
         const tokens = est.promptTokens + est.requestedOutput;
         if (!quotaNow) return holdAsync(ctx, st, takeLimits(quota, limits, tokens, ctx.responseHeaders), scoped, est);
         st.taken = takeLimitsNow(quotaNow, limits, tokens, ctx.responseHeaders);
@@ -285,15 +306,21 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
         st.taken = taken;
         const holds = made ?? budgets.holds(scoped, est.maxCostPusd);
         warnUnpriced(ctx, holds, est.unpriced);
+        // A byte bound the budgets cannot hold: the exact count (smaller) may fit; a refusal names it.
+        const exactHolds = est.bound
+          ? async () => {
+              await loadTokenizer();
+              return budgets.holds(scoped, estimate(ctx, ctx.targets, catalog, margin).maxCostPusd);
+            }
+          : undefined;
         try {
-          await budgets.reserve(holds);
+          st.holds = await budgets.reserve(holds, exactHolds);
         } catch (e) {
           st.taken = undefined;
           await giveBack(quota, taken);
           await settleLimits(quota, { ...taken, tokenItems: [] }, 0);
           throw e;
         }
-        st.holds = holds;
       };
       gateway.hooks.admit.tapPromise({ name: 'governance', stage: gateway.Stage.NORMAL }, (ctx) => {
         try {
@@ -470,7 +497,9 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       const pruneTimer = setInterval(prune, HOUR);
       pruneTimer.unref();
       gateway.hooks.ready.tapPromise('governance', async () => {
-        await loadTokenizer(); // budget holds need exact prompt-token estimates
+        // Tokens-per-minute limits take exact counts: load the counter now rather than on the first request.
+        // (Budgets hold a byte bound while they have room; the counter is loaded when one first has not.)
+        if (configuresTokenLimits(o)) await loadTokenizer();
         await prune();
       });
       gateway.hooks.close.tapPromise('governance', async () => {

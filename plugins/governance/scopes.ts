@@ -55,6 +55,18 @@ export function limitsFor(
   return out;
 }
 
+/** Whether the config sets a tokens-per-minute limit anywhere (keys made through the admin API aside). */
+export function configuresTokenLimits(cfg: GovernanceConfig): boolean {
+  const specs: Array<LimitSpec | undefined> = [
+    cfg.limits?.perKey,
+    ...Object.values(cfg.limits?.models ?? {}),
+    ...Object.values(cfg.projects ?? {}).map((p) => p.limits),
+    ...(cfg.keys ?? []).flatMap((k) => [k.limits, k.endUsers?.limits]),
+    cfg.endUsers?.limits,
+  ];
+  return specs.some((l) => l?.tokensPerMinute !== undefined);
+}
+
 /** "openai/*" allows a provider; "*" allows everything. */
 function allowed(patterns: string[], name: string): boolean {
   return patterns.some((p) => p === '*' || p === name || (p.endsWith('/*') && name.startsWith(p.slice(0, -1))));

@@ -48,17 +48,22 @@ export function chatFeatures(req: ChatCompletionRequest): RequestFeatures {
     if (Array.isArray(m.content) && (m.content as ContentPart[]).some((p) => p.type === 'image_url')) images = true;
     if (m.role === 'user') lastUser = textOf(m.content);
   }
-  const max = req.max_completion_tokens ?? req.max_tokens ?? undefined;
   const fmt = req.response_format?.type;
   return {
     promptTokens: promptTokens(req),
-    maxTokens: typeof max === 'number' ? max : undefined,
+    maxTokens: maxTokensOf(req),
     tools: Boolean(req.tools?.length),
     images,
     json: fmt === 'json_object' || fmt === 'json_schema',
     code: CODE.test(lastUser),
     stream: req.stream === true,
   };
+}
+
+/** The output tokens a chat request asks for at most (max_completion_tokens, else max_tokens), if it says. */
+export function maxTokensOf(req: ChatCompletionRequest): number | undefined {
+  const max = req.max_completion_tokens ?? req.max_tokens;
+  return typeof max === 'number' ? max : undefined;
 }
 
 function textOf(content: ChatMessage['content']): string {

@@ -13,5 +13,5 @@ export {
   type RouterDeps,
 } from './model-router.js';
 export { LatencyTracker, type LatencyStat } from './latency.js';
-export { chatFeatures, loadTokenizer, requestFeatures, IMAGE_TOKENS } from './features.js';
+export { chatFeatures, loadTokenizer, maxTokensOf, requestFeatures, IMAGE_TOKENS } from './features.js';
 export { principalTags, requiredTagsOf, satisfies, tagsOf, targetKey, REQUIRED_TAGS } from './tags.js';
