@@ -369,10 +369,13 @@ export function renderTargets(r: BenchResults, soak?: SoakResult): string {
   ];
   if (soak) {
     const slope = soakSlope(soak);
+    const lows = soakLows(soak);
     lines.push(
       `| RSS flat over a ${Math.round(soak.seconds / 60)}-minute soak (\`${soak.scenario}\`) | no steady ` +
-        `climb | ${plus(slope, 2)} MiB/min after the first minute | ` +
-        `${status(ok(slope) ? Math.abs(slope) < 0.5 : undefined)} | see Memory soak |`,
+        `climb | ${plus(lows.slope, 2)} MiB/min, the trend of each minute's lowest reading after the first | ` +
+        `${status(ok(lows.slope) ? Math.abs(lows.slope) < 0.5 : undefined)} | lows ` +
+        `${lows.mins.map((x) => x.toFixed(0)).join(', ')} MiB; every reading's trend ${plus(slope, 2)} MiB/min ` +
+        `(where the sawtooth stands at the end moves it); see Memory soak |`,
     );
   } else {
     lines.push(
@@ -394,19 +397,42 @@ export function soakSlope(k: SoakResult): number {
   return den ? (num / den) * 60 : NaN;
 }
 
+/**
+ * The lowest RSS of each whole minute after the first (what is left after the collector's sawtooth comes
+ * down) and their least-squares trend in MiB/min. A leak raises the lows; the sawtooth's peaks and where the
+ * run stops in it do not move them, so they are the rule for "flat" (every reading's trend is shown too).
+ */
+export function soakLows(k: SoakResult): { mins: number[]; slope: number } {
+  const minutes = Math.floor(k.seconds / 60);
+  const mins: number[] = [];
+  for (let m = 1; m < minutes; m++) {
+    const inside = k.samples.filter((x) => x.s >= m * 60 && x.s < (m + 1) * 60 && Number.isFinite(x.rssMiB));
+    if (inside.length) mins.push(Math.min(...inside.map((x) => x.rssMiB)));
+  }
+  if (mins.length < 3) return { mins, slope: NaN };
+  const mx = (mins.length - 1) / 2;
+  const my = mins.reduce((n, y) => n + y, 0) / mins.length;
+  const num = mins.reduce((n, y, i) => n + (i - mx) * (y - my), 0);
+  const den = mins.reduce((n, _, i) => n + (i - mx) ** 2, 0);
+  return { mins, slope: num / den };
+}
+
 export function renderSoak(k: SoakResult): string {
   const out: string[] = [];
   const first = k.samples[1] ?? k.samples[0];
   const last = k.samples[k.samples.length - 1];
   const peak = Math.max(...k.samples.map((x) => x.rssMiB));
   const slope = soakSlope(k);
+  const lows = soakLows(k);
   out.push(
     `Scenario \`${k.scenario}\`, ${k.seconds} s at concurrency ${k.concurrency} (${k.requests} requests, ` +
       `${k.rps.toFixed(0)} req/s, ${k.errors} errors), ${k.date}. RSS ${first.rssMiB.toFixed(1)} MiB after the ` +
       `first interval, ${last.rssMiB.toFixed(1)} MiB at the end (2 s after the load stopped), peak ` +
       `${peak.toFixed(1)} MiB; trend after the first minute ` +
       `${ok(slope) ? `${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min` : 'n/a'} (least squares). The ups ` +
-      `and downs are the garbage collector's sawtooth; a leak would show as a steady climb.`,
+      `and downs are the garbage collector's sawtooth; a leak would show as a steady climb of its lows. The ` +
+      `lowest reading of each minute after the first: ${lows.mins.map((x) => x.toFixed(1)).join(', ')} MiB, a ` +
+      `trend of ${ok(lows.slope) ? `${lows.slope >= 0 ? '+' : ''}${lows.slope.toFixed(2)} MiB/min` : 'n/a'}.`,
   );
   out.push('');
   const step = Math.max(1, Math.ceil(k.samples.length / 12));
