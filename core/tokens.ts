@@ -47,8 +47,8 @@ export function countTokens(text: string): number {
 }
 
 /**
- * A bound on any byte-level tokenizer's count (o200k's, Claude's; SentencePiece with byte fallback): every
- * token stands for at least one byte of UTF-8. Governance holds budgets with it while they have room.
+ * A bound on countTokens (loaded or not): every o200k token stands for at least one byte of UTF-8, and 4
+ * characters per token is less still. Governance holds budgets with it while they have room.
  */
 export const utf8Bytes = (text: string): number => Buffer.byteLength(text);
 
