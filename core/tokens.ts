@@ -19,9 +19,9 @@ import type { ChatCompletionRequest, ChatMessage, ContentPart } from './types.js
 /**
  * The counter's tables cost ~6 MiB of memory (core/bpe-counter.ts; gpt-tokenizer's cost ~57), and are read
  * only for plugins that need exact counts through loadTokenizer(): the `cheapest`/`auto` strategies and
- * tokens-per-minute limits at boot, budgets the first time one has no room for a byte bound (utf8Bytes). Until then (and in gateways that never need it) counts are estimated at 4
- * characters per token. Client text that spells a special token (`<|endoftext|>`) is counted as text, as
- * providers tokenize user content.
+ * tokens-per-minute limits at boot, budgets the first time one has no room for a byte bound (utf8Bytes).
+ * Until then (and in gateways that never need it) counts are estimated at 4 characters per token. Client
+ * text that spells a special token (`<|endoftext|>`) is counted as text, as providers tokenize user content.
  */
 let counter: ((text: string) => number) | undefined;
 let loading: Promise<void> | undefined;

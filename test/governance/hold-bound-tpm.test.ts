@@ -25,7 +25,7 @@ test('a config without token limits starts without the o200k counter', () => {
   assert.equal(tokenizerLoaded(), false);
 });
 
-test('a runtime key with tokensPerMinute loads the counter on its first request and takes the exact count', async () => {
+test('a runtime key with tokensPerMinute loads the counter at its first request, for the exact count', async () => {
   const created = await env.admin('POST', '/admin/keys', {
     name: 'tpm',
     limits: { tokensPerMinute: TPM },
