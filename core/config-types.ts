@@ -26,6 +26,12 @@ export interface ServerConfig {
   /** How long shutdown waits for in-flight requests and streams. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
   /**
+   * After this long with no request started and none open, a listening gateway runs one full garbage
+   * collection (once per quiet period), giving back the memory start-up or a burst left. 0 turns it off.
+   * Default 10 000 ms. Not done by a gateway mounted in another app.
+   */
+  idleCollectMs?: number;
+  /**
    * Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed, to find the client's address
    * (the dashboard's sign-in slow-down is per address). Default none: the socket's peer, header ignored.
    */

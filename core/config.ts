@@ -69,6 +69,7 @@ const schema = {
         },
         allowUnauthenticatedRemote: { type: 'boolean' },
         shutdownTimeoutMs: nonNegInt,
+        idleCollectMs: nonNegInt,
         trustedProxies: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
@@ -215,6 +216,7 @@ const DEFAULT_SERVER = {
   uploadLimit: 25 * 1024 * 1024,
   allowUnauthenticatedRemote: false,
   shutdownTimeoutMs: 10_000,
+  idleCollectMs: 10_000,
   trustedProxies: [] as string[],
 };
 

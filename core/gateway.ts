@@ -17,6 +17,7 @@ import { createHooks } from './hooks.js';
 import { checkListenHost, LoopbackOnly } from './loopback.js';
 import { DirectContext, isDirect, originPath } from './http/direct.js';
 import { mountIngresses } from './http/ingresses.js';
+import { startIdleCollection } from './idle-collection.js';
 import { Ingresses, type IngressSpec } from './ingress.js';
 import { jsonBodyToText, keepJsonBodies } from './http/json-bodies.js';
 import { markOwnApp } from './http/respond.js';
@@ -117,6 +118,8 @@ export async function assembleGateway(
 
   let draining = false;
   let inFlight = 0;
+  let started = 0; // requests ever started: the idle collection's sign of traffic
+  let idleCollection: { stop(): void } | undefined;
   let handling = 0; // handlers still running (a handler meters its request before it returns)
   let listening: Listening | undefined;
 
@@ -153,6 +156,7 @@ export async function assembleGateway(
   };
   const serve: Koa.Middleware = async (kctx, next) => {
     inFlight++;
+    started++;
     handling++;
     kctx.res.on('close', closed);
     if (draining) kctx.set('connection', 'close');
@@ -194,6 +198,7 @@ export async function assembleGateway(
   /** `serve` for a hot route whose handler is the core's own, in the gateway's own server (http/direct.ts). */
   const serveDirect = (handler: Koa.Middleware, req: http.IncomingMessage, res: http.ServerResponse) => {
     inFlight++;
+    started++;
     handling++;
     res.on('close', closed);
     if (draining) res.setHeader('connection', 'close');
@@ -286,11 +291,16 @@ export async function assembleGateway(
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       listening = { server, url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}${resolved.server.prefix}` };
       log.info({ url: listening.url, providers: providers.list().map((p) => p.name) }, 'switchyard listening');
+      const quietMs = resolved.server.idleCollectMs;
+      idleCollection?.stop();
+      if (quietMs > 0)
+        idleCollection = startIdleCollection({ quietMs, started: () => started, open: () => inFlight, log });
       return listening;
     },
     async close(): Promise<void> {
       if (draining) return;
       draining = true;
+      idleCollection?.stop();
       const server = listening?.server;
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
