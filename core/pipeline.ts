@@ -24,6 +24,7 @@ import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } 
 import { checkChatResponse, checkChunk, checkEmbeddings, tokenCount } from './upstream-shape.js';
 import type { UsageRecord } from './usage.js';
 import { LiveList } from './live-list.js';
+import { modelKey } from './target-key.js';
 
 export type ChatOutcome =
   | { kind: 'response'; response: ChatCompletionResponse }
@@ -429,7 +430,7 @@ export function usageRecord(ctx: RequestContext, status: number, error?: Gateway
   const log: NonNullable<UsageRecord['attemptLog']> = [];
   for (const a of ctx.attempts) {
     const entry: (typeof log)[number] = {
-      target: `${a.provider}/${a.model}`,
+      target: modelKey(a.provider, a.model),
       status: a.status,
       code: a.code,
       latencyMs: Math.round(a.latencyMs * 1000) / 1000,

@@ -6,6 +6,7 @@
 import { BoundedMap, MAX_TRACKED_TARGETS } from '../../core/bounded.js';
 import { catalogSchema } from '../../core/config-routing.js';
 import { checkOptions } from '../../core/plugin.js';
+import { modelKey } from '../../core/target-key.js';
 import type { MediaPrices } from './media-cost.js';
 import data from './models.json' with { type: 'json' };
 
@@ -149,7 +150,7 @@ export class Catalog {
    * without a region prefix, then the same model id listed by any provider (list price).
    */
   lookup(provider: string, model: string): ResolvedEntry | undefined {
-    const key = `${provider}/${model}`;
+    const key = modelKey(provider, model);
     const memo = this.#memo.get(key);
     if (memo !== undefined) return memo ?? undefined;
     const bare = model.replace(PROFILE_PREFIX, '');

@@ -11,6 +11,7 @@
 import type Koa from 'koa';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../core/gateway-types.js';
+import { targetKey } from '../../core/target-key.js';
 import { Breaker, configuredTargets, type BreakerSnapshot } from '../failover/index.js';
 import type { BudgetSpec, GovernanceConfig } from '../governance/index.js';
 import { adminGet } from './admin-call.js';
@@ -48,7 +49,7 @@ export class Analytics {
     const f = gateway.config.failover;
     if (f !== false && f?.breaker !== false) this.#breaker = new Breaker(gateway.store, f?.breaker || {});
     gateway.hooks.attemptEnd.tap('dashboard', (info) => {
-      this.#seen.add(`${info.target.provider}/${info.target.model}`);
+      this.#seen.add(targetKey(info.target));
     });
   }
 

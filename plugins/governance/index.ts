@@ -14,6 +14,7 @@ import { definePlugin, PluginOptionsError, type Plugin } from '../../core/plugin
 import type { UsageRecord } from '../../core/usage.js';
 import { presentedKey } from '../../core/credentials.js';
 import { tokenizerLoaded } from '../../core/tokens.js';
+import { targetKey } from '../../core/target-key.js';
 import { Catalog, computeCost } from '../catalog/index.js';
 import { Breaker } from '../failover/index.js';
 import { metricsAccess, metricsAuth } from './access.js';
@@ -454,7 +455,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
           : undefined;
       const seenTargets = new BoundedSet<string>(MAX_TRACKED_TARGETS);
       gateway.hooks.attemptEnd.tap('governance', (info) => {
-        seenTargets.add(`${info.target.provider}/${info.target.model}`);
+        seenTargets.add(targetKey(info.target));
       });
       async function breakers() {
         if (!breaker) return [];

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { loadPromClient } from '../../core/optional-deps.js';
 import { CappedLabel, MAX_METRIC_MODELS, MAX_METRIC_VALUES, OTHER } from '../../core/bounded.js';
 import type { UsageRecord } from '../../core/usage.js';
+import { modelKey } from '../../core/target-key.js';
 import { type CounterSeries, type HistogramSeries, SeriesCounter, SeriesHistogram } from './metric-series.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -198,12 +199,12 @@ export class GovernanceMetrics {
 
   /** The series of a provider/model pair (the model label capped: past the cap it is "other"). */
   #target(provider: string, model: string): TargetSeries {
-    const key = `${provider}\u0000${model}`;
+    const key = modelKey(provider, model);
     const t = this.#targets.get(key);
     if (t) return t;
     // Past the cap the pair shares the "other" series and is not remembered itself (clients choose models).
-    const label = this.#models.of(`${provider}/${model}`) === OTHER ? OTHER : model;
-    const labelKey = `${provider}\u0000${label}`;
+    const label = this.#models.of(key) === OTHER ? OTHER : model;
+    const labelKey = label === model ? key : modelKey(provider, label);
     let s = this.#targets.get(labelKey);
     if (!s) {
       s = { key: labelKey, labels: { provider, model: label }, requests: new Map(), tokens: {} };

@@ -9,6 +9,7 @@ import { CappedLabel, MAX_TRACKED_TARGETS } from '../../core/bounded.js';
 import { infoLine } from '../../core/logger.js';
 import { definePlugin, type Plugin } from '../../core/plugin.js';
 import type { UsageRecord } from '../../core/usage.js';
+import { modelKey } from '../../core/target-key.js';
 
 export interface UsageMeterOptions {
   /** Write the per-request log line. Default true. */
@@ -55,7 +56,7 @@ export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
       const usageLine = infoLine(gateway.log, 'usage', 'request');
       // Synchronous: nothing here waits, and a sync tap costs the meter no promise (core/pipeline.ts).
       gateway.hooks.meter.tap({ name: 'usage-meter', stage: gateway.Stage.NORMAL }, (r: UsageRecord, ctx) => {
-        const key = r.provider ? targets.of(`${r.provider}/${r.model}`) : '-';
+        const key = r.provider ? targets.of(modelKey(r.provider, String(r.model))) : '-';
         const t = totals.get(key) ?? empty();
         totals.set(key, t);
         t.requests++;

@@ -7,11 +7,12 @@
 import type { RoutingConfig } from '../../core/config-types.js';
 import type { RequestContext, Target } from '../../core/context.js';
 import { GatewayError } from '../../core/errors.js';
+import { targetKey } from '../../core/target-key.js';
 
 /** ctx.state key holding the tags this request requires. */
 export const REQUIRED_TAGS = 'routing.requireTags';
 
-export const targetKey = (t: Target): string => `${t.provider}/${t.model}`;
+export { targetKey } from '../../core/target-key.js';
 
 export function tagsOf(t: Target, routingTags: RoutingConfig['tags'] = {}): string[] {
   return [...(t.tags ?? []), ...(routingTags[t.provider] ?? []), ...(routingTags[targetKey(t)] ?? [])];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createLogger, infoLine, stopLogger } from '../../core/logger.js';
+import { createLogger, infoLine, isoTimeField, stopLogger } from '../../core/logger.js';
 import { eventually } from '../helpers/gateway.js';
 import { createGateway, mock, validateConfig } from '../../index.js';
 
@@ -258,4 +258,26 @@ test('a line longer than a batch is written whole', async () => {
   } finally {
     stopLogger(log);
   }
+});
+
+test('the time field is what Date.prototype.toISOString writes, across second, minute, hour and year ends', () => {
+  const field = isoTimeField();
+  const times = [
+    0,
+    1,
+    59_999,
+    60_000,
+    Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+    Date.UTC(2027, 0, 1, 0, 0, 0, 0),
+    Date.UTC(2027, 0, 1, 0, 0, 0, 7),
+    Date.UTC(2027, 0, 1, 0, 0, 9, 42),
+    Date.UTC(2024, 1, 29, 12, 30, 10, 100),
+    Date.UTC(2024, 1, 29, 12, 30, 10, 100), // the same millisecond again
+    Date.UTC(2024, 1, 29, 12, 29, 59, 999), // back in time (the clock was set back)
+    Date.now(),
+  ];
+  // and a walk over two minutes in uneven steps
+  for (let t = Date.UTC(2026, 5, 30, 23, 58, 59, 0); t < Date.UTC(2026, 5, 31, 0, 1); t += 997) times.push(t);
+  for (let i = 0; i < 5000; i++) times.push(Math.floor(Math.random() * 4_102_444_800_000));
+  for (const t of times) assert.equal(field(t), `,"time":"${new Date(t).toISOString()}"`, `at ${t}`);
 });
