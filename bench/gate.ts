@@ -11,6 +11,7 @@
  *                                           windows each: bench/instructions-report.json (docs/benchmarks.md)
  *   options: --runs=N --windows=N --requests=N --warmup=N --jobs=N (servers measured at once, default 2)
  *            --scenarios=sy-zero,sy-production
+ *            --keep (leave the callgrind dumps, one per window and thread, for callgrind_annotate)
  *
  * Exit code 0: within tolerance; 1: a regression (or a failure to measure); 2: valgrind is missing.
  */
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
   const requests = num('requests', 200);
   const warmup = num('warmup', 3000);
   const jobs = num('jobs', 2);
+  const keep = argValue(argv, 'keep') !== undefined;
   const ids = (argValue(argv, 'scenarios')?.split(',') ?? (report ? REPORTED : GATED)) as ServerId[];
   const log = (s: string) => process.stderr.write(`bench:gate: ${s}\n`);
 
@@ -186,7 +188,8 @@ async function main(): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await stopAll();
-    rmSync(work, { recursive: true, force: true });
+    if (keep) log(`kept the dumps in ${path.join(work, 'callgrind')}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
