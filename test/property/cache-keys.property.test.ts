@@ -5,12 +5,13 @@
  * value the ingress accepts (nesting up to MAX_JSON_DEPTH) hashes without throwing.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ChatContext, Target } from '../../core/context.js';
 import { MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import type { ChatCompletionRequest } from '../../core/types.js';
-import { contextKey, exactKey, stableStringify } from '../../plugins/cache/keys.js';
+import { canonical, contextKey, exactKey, stableStringify } from '../../plugins/cache/keys.js';
 
 const RUNS = Number(process.env.SY_PROPERTY_RUNS ?? 300);
 const json = fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' });
@@ -86,7 +87,7 @@ test('property: values nested up to MAX_JSON_DEPTH hash without throwing', () =>
         messages: [{ role: 'user', content: 'hi' }],
         tools: [v],
       } as unknown as ChatCompletionRequest;
-      assert.match(exactKey(ctxOf(req), 't', ''), /^cache:v2:/);
+      assert.match(exactKey(ctxOf(req), 't', ''), /^cache:v3:/);
     }),
     { numRuns: 50 },
   );
@@ -146,8 +147,10 @@ test('property: the context key ignores the last turn and nothing before it', ()
   );
 });
 
-test('keys are the same digests as before the one-shot hash: stored entries (Redis, PostgreSQL) stay reachable', () => {
-  // Digests computed with the streaming createHash version of keys.ts (commit 68866fd).
+test('keys are the SHA-256 of the documented encoding: changing them orphans stored entries', () => {
+  // Version 3 of the keys (length-prefixed strings instead of JSON, plugins/cache/keys.ts). The text
+  // below is written out by hand from that encoding; a change here means every stored entry (Redis,
+  // PostgreSQL) is missed after an upgrade, so it needs a new version prefix and a note in the docs.
   const ctx = {
     principal: { id: 'a' },
     targets: [{ provider: 'p', model: 'm' }],
@@ -161,6 +164,97 @@ test('keys are the same digests as before the one-shot hash: stored entries (Red
       stream: true,
     },
   } as unknown as ChatContext;
-  assert.equal(exactKey(ctx, 't', 'n'), 'cache:v2:w2rWRi5CQyXCkqqPrGryLz7idGhjHRadcrJ0paFqq8M');
-  assert.equal(contextKey(ctx, 't', 'n', 'e'), 'wtvfJMfW3s94S9oGNmCV55e5RzhPr8HYPxx7RDUL2Fc');
+  const head = 'v3\0t\0n\0p\0m\0\0s11:temperaturen0.2;\0';
+  const system = '{2:s7:contents1:ss4:roles6:system';
+  const user = '{2:s7:contents5:héllos4:roles4:user';
+  const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+  assert.equal(exactKey(ctx, 't', 'n'), `cache:v3:${digest(head + system + user)}`);
+  assert.equal(contextKey(ctx, 't', 'n', 'e'), digest(`${head}embedder\0e\0${system}`));
+});
+
+/** Read one value of `canonical`'s encoding at r.at (the test's proof that the encoding decodes one way). */
+function decode(text: string, r: { at: number }): unknown {
+  const tag = text[r.at++];
+  const count = () => {
+    const colon = text.indexOf(':', r.at);
+    const n = Number(text.slice(r.at, colon));
+    r.at = colon + 1;
+    return n;
+  };
+  switch (tag) {
+    case 's': {
+      const n = count();
+      r.at += n;
+      return text.slice(r.at - n, r.at);
+    }
+    case 'j': {
+      // a JSON string: up to the first unescaped closing quote
+      let end = r.at + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const v = JSON.parse(text.slice(r.at, end + 1));
+      r.at = end + 1;
+      return v;
+    }
+    case 'n': {
+      const end = text.indexOf(';', r.at);
+      const v = JSON.parse(text.slice(r.at, end));
+      r.at = end + 1;
+      return v;
+    }
+    case 'z':
+      return null;
+    case 't':
+      return true;
+    case 'f':
+      return false;
+    case '[':
+      return Array.from({ length: count() }, () => decode(text, r));
+    case '{': {
+      const o: Record<string, unknown> = {};
+      for (let n = count(); n > 0; n--) {
+        const k = decode(text, r) as string;
+        Object.defineProperty(o, k, { value: decode(text, r), enumerable: true, writable: true, configurable: true });
+      }
+      return o;
+    }
+    default:
+      throw new Error(`no value at ${r.at - 1}: ${JSON.stringify(text.slice(r.at - 1, r.at + 10))}`);
+  }
+}
+
+test('property: the hashed encoding is equal exactly when stableStringify is, and decodes one way', () => {
+  const enc = (v: unknown) => {
+    const out: string[] = [];
+    canonical(v, out);
+    return out.join('');
+  };
+  const odd = fc.oneof(
+    json,
+    fc.constantFrom(NaN, Infinity, -0, 0, null, '\ud800', '\udc00', 'a\ud800b', '', 's1:a', '{', '\u0000'),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+  );
+  const value = fc.oneof(odd, fc.array(odd, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 3 }), odd));
+  fc.assert(
+    fc.property(value, value, fc.nat(), (a, b, seed) => {
+      assert.equal(
+        enc(a) === enc(b),
+        stableStringify(a) === stableStringify(b),
+        `${stableStringify(a)} / ${stableStringify(b)}`,
+      );
+      assert.equal(enc(shuffle(a, seed)), enc(a));
+      // it decodes, one value at a time, to what JSON would carry: so no two values share an encoding
+      const both = enc(a) + enc(b);
+      const r = { at: 0 };
+      assert.deepEqual(decode(both, r), JSON.parse(stableStringify(a)));
+      assert.deepEqual(decode(both, r), JSON.parse(stableStringify(b)));
+      assert.equal(r.at, both.length);
+    }),
+    { numRuns: RUNS * 3 },
+  );
+  // lone surrogates, which UTF-8 turns into one replacement character, stay apart
+  const key = (content: string) =>
+    exactKey(ctxOf({ model: 'x', messages: [{ role: 'user', content }] } as ChatCompletionRequest), 't', '');
+  assert.notEqual(key('\ud800'), key('\ud801'));
+  assert.notEqual(key('\ud800'), key('\ufffd'));
+  assert.equal(key('a\ud800'), key('a\ud800'));
 });
