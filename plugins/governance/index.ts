@@ -23,7 +23,7 @@ import { Alerter } from './alerts.js';
 import { Budgets, type Hold } from './budgets.js';
 import { EndUsers } from './end-users.js';
 import { boundable, estimate, NO_ESTIMATE, toPusd, type Estimate } from './estimate.js';
-import { KeyRegistry, type VirtualKey } from './keys.js';
+import { checkKeySpecs, KeyRegistry, type VirtualKey } from './keys.js';
 import { LedgerBatcher } from './ledger/batcher.js';
 import { SqliteLedger } from './ledger/sqlite.js';
 import type { Charge, Ledger, LedgerRecord } from './ledger/types.js';
@@ -147,6 +147,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
       const catalog = deps.catalog ?? new Catalog(gateway.config.catalog || {});
       const margin = o.promptMargin ?? 1.1;
       const tagsHeader = o.tagsHeader ?? 'x-switchyard-tags';
+      checkKeySpecs(o.keys ?? []); // before the ledger is opened: a refused config leaves no file behind
       const ledger =
         deps.ledger ??
         new SqliteLedger(o.ledger?.path ?? './switchyard-usage.db', {

@@ -66,6 +66,21 @@ function build(
   return k;
 }
 
+/**
+ * The config's keys, checked before anything is opened (governance checks them before its ledger): each
+ * has `key` or `keyHash`, and no id repeats. Throws the PluginOptionsError that names the key.
+ */
+export function checkKeySpecs(specs: KeySpec[]): void {
+  const ids = new Set<string>();
+  for (const [i, s] of specs.entries()) {
+    if (!s.key && !s.keyHash)
+      throw new PluginOptionsError('governance', `keys[${i}]`, `needs \`key\` or \`keyHash\` (id "${s.id}")`);
+    if (ids.has(s.id))
+      throw new PluginOptionsError('governance', `keys[${i}].id`, `repeats the id "${s.id}" of an earlier key`);
+    ids.add(s.id);
+  }
+}
+
 export class KeyRegistry {
   readonly #byHash = new Map<string, VirtualKey>();
   readonly #byId = new Map<string, VirtualKey>();
@@ -74,11 +89,8 @@ export class KeyRegistry {
     specs: KeySpec[],
     private readonly ledger?: Ledger,
   ) {
-    for (const [i, s] of specs.entries()) {
-      if (!s.key && !s.keyHash)
-        throw new PluginOptionsError('governance', `keys[${i}]`, `needs \`key\` or \`keyHash\` (id "${s.id}")`);
-      if (this.#byId.has(s.id))
-        throw new PluginOptionsError('governance', `keys[${i}].id`, `repeats the id "${s.id}" of an earlier key`);
+    checkKeySpecs(specs);
+    for (const s of specs) {
       const hash = s.keyHash ? Buffer.from(s.keyHash, 'hex') : sha256(s.key!);
       this.#add(build(s.id, hash, s, 'config', 0, null));
     }
