@@ -244,6 +244,14 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Percentile of an ascending-sorted array (nearest rank). */
+/** The median of the finite values of `xs` (the mean of the middle two for an even count); NaN if none. */
+export function median(xs: readonly number[]): number {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
+  if (!a.length) return NaN;
+  const mid = a.length >> 1;
+  return a.length % 2 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
+}
+
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

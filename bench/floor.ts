@@ -7,7 +7,15 @@
  *
  * Anything Switchyard spends above this is the gateway's own cost.
  *
- *   node --import tsx bench/floor.ts --port=PORT --upstream=http://127.0.0.1:UPORT
+ * With --json it is the JSON floor, a reference beside the floor (not a replacement for it): the least
+ * a gateway that reads JSON does. It parses the request body, refuses one without a string `model`
+ * (400), serialises the parsed body again for the upstream (a gateway that may change the request
+ * cannot relay the client's bytes: bench/profile-notes.md, fourteenth round), and parses a buffered
+ * answer to read its `usage`. Streamed answers are relayed as the floor relays them. What Switchyard
+ * spends above the JSON floor is what its gateway features cost; what the JSON floor spends above the
+ * floor, any JSON-reading gateway pays.
+ *
+ *   node --import tsx bench/floor.ts --port=PORT --upstream=http://127.0.0.1:UPORT [--json]
  */
 import http from 'node:http';
 import { Pool } from 'undici';
@@ -16,6 +24,9 @@ import { argValue, HOST } from './common.js';
 const argv = process.argv.slice(2);
 const port = Number(argValue(argv, 'port') ?? 0);
 const upstream = argValue(argv, 'upstream') ?? 'http://127.0.0.1:9000';
+const json = argValue(argv, 'json') !== undefined;
+/** Tokens read from answers' usage (--json), so the parse cannot be skipped as dead code. */
+let tokens = 0;
 const pool = new Pool(upstream, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the ones the pass-through sets itself. */
@@ -47,6 +58,29 @@ function responseHeaders(h: Record<string, string | string[] | undefined>): Reco
   return out;
 }
 
+function usageTokens(answer: Buffer): number {
+  try {
+    const total = (JSON.parse(answer.toString()) as { usage?: { total_tokens?: unknown } }).usage?.total_tokens;
+    return typeof total === 'number' ? total : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** --json: the body parsed, checked for a string model, and serialised again; undefined when refused. */
+function reserialised(body: Buffer): Buffer | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString());
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { model?: unknown }).model !== 'string') {
+    return undefined;
+  }
+  return Buffer.from(JSON.stringify(parsed));
+}
+
 function fail(res: http.ServerResponse): void {
   if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
   res.end('{"error":{"message":"upstream failed","type":"server_error"}}');
@@ -74,6 +108,7 @@ async function forward(req: http.IncomingMessage, res: http.ServerResponse, body
     length += (chunk as Buffer).length;
   }
   const answer = parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+  if (json) tokens += usageTokens(answer);
   headers['content-length'] = String(answer.length);
   res.writeHead(up.statusCode, headers);
   res.end(answer);
@@ -87,11 +122,17 @@ const server = http.createServer((req, res) => {
     length += c.length;
   });
   req.on('end', () => {
-    const body = parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+    const raw = parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+    const body = json && raw.length ? reserialised(raw) : raw;
+    if (!body) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"the body is not JSON with a string model","type":"invalid_request_error"}}');
+      return;
+    }
     forward(req, res, body).catch(() => fail(res));
   });
   req.on('error', () => fail(res));
 });
 server.keepAliveTimeout = 65_000;
 server.listen(port, HOST);
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(tokens < 0 ? 1 : 0));

@@ -7,7 +7,7 @@
  *
  *   npm run bench:gate                      check against bench/instructions.json
  *   npm run bench:gate -- --update          measure and write bench/instructions.json (commit it)
- *   npm run bench:gate -- --report          floor, zero-config, production and all plugins, 3 runs x 2
+ *   npm run bench:gate -- --report          the floors, zero-config, production, all plugins, 3 runs x 2
  *                                           windows each: bench/instructions-report.json (docs/benchmarks.md)
  *   options: --runs=N --windows=N --requests=N --warmup=N --jobs=N (servers measured at once, default 2)
  *            --scenarios=sy-zero,sy-production
@@ -25,6 +25,7 @@ import {
   freePort,
   HOST,
   installCleanup,
+  median,
   prepareEntries,
   spawnNode,
   stopAll,
@@ -36,14 +37,10 @@ import { serverSpecs, type ServerId } from './servers.js';
 /** A rise above this fraction over the committed figure fails the gate. */
 export const TOLERANCE = 0.1;
 const GATED: ServerId[] = ['sy-zero', 'sy-production'];
-const REPORTED: ServerId[] = ['floor', 'sy-zero', 'sy-production', 'sy-all'];
+const REPORTED: ServerId[] = ['floor', 'json-floor', 'sy-zero', 'sy-production', 'sy-all'];
 
 type InstructionFigure = NonNullable<InstructionsData['scenarios'][string]>;
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((p, q) => p - q);
-  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-};
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function figure(c: ScenarioCounts): InstructionFigure {

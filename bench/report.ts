@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BENCH_DIR, ROOT } from './common.js';
+import { BENCH_DIR, median, ROOT } from './common.js';
 
 export interface Stats {
   p50: number;
@@ -33,7 +33,8 @@ export interface PhaseResult {
   rssMaxMiB?: number;
   /** How many rounds were merged (medians). */
   rounds?: number;
-  perRound?: { rps: number[]; cpuMsPerReq: number[]; p50: number[] };
+  /** Each round's figures, in round order (the paired ratios to the floor's come from these). */
+  perRound?: { rps: number[]; cpuMsPerReq: number[]; p50: number[]; ttfbP50?: number[]; cpuUsPerChunk?: number[] };
 }
 
 export interface ScenarioResult {
@@ -164,7 +165,28 @@ function find(r: BenchResults, id: string): ScenarioResult | undefined {
 const sub = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a - b);
 const div = (a?: number, b?: number) => (a === undefined || b === undefined || !b ? undefined : a / b);
 
-/** The figures every renderer needs, relative to the upstream (direct), the floor and Portkey. */
+/**
+ * A figure compared with the floor's round by round: `op(server's round i, floor's round i)` for each
+ * round both have, and their median. The servers of one round run minutes apart at most, the rounds
+ * further apart, so a paired comparison cancels what the machine did between rounds (another tenant's
+ * load moved the floor's own req/s by 1.7x between rounds of one run); without rounds on both sides,
+ * `op` of the two medians.
+ */
+function paired(
+  mine: number[] | undefined,
+  floor: number[] | undefined,
+  op: (a: number, b: number) => number | undefined,
+  fallback: number | undefined,
+): { value: number | undefined; rounds: number[] } {
+  if (!mine || !floor || mine.length < 2 || mine.length !== floor.length) return { value: fallback, rounds: [] };
+  const rounds = mine.map((m, i) => op(m, floor[i]!)).filter((x): x is number => ok(x));
+  return { value: rounds.length ? median(rounds) : fallback, rounds };
+}
+
+/**
+ * The figures every renderer needs, relative to the upstream (direct), the floor and Portkey. Ratios and
+ * differences to the floor are paired by round (see `paired`); the absolute figures are medians.
+ */
 export function derive(r: BenchResults) {
   const direct = find(r, 'direct');
   const floor = find(r, 'floor');
@@ -174,30 +196,50 @@ export function derive(r: BenchResults) {
     const floorAddP50 = sub(floor?.c1?.latency.p50, direct?.c1?.latency.p50);
     const addTtfb = sub(s.stream1?.ttfb?.p50, direct?.stream1?.ttfb?.p50);
     const floorAddTtfb = sub(floor?.stream1?.ttfb?.p50, direct?.stream1?.ttfb?.p50);
+    const ofFloor = paired(s.cN?.perRound?.rps, floor?.cN?.perRound?.rps, div, div(s.cN?.rps, floor?.cN?.rps));
+    const cpuVsFloor = paired(
+      s.cN?.perRound?.cpuMsPerReq,
+      floor?.cN?.perRound?.cpuMsPerReq,
+      div,
+      div(s.cN?.cpuMsPerReq, floor?.cN?.cpuMsPerReq),
+    );
     return {
       s,
       skipped: s.skipped,
       idleOnly: s.idleOnly,
       rps: s.cN?.rps,
-      ofFloor: div(s.cN?.rps, floor?.cN?.rps),
+      ofFloor: ofFloor.value,
+      /** The server's req/s over the floor's in each round (c=N). */
+      ofFloorRounds: ofFloor.rounds,
       ofDirect: div(s.cN?.rps, direct?.cN?.rps),
       xPortkey: div(s.cN?.rps, portkey?.cN?.rps),
       cpu: s.cN?.cpuMsPerReq,
-      cpuVsFloor: div(s.cN?.cpuMsPerReq, floor?.cN?.cpuMsPerReq),
+      cpuVsFloor: cpuVsFloor.value,
+      cpuVsFloorRounds: cpuVsFloor.rounds,
       cpuAboveFloor: sub(s.cN?.cpuMsPerReq, floor?.cN?.cpuMsPerReq),
       p50: s.c1?.latency.p50,
       p99: s.c1?.latency.p99,
       addP50,
       addP99: sub(s.c1?.latency.p99, direct?.c1?.latency.p99),
-      addP50OverFloor: sub(addP50, floorAddP50),
+      addP50OverFloor: paired(s.c1?.perRound?.p50, floor?.c1?.perRound?.p50, sub, sub(addP50, floorAddP50)).value,
       cNp50: s.cN?.latency.p50,
       cNp99: s.cN?.latency.p99,
       ttfb: s.stream1?.ttfb?.p50,
       addTtfb,
-      addTtfbOverFloor: sub(addTtfb, floorAddTtfb),
+      addTtfbOverFloor: paired(
+        s.stream1?.perRound?.ttfbP50,
+        floor?.stream1?.perRound?.ttfbP50,
+        sub,
+        sub(addTtfb, floorAddTtfb),
+      ).value,
       ttlb: s.stream1?.latency.p50,
       chunkUs: s.streamN?.cpuUsPerChunk,
-      chunkVsFloor: div(s.streamN?.cpuUsPerChunk, floor?.streamN?.cpuUsPerChunk),
+      chunkVsFloor: paired(
+        s.streamN?.perRound?.cpuUsPerChunk,
+        floor?.streamN?.perRound?.cpuUsPerChunk,
+        div,
+        div(s.streamN?.cpuUsPerChunk, floor?.streamN?.cpuUsPerChunk),
+      ).value,
       streamsPerS: s.streamN?.rps,
       startRss: s.startRssMiB,
       idleRss: s.idleRssMiB,
@@ -319,9 +361,11 @@ function idleStarts(rows: ReturnType<typeof derive>, id: string) {
     .map((x) => x.idleRss)
     .filter((v): v is number => ok(v))
     .sort((a, b) => a - b);
-  const mid = xs.length >> 1;
-  const median = xs.length ? (xs.length % 2 ? xs[mid] : (xs[mid - 1]! + xs[mid]!) / 2) : undefined;
-  return { median, n: xs.length, range: xs.map((v) => v.toFixed(1)).join(', ') || '–' };
+  return {
+    median: xs.length ? median(xs) : undefined,
+    n: xs.length,
+    range: xs.map((v) => v.toFixed(1)).join(', ') || '–',
+  };
 }
 
 /** The hot-path issue's targets, met or not. */
@@ -334,20 +378,22 @@ export function renderTargets(r: BenchResults, soak?: SoakResult): string {
   const arenas = idleStarts(rows, 'sy-production-ts-arenas');
   const fl = get('floor');
   const cmp = (v: number | undefined, test: (x: number) => boolean) => (ok(v) ? test(v!) : undefined);
+  const rounds = (xs: number[] | undefined) => (xs?.length ? `rounds ${xs.map((x) => times(x)).join(', ')}; ` : '');
   const lines = [
     '| Target | Goal | Measured | Status | For reference |',
     '|---|---|---:|---|---|',
     `| Zero-config throughput, c=${r.settings.concurrency} | ≥ 0.75× the floor's req/s | ` +
-      `${times(z?.ofFloor)} | ${status(cmp(z?.ofFloor, (x) => x >= 0.75))} | floor ${f(fl?.rps, 0)} req/s, ` +
-      `zero-config ${f(z?.rps, 0)} |`,
+      `${times(z?.ofFloor)} | ${status(cmp(z?.ofFloor, (x) => x >= 0.75))} | ${rounds(z?.ofFloorRounds)}floor ` +
+      `${f(fl?.rps, 0)} req/s, zero-config ${f(z?.rps, 0)} (medians) |`,
     `| Zero-config CPU per request | ≤ 1.3× the floor's | ${times(z?.cpuVsFloor)} | ` +
-      `${status(cmp(z?.cpuVsFloor, (x) => x <= 1.3))} | floor ${f(fl?.cpu, 3)} ms, zero-config ` +
-      `${f(z?.cpu, 3)} ms |`,
+      `${status(cmp(z?.cpuVsFloor, (x) => x <= 1.3))} | ${rounds(z?.cpuVsFloorRounds)}floor ${f(fl?.cpu, 3)} ` +
+      `ms, zero-config ${f(z?.cpu, 3)} ms (medians) |`,
     `| Zero-config added p50, c=1 | ≤ the floor's + 0.1 ms | ${plus(z?.addP50OverFloor, 3)} ms over the ` +
       `floor's | ${status(cmp(z?.addP50OverFloor, (x) => x <= 0.1))} | floor ${plus(fl?.addP50, 3)} ms, ` +
       `zero-config ${plus(z?.addP50, 3)} ms |`,
     `| Production throughput, c=${r.settings.concurrency} | ≥ 0.6× the floor's req/s | ${times(p?.ofFloor)} ` +
-      `| ${status(cmp(p?.ofFloor, (x) => x >= 0.6))} | production ${f(p?.rps, 0)} req/s |`,
+      `| ${status(cmp(p?.ofFloor, (x) => x >= 0.6))} | ${rounds(p?.ofFloorRounds)}production ${f(p?.rps, 0)} ` +
+      `req/s (median) |`,
     `| Production added p50, c=1 | ≤ the floor's + 0.2 ms | ${plus(p?.addP50OverFloor, 3)} ms over the ` +
       `floor's | ${status(cmp(p?.addP50OverFloor, (x) => x <= 0.2))} | production ${plus(p?.addP50, 3)} ms |`,
     `| Streaming added TTFB (zero-config) | ≤ the floor's + 0.2 ms | ${plus(z?.addTtfbOverFloor, 3)} ms ` +
@@ -480,6 +526,7 @@ export function renderInstructions(rep?: InstructionsData, gate?: InstructionsDa
     out.push('|---|---:|---:|---:|---:|---|');
     const labels: Record<string, string> = {
       floor: 'floor: buffered pass-through',
+      'json-floor': 'JSON floor: the floor + JSON work',
       'sy-zero': 'Switchyard: zero-config',
       'sy-production': 'Switchyard: production',
       'sy-all': 'Switchyard: all plugins',
@@ -636,6 +683,9 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   const rows = derive(r);
   const fl = rows.find((x) => x.s.id === 'floor' && !x.skipped);
   const old = rows.find((x) => x.s.id === 'streaming-passthrough' && !x.skipped);
+  const jf = rows.find((x) => x.s.id === 'json-floor' && !x.skipped);
+  const jfIns = d.instructions?.scenarios['json-floor']?.main;
+  const flIns = d.instructions?.scenarios.floor?.main;
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
@@ -673,6 +723,20 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
       `undici \`Pool\`, and writes the answer back in one write (status line, headers and body together); a ` +
       'streamed answer is relayed chunk by chunk. Every ratio below is against this floor. The old one is ' +
       'still measured, for reference.',
+  );
+  out.push('');
+  out.push(
+    'Beside it, the **JSON floor** (`bench/floor.ts --json`, a reference, not a replacement) is the floor plus ' +
+      'the least a gateway that reads JSON does: it parses the request body, refuses one without a string ' +
+      '`model`, serialises the parsed body again for the upstream (a gateway that lets plugins change the ' +
+      "request cannot relay the client's bytes; see the fourteenth round in the profile notes) and parses a " +
+      'buffered answer for its `usage`. What it costs above the floor, any JSON-reading gateway pays; what ' +
+      "Switchyard costs above it is the gateway's own features (keys, routing, failover, metering, the log line)." +
+      (jf && fl
+        ? ` In this run it used ${times(jf.cpuVsFloor)} the floor's CPU per request at c=${s.concurrency}` +
+          (jfIns && flIns ? ` and ${times(jfIns / flIns)} its instructions (callgrind, main thread)` : '') +
+          '.'
+        : ''),
   );
   out.push('');
   out.push('## Machine');
@@ -719,7 +783,12 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
     `- **Interleaved**: a pre-warm of ${s.prewarmS} s at c=${s.concurrency} per server, then ${s.rounds} ` +
       `round(s); in each round every phase runs against every server in turn (${s.warmupS} s unmeasured, then ` +
       `${s.durationS} s measured): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), stream at ` +
-      `c=${s.concurrency} (CPU per chunk). Figures are medians over rounds.`,
+      `c=${s.concurrency} (CPU per chunk). Each round starts one server later than the round before, so ` +
+      'no server always runs first or after the same neighbour. Absolute figures are medians over rounds. ' +
+      'Every comparison with the floor (req/s, CPU per request and per chunk, added p50 and TTFB) is paired: ' +
+      "each round's figure against the floor's in the same round, then the median of those. The machine's " +
+      "other work moves both together within a round (the floor's own req/s moved by 1.7x between the rounds " +
+      'of one run on 2026-12-06), which a ratio of two medians, taken from different rounds, does not cancel.',
   );
   out.push(
     `- **CPU per request**: the server process's utime+stime from \`/proc/<pid>/stat\` (all its threads) ` +

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   argValue,
+  median,
   BENCH_DIR,
   cpuMs,
   freePort,
@@ -108,12 +109,6 @@ async function startTarget(t: Target, port: number): Promise<void> {
   t.pid = child.pid;
   await waitForPort(port, 60_000, child);
 }
-
-const median = (xs: number[]) => {
-  const a = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
-  if (!a.length) return NaN;
-  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-};
 
 /** One wrk run against a target, with the server's CPU time and peak RSS over the run. */
 async function wrkPhase(t: Target, stream: boolean, c: number, seconds: number): Promise<PhaseResult> {
@@ -218,6 +213,8 @@ function mergeRounds(rs: PhaseResult[]): PhaseResult {
       rps: rs.map((r) => r.rps),
       cpuMsPerReq: rs.map((r) => r.cpuMsPerReq ?? NaN),
       p50: rs.map((r) => r.latency.p50),
+      ...(rs[0].ttfb ? { ttfbP50: rs.map((r) => r.ttfb?.p50 ?? NaN) } : {}),
+      ...(rs[0].cpuUsPerChunk !== undefined ? { cpuUsPerChunk: rs.map((r) => r.cpuUsPerChunk ?? NaN) } : {}),
     },
   };
 }
@@ -337,6 +334,7 @@ async function main(): Promise<void> {
       headers: {},
     },
     fromSpec(specs.floor, logDir, portOf),
+    fromSpec(specs['json-floor'], logDir, portOf),
     fromSpec(specs['streaming-passthrough'], logDir, portOf),
     fromSpec(specs['sy-zero'], logDir, portOf),
     fromSpec(specs['sy-production'], logDir, portOf),
@@ -469,7 +467,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const phase of phases) {
       log(`round ${round}/${rounds}: ${phase.what}, ${durationS} s each`);
-      for (const t of loaded) {
+      // Each round starts one server later, so that no server always runs first or always follows the same one.
+      const order = loaded.map((_, i) => loaded[(i + round - 1) % loaded.length]!);
+      for (const t of order) {
         if (warmupS > 0) await phase.warm(t);
         const r = await phase.run(t);
         const key = `${t.id}:${phase.key}`;

@@ -11,6 +11,7 @@ import { BENCH_MODEL } from './scenarios.js';
 
 export type ServerId =
   | 'floor'
+  | 'json-floor'
   | 'streaming-passthrough'
   | 'sy-zero'
   | 'sy-production'
@@ -79,6 +80,17 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
         'answer written back in one write (SSE relayed chunk by chunk)',
       script: path.join(BENCH_DIR, 'floor.ts'),
       args: (p) => [`--port=${p}`, `--upstream=${o.upstreamOrigin}`],
+      env: serverEnv(),
+      model: BENCH_MODEL,
+    },
+    'json-floor': {
+      id: 'json-floor',
+      label: 'JSON floor: the floor + JSON work',
+      process:
+        'bench/floor.ts --json: the floor, plus the request body parsed, its model checked and the body ' +
+        'serialised again for the upstream, and a buffered answer parsed for its usage',
+      script: path.join(BENCH_DIR, 'floor.ts'),
+      args: (p) => [`--port=${p}`, `--upstream=${o.upstreamOrigin}`, '--json'],
       env: serverEnv(),
       model: BENCH_MODEL,
     },

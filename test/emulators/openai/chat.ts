@@ -100,6 +100,14 @@ export function chatRoutes(state: ChatState) {
 }
 
 async function completeChat(state: ChatState, body: any, res: Exchange['res']): Promise<void> {
+  if (!Array.isArray(body.messages)) {
+    // OpenAI's answer to a body without a messages array (a JSON array or scalar body included).
+    return sendOpenAIError(res, 400, {
+      message: "Missing required parameter: 'messages'.",
+      param: 'messages',
+      code: 'missing_required_parameter',
+    });
+  }
   const model: string = body.model ?? '';
   const answer = simulateChat(body as ChatCompletionRequest, { created: 1_700_000_000 });
   const scripted = body.stream ? undefined : state.chat?.(body as ChatCompletionRequest);
