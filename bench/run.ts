@@ -11,7 +11,7 @@
  *        reported), BENCH_PREWARM (3), BENCH_WARMUP (1 s of unmeasured load before each phase),
  *        BENCH_CONCURRENCY (64), BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1,
  *        BENCH_SOAK_CONCURRENCY (16), BENCH_IDLE (60 s without traffic before idle RSS is read),
- *        BENCH_IDLE_STARTS (3 starts of each idle-only server, the .ts production config via the CLI),
+ *        BENCH_IDLE_STARTS (3 starts of the .ts production config via the CLI and of zero-config),
  *        BENCH_TSX=1 (run under tsx, not compiled)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -356,6 +356,10 @@ async function main(): Promise<void> {
       targets.push({ ...fromSpec(specs[id], logDir, portOf, n), idleOnly: true });
     }
   }
+  // Zero-config's idle RSS has the same start-to-start spread: its measured start is the first of
+  // IDLE_STARTS, the others start for their idle memory only.
+  for (let n = 2; n <= IDLE_STARTS; n++)
+    targets.push({ ...fromSpec(specs['sy-zero'], logDir, portOf, n), idleOnly: true });
   const active = targets.filter((t) => !only || only.includes(t.id.split('#')[0]!));
   for (const t of targets) if (!active.includes(t)) t.skipped = 'not selected (--only)';
 
