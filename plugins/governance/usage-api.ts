@@ -20,7 +20,31 @@ export interface UsageParams {
   csv: boolean;
 }
 
+/** Every parameter the usage endpoints read; any other is refused (a typo must not widen the answer). */
+const PARAMS = ['from', 'to', 'key', 'project', 'model', 'provider', 'tag', 'user', 'status', 'group_by', 'format'];
+
+/** `groupBy` -> `group_by`, for the hint of an unknown parameter. */
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_');
+
+function checkParams(q: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(q)) {
+    const shown = name.slice(0, 40);
+    if (!PARAMS.includes(name)) {
+      const hint = PARAMS.includes(snake(name).toLowerCase()) ? ` Did you mean \`${snake(name).toLowerCase()}\`?` : '';
+      throw bad(`Unknown parameter \`${shown}\`.${hint} The usage API accepts ${PARAMS.join(', ')}.`, shown);
+    }
+    if (Array.isArray(value))
+      throw bad(
+        `\`${name}\` is given ${value.length} times; give it once (group_by takes a comma-separated list).`,
+        name,
+      );
+  }
+  if (q.format !== undefined && q.format !== 'csv' && q.format !== 'json')
+    throw bad('`format` is csv or json.', 'format');
+}
+
 export function parseUsageQuery(q: Record<string, unknown>, accept: string | undefined): UsageParams {
+  checkParams(q);
   const filter: UsageFilter = {
     from: time(q.from, 'from'),
     to: time(q.to, 'to'),

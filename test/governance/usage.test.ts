@@ -96,6 +96,28 @@ test('every request gets one record: success, failure, cache hit, aborted stream
   assert.equal((await env.admin('GET', '/admin/usage', undefined, A)).status, 401, 'a client key is not an admin key');
 });
 
+test('a query the usage API cannot honour is refused, not answered with unfiltered totals', async () => {
+  const refused = async (query: string, param: string, message: RegExp) => {
+    const r = await env.admin('GET', `/admin/usage?${query}`);
+    assert.equal(r.status, 400, query);
+    assert.equal(r.json.error.type, 'invalid_request_error', query);
+    assert.equal(r.json.error.param, param, query);
+    assert.match(r.json.error.message, message, query);
+  };
+  // The answer echoes "groupBy"; the parameter is group_by: a typo must not read as "no grouping".
+  await refused('groupBy=model', 'groupBy', /unknown parameter `groupBy`.*did you mean `group_by`/i);
+  await refused('modle=gpt-4o-mini', 'modle', /unknown parameter `modle`.*accepts from, to, key/i);
+  // A repeated filter used to be dropped silently (every record matched).
+  await refused('project=batch&project=web', 'project', /`project` is given 2 times/);
+  await refused('format=xml', 'format', /`format` is csv or json/);
+  assert.equal((await env.admin('GET', '/admin/usage?format=json&group_by=model')).status, 200);
+  // The client's own usage endpoint parses the same query.
+  const own = await env.admin('GET', '/v1/usage?groupBy=model', undefined, A);
+  assert.equal(own.status, 400);
+  assert.equal(own.json.error.param, 'groupBy');
+  assert.equal((await env.admin('GET', '/v1/usage?group_by=model', undefined, A)).status, 200);
+});
+
 test('CSV export: records and groups', async () => {
   const csv = await env.admin('GET', '/admin/usage?format=csv');
   assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
