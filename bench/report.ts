@@ -91,6 +91,8 @@ export interface SoakResult {
   rps: number;
   errors: number;
   samples: Array<{ s: number; rssMiB: number }>;
+  /** Once a minute (and before and after the load): a full collection, then the memory it left. */
+  afterGc?: Array<{ s: number; rssMiB: number; heapUsedMiB: number; externalMiB: number }>;
 }
 
 export interface BenchResults {
@@ -415,7 +417,19 @@ export function renderTargets(r: BenchResults, soak?: SoakResult): string {
       `with MALLOC_ARENA_MAX=2 (as deploy/ runs it): ${f(arenas.median, 1)} MiB, starts ${arenas.range} MiB; ` +
       `the same config compiled: ${f(p?.idleRss, 1)} MiB |`,
   ];
-  if (soak) {
+  const gcTrends = soak && soakAfterGc(soak);
+  if (soak && gcTrends) {
+    const lows = soakLows(soak);
+    lines.push(
+      `| Memory flat over a ${Math.round(soak.seconds / 60)}-minute soak (\`${soak.scenario}\`) | no steady ` +
+        `climb | live heap ${plus(gcTrends.heap, 2)} MiB/min: the trend of what a full collection left, once a ` +
+        `minute from the first on (${gcTrends.heapMin.toFixed(1)}-${gcTrends.heapMax.toFixed(1)} MiB) | ` +
+        `${status(ok(gcTrends.heap) ? gcTrends.heap < 0.5 : undefined)} | RSS, which follows V8's committed ` +
+        `heap rather than what it holds: after each collection ${plus(gcTrends.rss, 2)} MiB/min; the lowest ` +
+        `reading of each minute ${lows.mins.map((x) => x.toFixed(0)).join(', ')} MiB, ${plus(lows.slope, 2)} ` +
+        `MiB/min (Theil-Sen ${plus(lows.robust, 2)}); see Memory soak |`,
+    );
+  } else if (soak) {
     const slope = soakSlope(soak);
     const lows = soakLows(soak);
     lines.push(
@@ -467,6 +481,32 @@ export function soakLows(k: SoakResult): { mins: number[]; slope: number; robust
 }
 
 /**
+ * The trends (MiB/min, least squares) of what each full collection during the load left: the live heap and
+ * the RSS. The readings before the first minute and the one after the load are left out (warm-up; idle).
+ */
+export function soakAfterGc(
+  k: SoakResult,
+): { heap: number; rss: number; n: number; heapMin: number; heapMax: number } | undefined {
+  const during = (k.afterGc ?? []).filter((x) => x.s >= Math.min(60, k.seconds / 5) && x.s <= k.seconds);
+  if (during.length < 3) return undefined;
+  const slope = (ys: number[]) => {
+    const xs = during.map((x) => x.s / 60);
+    const mx = xs.reduce((n, x) => n + x, 0) / xs.length;
+    const my = ys.reduce((n, y) => n + y, 0) / ys.length;
+    const num = xs.reduce((n, x, i) => n + (x - mx) * (ys[i] - my), 0);
+    const den = xs.reduce((n, x) => n + (x - mx) ** 2, 0);
+    return den ? num / den : NaN;
+  };
+  return {
+    heap: slope(during.map((x) => x.heapUsedMiB)),
+    rss: slope(during.map((x) => x.rssMiB)),
+    n: during.length,
+    heapMin: Math.min(...during.map((x) => x.heapUsedMiB)),
+    heapMax: Math.max(...during.map((x) => x.heapUsedMiB)),
+  };
+}
+
+/**
  * The median of the slopes between every two of the lows (Theil-Sen), in MiB per minute: one low
  * caught at a collection's odd moment moves the least-squares trend of nine points by about a MiB per
  * minute and this one barely. Shown beside the least-squares trend; the status stays on that trend.
@@ -498,6 +538,20 @@ export function renderSoak(k: SoakResult): string {
       `(least squares; Theil-Sen, the median of the slopes between every two lows: ` +
       `${ok(lows.robust) ? `${lows.robust >= 0 ? '+' : ''}${lows.robust.toFixed(2)} MiB/min` : 'n/a'}).`,
   );
+  const gc = k.afterGc ?? [];
+  const trends = soakAfterGc(k);
+  if (gc.length && trends) {
+    const sign = (x: number) => (ok(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(2)} MiB/min` : 'n/a');
+    out.push('');
+    out.push(
+      `Once a minute the server ran a full collection (\`bench/soak-probe.mjs\`, on SIGUSR2) and read its memory: ` +
+        `what a collection leaves is what the process holds, so a leak raises it minute after minute. Live heap ` +
+        `${gc.map((x) => x.heapUsedMiB.toFixed(1)).join(', ')} MiB (before the load, each minute, after it): a ` +
+        `trend of ${sign(trends.heap)} during the load; RSS after each collection ` +
+        `${gc.map((x) => x.rssMiB.toFixed(1)).join(', ')} MiB, a trend of ${sign(trends.rss)} (least squares over ` +
+        `the ${trends.n} collections from the first minute on).`,
+    );
+  }
   out.push('');
   const step = Math.max(1, Math.ceil(k.samples.length / 12));
   const shown = k.samples.filter((_, i) => i % step === 0 || i === k.samples.length - 1);
@@ -809,7 +863,7 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push('npm run bench -- --quick           # smoke run, ~2 minutes');
   out.push('npm run bench -- --only=direct,floor,sy-zero,sy-production   # a subset');
   out.push('npm run bench -- --profile         # --cpu-prof + allocation profile: floor, zero-config, production');
-  out.push('npm run bench -- --soak            # 10-minute memory soak (production config), RSS curve');
+  out.push('npm run bench -- --soak            # 10-minute soak (production config): RSS, live heap after GC');
   out.push('npm run bench:gate                 # instructions per request vs bench/instructions.json (CI)');
   out.push('npm run bench:gate -- --report     # the instruction table below, 3 runs per configuration');
   out.push('npm run bench:promotion            # bytes promoted per request after a full GC, vs fixed limits (CI)');

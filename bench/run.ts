@@ -15,7 +15,16 @@
  *        BENCH_TSX=1 (run under tsx, not compiled)
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -596,7 +605,23 @@ async function profile(ids: ServerId[], specs: Record<ServerId, ServerSpec>, log
   }
 }
 
-/** --soak[=seconds]: one server under steady load, RSS sampled over time (bench/soak.json). */
+const MIB = 1024 * 1024;
+
+/** The line after the first `skip` lines of a file, once it is there (the soak probe appends them). */
+async function waitForLine(file: string, skip: number, timeoutMs: number): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    if (lines.length > skip) return lines[skip];
+    if (Date.now() > until) throw new Error(`no line ${skip + 1} in ${file} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/**
+ * --soak[=seconds]: one server under steady load, RSS sampled over time, and once a minute a full collection
+ * and the memory it leaves (bench/soak-probe.mjs), into bench/soak.json.
+ */
 async function soak(seconds: number, id: ServerId, specs: Record<ServerId, ServerSpec>, logDir: string): Promise<void> {
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new Error(`--soak needs a positive number of seconds, got ${seconds}`);
@@ -605,23 +630,54 @@ async function soak(seconds: number, id: ServerId, specs: Record<ServerId, Serve
   const soakConcurrency = envNum('BENCH_SOAK_CONCURRENCY', 16);
   const port = await freePort();
   const t = fromSpec(spec, logDir, () => () => port);
+  // A full collection once a minute (bench/soak-probe.mjs, on SIGUSR2) and the memory it leaves.
+  const probeFile = path.join(logDir, `soak-probe-${Date.now()}.jsonl`);
+  t.start = () =>
+    spawnNode(spec.script, spec.args(port), {
+      logFile: path.join(logDir, `soak-${id}.log`),
+      env: { ...spec.env, BENCH_SOAK_PROBE: probeFile },
+      replaceEnv: true,
+      cwd: spec.cwd,
+      nodeArgs: ['--expose-gc', '--import', path.join(BENCH_DIR, 'soak-probe.mjs')],
+    });
   await startTarget(t, port);
   const why = await smoke(t);
   if (why) throw new Error(`${spec.label}: ${why}`);
   await sleep(1000);
-  const samples: Array<{ s: number; rssMiB: number }> = [{ s: 0, rssMiB: rssMiB(t.pid!) }];
-  log(`soak: ${t.label} at c=${soakConcurrency} for ${seconds} s, RSS every ${Math.min(10, seconds / 10)} s`);
   const t0 = performance.now();
+  const now = () => Math.round((performance.now() - t0) / 100) / 10;
+  const samples: Array<{ s: number; rssMiB: number }> = [{ s: 0, rssMiB: rssMiB(t.pid!) }];
+  const afterGc: NonNullable<SoakResult['afterGc']> = [];
+  const probe = async () => {
+    const s = now();
+    process.kill(t.pid!, 'SIGUSR2');
+    const line = await waitForLine(probeFile, afterGc.length, 30_000);
+    const m = JSON.parse(line) as { rss: number; heapUsed: number; external: number };
+    afterGc.push({ s, rssMiB: m.rss / MIB, heapUsedMiB: m.heapUsed / MIB, externalMiB: m.external / MIB });
+    log(
+      `  ${s} s, after a full collection: heap ${(m.heapUsed / MIB).toFixed(1)} MiB, RSS ${(m.rss / MIB).toFixed(1)}`,
+    );
+  };
+  await probe();
+  log(`soak: ${t.label} at c=${soakConcurrency} for ${seconds} s, RSS every ${Math.min(10, seconds / 10)} s`);
   const every = Math.max(0.5, Math.min(10, seconds / 10)) * 1000;
   const sampler = setInterval(() => {
-    const sample = { s: Math.round((performance.now() - t0) / 100) / 10, rssMiB: rssMiB(t.pid!) };
+    const sample = { s: now(), rssMiB: rssMiB(t.pid!) };
     samples.push(sample);
     if (samples.length % 6 === 0) log(`  ${sample.s} s: ${sample.rssMiB.toFixed(1)} MiB`);
   }, every);
+  const probeEvery = Math.min(60, seconds / 5) * 1000;
+  let probing = Promise.resolve();
+  const prober = setInterval(() => {
+    probing = probing.then(probe);
+  }, probeEvery);
   const r = await wrkPhase(t, false, soakConcurrency, seconds);
   clearInterval(sampler);
+  clearInterval(prober);
+  await probing;
   await sleep(2000);
-  samples.push({ s: Math.round((performance.now() - t0) / 100) / 10, rssMiB: rssMiB(t.pid!) });
+  samples.push({ s: now(), rssMiB: rssMiB(t.pid!) });
+  await probe();
   const out: SoakResult = {
     date: new Date().toISOString(),
     scenario: t.id,
@@ -631,6 +687,7 @@ async function soak(seconds: number, id: ServerId, specs: Record<ServerId, Serve
     rps: r.rps,
     errors: r.errors,
     samples,
+    afterGc,
   };
   writeFileSync(SOAK_FILE, JSON.stringify(out, null, 2) + '\n');
   const results = readJson<BenchResults>(RESULTS_FILE);

@@ -4,7 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { derive, renderTargets, type BenchResults, type PhaseResult, type ScenarioResult } from '../../bench/report.js';
+import {
+  derive,
+  renderSoak,
+  renderTargets,
+  soakAfterGc,
+  type BenchResults,
+  type PhaseResult,
+  type ScenarioResult,
+  type SoakResult,
+} from '../../bench/report.js';
 import { median } from '../../bench/common.js';
 
 const latency = (p50: number) => ({ p50, p90: p50, p99: p50, mean: p50, max: p50 });
@@ -83,4 +92,50 @@ test('without rounds on both sides, the ratio of the two figures', () => {
   assert.equal(zero.ofFloor, 0.75);
   assert.equal(zero.cpuVsFloor!.toFixed(2), '1.30');
   assert.deepEqual(zero.ofFloorRounds, []);
+});
+
+function soak(heap: number[], rss: number[]): SoakResult {
+  // Before the load (s=0), once a minute during 600 s, and after it (602 s).
+  const times = [0, ...heap.slice(1, -1).map((_, i) => (i + 1) * 60), 602];
+  return {
+    date: '2026-12-06',
+    scenario: 'sy-production',
+    seconds: 600,
+    concurrency: 16,
+    requests: 1,
+    rps: 1,
+    errors: 0,
+    samples: times.map((s, i) => ({ s, rssMiB: rss[i] })),
+    afterGc: times.map((s, i) => ({ s, rssMiB: rss[i], heapUsedMiB: heap[i], externalMiB: 3 })),
+  };
+}
+
+test('the soak is flat on what each full collection leaves, not on where RSS stands in the sawtooth', () => {
+  // The live heap plateaus (the exact cache full) while RSS after each collection swings with the committed heap.
+  const flat = soak(
+    [15, 92.5, 92.6, 92.5, 92.6, 92.4, 92.6, 92.5, 92.6, 92.5, 92.5, 92],
+    [106, 208, 270, 228, 290, 238, 262, 231, 285, 240, 250, 239],
+  );
+  const t = soakAfterGc(flat)!;
+  assert.equal(t.n, 10, 'from the first minute to the end of the load; not before it, not after it');
+  assert.ok(Math.abs(t.heap) < 0.1, `heap trend ${t.heap}`);
+  assert.equal(t.heapMin, 92.4);
+  const r = results([scenario('floor', [1], [1], [1])]);
+  const row = renderTargets(r, flat);
+  assert.match(row, /Memory flat over a 10-minute soak \(`sy-production`\) \| no steady climb \|/);
+  assert.match(row, /\| live heap [+-]0\.0\d MiB\/min.*\| met \|/);
+  assert.match(renderSoak(flat), /Live heap 15\.0, 92\.5, 92\.6/);
+
+  // A leak: each minute's collection leaves 2 MiB more.
+  const leak = soak(
+    [15, 90, 92, 94, 96, 98, 100, 102, 104, 106, 108, 108],
+    [106, 200, 202, 204, 206, 208, 210, 212, 214, 216, 218, 218],
+  );
+  assert.equal(soakAfterGc(leak)!.heap.toFixed(2), '2.00');
+  assert.match(renderTargets(r, leak), /live heap \+2\.00 MiB\/min.*\*\*not met\*\*/);
+
+  // An older soak without the collections: no trend of them, and the RSS lows rule as before.
+  const old = { ...flat, afterGc: undefined };
+  assert.equal(soakAfterGc(old), undefined);
+  assert.match(renderTargets(r, old), /RSS flat over a 10-minute soak/);
 });
