@@ -10,6 +10,7 @@ import { loadConfig } from './config-loader.js';
 import { createGateway, type SwitchyardConfig, type SwitchyardGateway } from '../index.js';
 import { maskSecret } from './mask.js';
 import { PACKAGE_NAME, packageVersion, RUNS_COMPILED } from './package-root.js';
+import { closest } from './suggest.js';
 
 export { loadConfig };
 
@@ -100,6 +101,19 @@ const CLI_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+/**
+ * parseArgs' error as this CLI says it: an unknown option by its name, with the option it is closest to (its
+ * own message advises `--` for positionals, which no command here takes); any other error as parseArgs words it.
+ */
+function argsError(e: Error & { code?: string }, argv: string[]): string {
+  if (e.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return e.message;
+  const given = argv.find((a) => a.startsWith('-') && e.message.includes(`'${a.split('=')[0]}'`))?.split('=')[0];
+  if (!given) return e.message;
+  const names = Object.keys(CLI_OPTIONS);
+  const near = given.startsWith('--') ? closest(given.slice(2), names) : undefined;
+  return `unknown option ${given}${near ? ` (did you mean --${near}?)` : ''}; see switchyard --help.`;
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof CLI_OPTIONS }>>;
   try {
@@ -109,7 +123,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
       options: CLI_OPTIONS,
     });
   } catch (e) {
-    process.stderr.write(`switchyard: ${(e as Error).message}\n\n${HELP}\n`);
+    process.stderr.write(`switchyard: ${argsError(e as Error & { code?: string }, argv)}\n\n${HELP}\n`);
     return 1;
   }
   const { values, positionals } = parsed;

@@ -1,5 +1,6 @@
 /** Query parameters of the usage endpoints, and CSV rendering. */
 import { GatewayError } from '../../core/errors.js';
+import { closest } from '../../core/suggest.js';
 import { GROUP_BY, type GroupBy, type LedgerRecord, type UsageFilter, type UsageResult } from './ledger/types.js';
 
 const bad = (message: string, param: string) => new GatewayError(400, message, { code: 'invalid_request', param });
@@ -23,14 +24,12 @@ export interface UsageParams {
 /** Every parameter the usage endpoints read; any other is refused (a typo must not widen the answer). */
 const PARAMS = ['from', 'to', 'key', 'project', 'model', 'provider', 'tag', 'user', 'status', 'group_by', 'format'];
 
-/** `groupBy` -> `group_by`, for the hint of an unknown parameter. */
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_');
-
 function checkParams(q: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(q)) {
     const shown = name.slice(0, 40);
     if (!PARAMS.includes(name)) {
-      const hint = PARAMS.includes(snake(name).toLowerCase()) ? ` Did you mean \`${snake(name).toLowerCase()}\`?` : '';
+      const near = closest(name, PARAMS);
+      const hint = near ? ` Did you mean \`${near}\`?` : '';
       throw bad(`Unknown parameter \`${shown}\`.${hint} The usage API accepts ${PARAMS.join(', ')}.`, shown);
     }
     if (Array.isArray(value))

@@ -57,6 +57,25 @@ test('switchyard --version and -v print the version; --help lists every command'
   }
 });
 
+test('a mistyped option is named, with the option it is closest to, and nothing starts', async () => {
+  const typo = await runCli(['start', '--prot', '4000']);
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /^switchyard: unknown option --prot \(did you mean --port\?\)/);
+  assert.doesNotMatch(typo.stderr, /positional argument/, "node's parseArgs advice about '--' is not for this CLI");
+  assert.match(typo.stderr, /switchyard --help/);
+  const far = await runCli(['check', '--frobnicate']);
+  assert.equal(far.code, 1);
+  assert.match(far.stderr, /^switchyard: unknown option --frobnicate; /);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+  const short = await runCli(['start', '-x']);
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /^switchyard: unknown option -x; /);
+  // A missing value keeps parseArgs' own message, which says what is wrong.
+  const missing = await runCli(['start', '--port']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /--port <value>' argument missing/);
+});
+
 test('switchyard init without provider keys writes a working mock config, then refuses to overwrite it', async () => {
   const cwd = await folder('init-mock');
   const init = await runCli(['init'], {}, 20_000, { cwd });

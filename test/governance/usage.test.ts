@@ -106,7 +106,12 @@ test('a query the usage API cannot honour is refused, not answered with unfilter
   };
   // The answer echoes "groupBy"; the parameter is group_by: a typo must not read as "no grouping".
   await refused('groupBy=model', 'groupBy', /unknown parameter `groupBy`.*did you mean `group_by`/i);
-  await refused('modle=gpt-4o-mini', 'modle', /unknown parameter `modle`.*accepts from, to, key/i);
+  await refused(
+    'modle=gpt-4o-mini',
+    'modle',
+    /unknown parameter `modle`. did you mean `model`\?.*accepts from, to, key/i,
+  );
+  await refused('colour=red', 'colour', /^Unknown parameter `colour`. The usage API accepts/);
   // A repeated filter used to be dropped silently (every record matched).
   await refused('project=batch&project=web', 'project', /`project` is given 2 times/);
   await refused('format=xml', 'format', /`format` is csv or json/);
