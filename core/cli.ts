@@ -101,6 +101,8 @@ const CLI_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+const COMMANDS = ['start', 'check', 'init', 'keys', 'version', 'help'];
+
 /**
  * parseArgs' error as this CLI says it: an unknown option by its name, with the option it is closest to (its
  * own message advises `--` for positionals, which no command here takes); any other error as parseArgs words it.
@@ -139,7 +141,10 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   if (command === 'init') return initConfig(values.config);
   if (command === 'keys') return keysCommand(positionals.slice(1), values);
   if (command !== 'start' && command !== 'check') {
-    process.stderr.write(`switchyard: unknown command "${command}"\n\n${HELP}\n`);
+    const near = closest(command, COMMANDS);
+    process.stderr.write(
+      `switchyard: unknown command "${command}"${near ? ` (did you mean switchyard ${near}?)` : ''}\n\n${HELP}\n`,
+    );
     return 1;
   }
   let port: number | undefined;

@@ -57,7 +57,7 @@ test('switchyard --version and -v print the version; --help lists every command'
   }
 });
 
-test('a mistyped option is named, with the option it is closest to, and nothing starts', async () => {
+test('a mistyped option or command is named, with the one it is closest to, and nothing starts', async () => {
   const typo = await runCli(['start', '--prot', '4000']);
   assert.equal(typo.code, 1);
   assert.match(typo.stderr, /^switchyard: unknown option --prot \(did you mean --port\?\)/);
@@ -70,6 +70,10 @@ test('a mistyped option is named, with the option it is closest to, and nothing 
   const short = await runCli(['start', '-x']);
   assert.equal(short.code, 1);
   assert.match(short.stderr, /^switchyard: unknown option -x; /);
+  const command = await runCli(['chek']);
+  assert.equal(command.code, 1);
+  assert.match(command.stderr, /^switchyard: unknown command "chek" \(did you mean switchyard check\?\)/);
+  assert.match((await runCli(['deploy'])).stderr, /^switchyard: unknown command "deploy"\n/);
   // A missing value keeps parseArgs' own message, which says what is wrong.
   const missing = await runCli(['start', '--port']);
   assert.equal(missing.code, 1);
