@@ -147,8 +147,14 @@ test('the collection gives the young generation back once the allocation rate ha
   const { gw, client } = await listening({ idleCollectMs: 5_500 });
   try {
     await client.chat.completions.create(CHAT);
-    await until('the young generation given back', () => newSpace() <= grown / 4, 60_000);
-    assert.ok(gc.count >= 1 && gc.count <= 2, `${gc.count} collections`);
+    // On a loaded machine V8's own memory reducer may give the space back first (a full collection that is
+    // not a forced one): what must hold is that the idle collection runs, once or twice, and the space is back.
+    await until(
+      'an idle collection and the young generation given back',
+      () => gc.count >= 1 && newSpace() <= grown / 4,
+      60_000,
+    );
+    assert.ok(gc.count <= 2, `${gc.count} collections`);
   } finally {
     gc.stop();
     await gw.close();

@@ -92,7 +92,8 @@ test('hedging: the faster answer wins and the slower attempt is cancelled', asyn
     .withResponse();
   assert.equal(data.choices[0].message.content, 'fast');
   assert.equal(response.headers.get('x-switchyard-provider'), 'good');
-  assert.ok(performance.now() - t0 < 300);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000, `${ms} ms: answered by the hedge, not after the slow upstream's 3 s`);
   await eventually(() => slow.aborted.length > aborted0);
   const s = await streamText('hedged');
   assert.equal(s.text, 'one two three');
