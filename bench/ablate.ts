@@ -1,0 +1,285 @@
+/**
+ * What each part of zero-config costs: `switchyard start` with no config beside the same start with one
+ * default switched off (a config file per variant), in one run.
+ *
+ *   npm run bench:ablate -- [--variants=base,log-off,meter-off,failover-off,catalog-off]
+ *                           [--mode=instructions|load|both] [--windows=4] [--rounds=5] [--duration=5]
+ *
+ * - instructions (default): instructions per request on the main thread under callgrind
+ *   (bench/callgrind.ts), one server per variant, two at a time; the figure is the median of the
+ *   windows after the first (the first still pays for the JIT's last compilations).
+ * - load: wrk at c=64 against every variant in turn, `rounds` times with the order rotated each round;
+ *   req/s and CPU per request from /proc, and the median of each round's ratio to `base` (the same
+ *   pairing as bench/report.ts). Logs go to a file, as in `npm run bench`.
+ * The floor (bench/floor.ts) runs beside them in both modes, so each variant is also shown against the
+ * reference the issue-16 targets are set against. The result is written to bench/ablation.json
+ * (bench/profile-notes.md, sixteenth round).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { closest } from '../core/suggest.js';
+import { measureScenario, valgrindVersion } from './callgrind.js';
+import {
+  argValue,
+  BENCH_DIR,
+  cpuMs,
+  freePort,
+  HOST,
+  installCleanup,
+  median,
+  prepareEntries,
+  sleep,
+  spawnNode,
+  stopAll,
+  waitForPort,
+} from './common.js';
+import { serverSpecs, type ServerSpec } from './servers.js';
+import { ensureWrk, runWrk } from './wrk.js';
+
+export interface Variant {
+  /** The config file's default export, as source text; none: zero-config (no config file). */
+  config?: string;
+  what: string;
+}
+
+export const VARIANTS: Record<string, Variant> = {
+  base: { what: 'zero-config: `switchyard start` without a config file' },
+  'log-off': { config: '{ meter: { log: false } }', what: 'without the per-request usage line' },
+  'meter-off': { config: '{ meter: false }', what: 'without the usage meter (no line, no totals)' },
+  'failover-off': { config: '{ failover: false }', what: 'without the failover plugin (retries, breakers)' },
+  'catalog-off': { config: '{ catalog: false }', what: 'without the model catalog (no costs in records)' },
+};
+
+export const ABLATION_FILE = path.join(BENCH_DIR, 'ablation.json');
+
+/** The variants a `--variants` list names, `base` first (added when missing); unknown names throw. */
+export function parseVariants(arg: string | undefined): string[] {
+  const names = (arg ?? Object.keys(VARIANTS).join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (VARIANTS[n]) continue;
+    const near = closest(n, Object.keys(VARIANTS));
+    throw new Error(
+      `unknown variant "${n}"${near ? ` (did you mean ${near}?)` : ''}; known: ${Object.keys(VARIANTS).join(', ')}`,
+    );
+  }
+  return [...new Set(['base', ...names])];
+}
+
+/** A server spec for a variant: zero-config's, plus `--config <dir>/switchyard.config.mjs` when it has one. */
+export function variantSpec(base: ServerSpec, name: string, workDir: string): ServerSpec {
+  const v = VARIANTS[name];
+  if (!v) throw new Error(`unknown variant "${name}"`);
+  if (v.config === undefined) return { ...base, id: name as ServerSpec['id'] };
+  const dir = mkdtempSync(path.join(workDir, `${name}-`));
+  const file = path.join(dir, 'switchyard.config.mjs');
+  writeFileSync(file, `export default ${v.config};\n`);
+  return {
+    ...base,
+    id: name as ServerSpec['id'],
+    cwd: dir,
+    args: (p) => [...base.args(p), '--config', file],
+  };
+}
+
+interface LoadRound {
+  rps: number;
+  cpuMsPerReq: number;
+  errors: number;
+}
+
+export interface AblationResult {
+  date: string;
+  node: string;
+  mode: string;
+  variants: Record<
+    string,
+    {
+      what: string;
+      config: string | null;
+      instructions?: { windows: number[]; median: number; vsBase: number; vsFloor: number };
+      load?: {
+        rounds: LoadRound[];
+        rps: number;
+        cpuMsPerReq: number;
+        rpsVsBase: number;
+        cpuVsBase: number;
+        rpsVsFloor: number;
+        cpuVsFloor: number;
+      };
+    }
+  >;
+}
+
+const log = (s: string) => process.stderr.write(`bench:ablate: ${s}\n`);
+
+async function measureInstructions(
+  names: string[],
+  specs: Record<string, ServerSpec>,
+  work: string,
+  windows: number,
+): Promise<Record<string, number[]>> {
+  if (!valgrindVersion()) throw new Error('valgrind is not installed: apt-get install -y valgrind');
+  const out: Record<string, number[]> = {};
+  const queue = [...names];
+  const worker = async () => {
+    for (let n = queue.shift(); n; n = queue.shift()) {
+      const r = await measureScenario(specs[n]!, {
+        warmup: 3000,
+        requests: 200,
+        windows,
+        runs: 1,
+        outDir: path.join(work, 'callgrind'),
+        log,
+      });
+      out[n] = r.main;
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+async function measureLoad(
+  names: string[],
+  specs: Record<string, ServerSpec>,
+  work: string,
+  rounds: number,
+  durationS: number,
+): Promise<Record<string, LoadRound[]>> {
+  ensureWrk(log);
+  const servers: Array<{ name: string; pid: number; url: string }> = [];
+  for (const n of names) {
+    const s = specs[n]!;
+    const port = await freePort();
+    const child = spawnNode(s.script, s.args(port), {
+      env: s.env,
+      replaceEnv: true,
+      cwd: s.cwd,
+      logFile: path.join(work, `${n}.log`),
+    });
+    await waitForPort(port, 60_000, child);
+    servers.push({ name: n, pid: child.pid!, url: `http://${HOST}:${port}` });
+  }
+  const wrk = (url: string, seconds: number) =>
+    runWrk({ url, model: specs.base!.model, stream: false, concurrency: 64, durationS: seconds });
+  for (const s of servers) await wrk(s.url, 3); // pre-warm: the JIT, the pools, the log file
+  const out: Record<string, LoadRound[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[(i + r) % servers.length]!;
+      await wrk(s.url, 1);
+      let cpu0 = NaN;
+      let cpu1 = NaN;
+      const w = await runWrk(
+        { url: s.url, model: specs.base!.model, stream: false, concurrency: 64, durationS },
+        { onStart: () => (cpu0 = cpuMs(s.pid)), onEnd: () => (cpu1 = cpuMs(s.pid)) },
+      );
+      (out[s.name] ??= []).push({ rps: w.rps, cpuMsPerReq: (cpu1 - cpu0) / w.requests, errors: w.errors });
+      log(
+        `round ${r + 1}/${rounds} ${s.name.padEnd(13)} ${Math.round(w.rps)} req/s, ` +
+          `${((cpu1 - cpu0) / w.requests).toFixed(4)} ms CPU per request, ${w.errors} errors`,
+      );
+      await sleep(200);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const names = parseVariants(argValue(argv, 'variants'));
+  const mode = argValue(argv, 'mode') ?? 'instructions';
+  if (!['instructions', 'load', 'both'].includes(mode)) throw new Error(`--mode is instructions, load or both`);
+  const windows = Math.max(2, Number(argValue(argv, 'windows') ?? 4));
+  const rounds = Math.max(1, Number(argValue(argv, 'rounds') ?? 5));
+  const durationS = Math.max(1, Number(argValue(argv, 'duration') ?? 5));
+  installCleanup();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-ablate-'));
+  try {
+    await prepareEntries(
+      ['upstream.ts', 'floor.ts'].map((f) => path.join(BENCH_DIR, f)),
+      log,
+    );
+    const upstreamPort = await freePort();
+    const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`], {
+      logFile: path.join(work, 'upstream.log'),
+    });
+    await waitForPort(upstreamPort, 30_000, upstream);
+    const all = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
+    // The floor (bench/floor.ts) runs beside the variants as the reference the targets are set against.
+    const specs: Record<string, ServerSpec> = { floor: all.floor };
+    for (const n of names) specs[n] = variantSpec(all['sy-zero'], n, work);
+    const measured = ['floor', ...names];
+    const result: AblationResult = { date: new Date().toISOString(), node: process.version, mode, variants: {} };
+    for (const n of measured) {
+      result.variants[n] =
+        n === 'floor'
+          ? { what: all.floor.process, config: null }
+          : { what: VARIANTS[n]!.what, config: VARIANTS[n]!.config ?? null };
+    }
+    if (mode !== 'load') {
+      const counts = await measureInstructions(measured, specs, work, windows);
+      const baseMedian = median(counts.base!.slice(1));
+      const floorMedian = median(counts.floor!.slice(1));
+      for (const n of measured) {
+        const m = median(counts[n]!.slice(1));
+        result.variants[n]!.instructions = {
+          windows: counts[n]!.map(Math.round),
+          median: Math.round(m),
+          vsBase: m / baseMedian,
+          vsFloor: m / floorMedian,
+        };
+      }
+    }
+    if (mode !== 'instructions') {
+      const load = await measureLoad(measured, specs, work, rounds, durationS);
+      const b = load.base!;
+      const f = load.floor!;
+      for (const n of measured) {
+        const rs = load[n]!;
+        result.variants[n]!.load = {
+          rounds: rs,
+          rps: median(rs.map((x) => x.rps)),
+          cpuMsPerReq: median(rs.map((x) => x.cpuMsPerReq)),
+          rpsVsBase: median(rs.map((x, i) => x.rps / b[i]!.rps)),
+          cpuVsBase: median(rs.map((x, i) => x.cpuMsPerReq / b[i]!.cpuMsPerReq)),
+          rpsVsFloor: median(rs.map((x, i) => x.rps / f[i]!.rps)),
+          cpuVsFloor: median(rs.map((x, i) => x.cpuMsPerReq / f[i]!.cpuMsPerReq)),
+        };
+      }
+    }
+    writeFileSync(ABLATION_FILE, JSON.stringify(result, null, 2) + '\n');
+    for (const [n, v] of Object.entries(result.variants)) {
+      const i = v.instructions;
+      const l = v.load;
+      process.stdout.write(
+        `${n.padEnd(13)}` +
+          (i
+            ? ` ${i.median.toLocaleString('en-US').padStart(9)} instructions/request (${i.vsBase.toFixed(3)}x base, ${i.vsFloor.toFixed(2)}x floor)`
+            : '') +
+          (l
+            ? ` ${Math.round(l.rps).toString().padStart(6)} req/s (${l.rpsVsBase.toFixed(2)}x base, ${l.rpsVsFloor.toFixed(2)}x floor),` +
+              ` ${l.cpuMsPerReq.toFixed(4)} ms CPU/request (${l.cpuVsBase.toFixed(2)}x base, ${l.cpuVsFloor.toFixed(2)}x floor)`
+            : '') +
+          `  ${v.what}\n`,
+      );
+    }
+    log(`wrote ${path.relative(process.cwd(), ABLATION_FILE)}`);
+  } finally {
+    await stopAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.join(BENCH_DIR, 'ablate.ts')) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      log(String((e as Error).message ?? e));
+      process.exit(1);
+    },
+  );
+}
