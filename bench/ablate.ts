@@ -12,8 +12,8 @@
  *   req/s and CPU per request from /proc, and the median of each round's ratio to `base` (the same
  *   pairing as bench/report.ts). Logs go to a file, as in `npm run bench`.
  * The floor (bench/floor.ts) runs beside them in both modes, so each variant is also shown against the
- * reference the issue-16 targets are set against. The result is written to bench/ablation.json
- * (bench/profile-notes.md, sixteenth round).
+ * reference the issue-16 targets are set against. The result is written to bench/ablation.json and as
+ * the "What each default costs" section of docs/benchmarks.md (bench/profile-notes.md, sixteenth round).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +34,7 @@ import {
   stopAll,
   waitForPort,
 } from './common.js';
+import { replaceDocSection } from './report.js';
 import { serverSpecs, type ServerSpec } from './servers.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
@@ -95,6 +96,7 @@ export interface AblationResult {
   date: string;
   node: string;
   mode: string;
+  settings: { windows: number; rounds: number; durationS: number };
   variants: Record<
     string,
     {
@@ -115,6 +117,49 @@ export interface AblationResult {
 }
 
 const log = (s: string) => process.stderr.write(`bench:ablate: ${s}\n`);
+
+export const ABLATION_TITLE = 'What each default costs';
+
+const ratio = (x: number | undefined, digits = 2) => (x === undefined ? '–' : `${x.toFixed(digits)}x`);
+const count = (x: number | undefined) => (x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
+
+/** The docs/benchmarks.md section of a result: one row per server, the floor first. */
+export function renderAblation(r: AblationResult): string {
+  const s = r.settings;
+  const out = [
+    `## ${ABLATION_TITLE}`,
+    '',
+    `Written by \`npm run bench:ablate\` (bench/ablate.ts), ${r.date.slice(0, 10)}, Node ${r.node}: ` +
+      'zero-config (`switchyard start` without a config file) beside the same start with one default ' +
+      'switched off through a config file, and the floor. Instructions: callgrind, main thread, the median ' +
+      `of windows 2-${s.windows} of 200 requests after 3,000. Load: wrk at c=64, ${s.rounds} rounds of ` +
+      `${s.durationS} s in an order that rotates; each ratio is the median of the rounds' own ratios. ` +
+      'bench/profile-notes.md (sixteenth round) has the earlier runs and what they mean for the targets.',
+    '',
+    '| Server | Config | Instructions/request | vs zero-config | vs floor | req/s | vs zero-config | vs floor ' +
+      '| CPU/request | vs zero-config | vs floor |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, v] of Object.entries(r.variants)) {
+    const i = v.instructions;
+    const l = v.load;
+    const cells = [
+      name === 'floor' ? 'floor' : `\`${name}\`: ${v.what}`,
+      v.config ? `\`${v.config}\`` : '–',
+      count(i?.median),
+      ratio(i?.vsBase, 3),
+      ratio(i?.vsFloor),
+      count(l?.rps),
+      ratio(l?.rpsVsBase),
+      ratio(l?.rpsVsFloor),
+      l ? `${l.cpuMsPerReq.toFixed(4)} ms` : '–',
+      ratio(l?.cpuVsBase),
+      ratio(l?.cpuVsFloor),
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
 
 async function measureInstructions(
   names: string[],
@@ -213,7 +258,13 @@ async function main(): Promise<void> {
     const specs: Record<string, ServerSpec> = { floor: all.floor };
     for (const n of names) specs[n] = variantSpec(all['sy-zero'], n, work);
     const measured = ['floor', ...names];
-    const result: AblationResult = { date: new Date().toISOString(), node: process.version, mode, variants: {} };
+    const result: AblationResult = {
+      date: new Date().toISOString(),
+      node: process.version,
+      mode,
+      settings: { windows, rounds, durationS },
+      variants: {},
+    };
     for (const n of measured) {
       result.variants[n] =
         n === 'floor'
@@ -252,22 +303,9 @@ async function main(): Promise<void> {
       }
     }
     writeFileSync(ABLATION_FILE, JSON.stringify(result, null, 2) + '\n');
-    for (const [n, v] of Object.entries(result.variants)) {
-      const i = v.instructions;
-      const l = v.load;
-      process.stdout.write(
-        `${n.padEnd(13)}` +
-          (i
-            ? ` ${i.median.toLocaleString('en-US').padStart(9)} instructions/request (${i.vsBase.toFixed(3)}x base, ${i.vsFloor.toFixed(2)}x floor)`
-            : '') +
-          (l
-            ? ` ${Math.round(l.rps).toString().padStart(6)} req/s (${l.rpsVsBase.toFixed(2)}x base, ${l.rpsVsFloor.toFixed(2)}x floor),` +
-              ` ${l.cpuMsPerReq.toFixed(4)} ms CPU/request (${l.cpuVsBase.toFixed(2)}x base, ${l.cpuVsFloor.toFixed(2)}x floor)`
-            : '') +
-          `  ${v.what}\n`,
-      );
-    }
-    log(`wrote ${path.relative(process.cwd(), ABLATION_FILE)}`);
+    replaceDocSection(ABLATION_TITLE, renderAblation(result));
+    process.stdout.write(renderAblation(result));
+    log(`wrote ${path.relative(process.cwd(), ABLATION_FILE)} and the section in docs/benchmarks.md`);
   } finally {
     await stopAll();
     rmSync(work, { recursive: true, force: true });

@@ -9,7 +9,6 @@
  *
  *   tsx bench/redis.ts [--requests=2000] [--seconds=5] [--concurrency=32] [--redis=redis://127.0.0.1:6379] [--write]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { request } from 'undici';
 import {
@@ -21,6 +20,7 @@ import {
   SqliteLedger,
   type SwitchyardConfig,
 } from '../index.js';
+import { replaceDocSection } from './report.js';
 
 const arg = (name: string, d: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d;
 const N = Number(arg('requests', '2000'));
@@ -175,16 +175,5 @@ const lines = [
 ];
 const section = lines.join('\n');
 console.log(section);
-if (process.argv.includes('--write')) {
-  const file = new URL('../docs/benchmarks.md', import.meta.url);
-  const doc = readFileSync(file, 'utf8');
-  const at = doc.indexOf('\n## Redis store\n');
-  let out: string;
-  if (at === -1) out = `${doc.trimEnd()}\n\n${section}`;
-  else {
-    const next = doc.indexOf('\n## ', at + 5);
-    out = `${doc.slice(0, at)}\n${section}${next === -1 ? '' : `\n${doc.slice(next + 1)}`}`;
-  }
-  writeFileSync(file, out.trimEnd() + '\n');
-}
+if (process.argv.includes('--write')) replaceDocSection('Redis store', section);
 process.exit(0);

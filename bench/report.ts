@@ -969,6 +969,23 @@ export function writeDoc(r: BenchResults): void {
   writeFileSync(DOC_FILE, renderDoc(r, inputs).trimEnd() + '\n' + tail);
 }
 
+/**
+ * Put `section` (starting with `## <title>`) in place of the doc's section of that title, from its
+ * heading to the next `## ` heading; appended at the end when the doc has none. For the bench scripts
+ * whose sections live below OTHER_BENCHMARKS_MARKER (bench/redis.ts, bench/ablate.ts).
+ */
+export function replaceDocSection(title: string, section: string, file = DOC_FILE): void {
+  const doc = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = doc.indexOf(`\n## ${title}\n`);
+  let out: string;
+  if (at === -1) out = `${doc.trimEnd()}\n\n${section.trimEnd()}\n`;
+  else {
+    const next = doc.indexOf('\n## ', at + 4);
+    out = `${doc.slice(0, at)}\n${section.trimEnd()}\n${next === -1 ? '' : `\n${doc.slice(next + 1)}`}`;
+  }
+  writeFileSync(file, out.trimEnd() + '\n');
+}
+
 /** Everything after this line in docs/benchmarks.md is written by the other bench scripts. */
 export const OTHER_BENCHMARKS_MARKER =
   '<!-- sections below: other bench scripts (cache, failover, redis); npm run bench keeps them -->';

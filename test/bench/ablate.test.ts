@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { parseVariants, VARIANTS, variantSpec } from '../../bench/ablate.js';
+import { type AblationResult, parseVariants, renderAblation, VARIANTS, variantSpec } from '../../bench/ablate.js';
+import { replaceDocSection } from '../../bench/report.js';
 import type { ServerSpec } from '../../bench/servers.js';
 
 const run = promisify(execFile);
@@ -76,6 +77,74 @@ describe('bench/ablate.ts variants', () => {
         assert.match(stdout, /^config OK$/m, `${name}: ${stdout}`);
         for (const re of expected[name]!) assert.match(stdout, re, `${name}: ${stdout}`);
       }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('the doc section: one row per server, ratios from the result, a dash where a mode did not run', () => {
+    const result: AblationResult = {
+      date: '2026-12-06T22:58:53.534Z',
+      node: 'v20.20.2',
+      mode: 'both',
+      settings: { windows: 5, rounds: 8, durationS: 5 },
+      variants: {
+        floor: {
+          what: 'the floor',
+          config: null,
+          instructions: { windows: [1], median: 250315, vsBase: 0.681, vsFloor: 1 },
+        },
+        base: {
+          what: VARIANTS.base!.what,
+          config: null,
+          instructions: { windows: [1], median: 367585, vsBase: 1, vsFloor: 1.4685 },
+          load: {
+            rounds: [],
+            rps: 14866.4,
+            cpuMsPerReq: 0.06851,
+            rpsVsBase: 1,
+            cpuVsBase: 1,
+            rpsVsFloor: 0.672,
+            cpuVsFloor: 1.561,
+          },
+        },
+      },
+    };
+    const text = renderAblation(result);
+    assert.match(text, /^## What each default costs\n/);
+    assert.match(text, /windows 2-5 of 200 requests .* 8 rounds of 5 s/);
+    const rows = text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Server'));
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0], '| floor | – | 250,315 | 0.681x | 1.00x | – | – | – | – | – | – |');
+    const cells = rows[1]!.split(' | ').slice(1);
+    assert.match(rows[1]!, /^\| `base`: zero-config/);
+    assert.deepEqual(cells, [
+      '–',
+      '367,585',
+      '1.000x',
+      '1.47x',
+      '14,866',
+      '1.00x',
+      '0.67x',
+      '0.0685 ms',
+      '1.00x',
+      '1.56x |',
+    ]);
+  });
+
+  test('replaceDocSection swaps one section and keeps the others; appends a missing one', () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'ablate-test-'));
+    const file = path.join(work, 'doc.md');
+    try {
+      writeFileSync(file, '# Doc\n\n## A\n\nold a\n\n## B\n\nold b\n\n## C\n\nc\n');
+      replaceDocSection('B', '## B\n\nnew b\n', file);
+      assert.equal(readFileSync(file, 'utf8'), '# Doc\n\n## A\n\nold a\n\n## B\n\nnew b\n\n## C\n\nc\n');
+      replaceDocSection('C', '## C\n\nnew c', file);
+      assert.equal(readFileSync(file, 'utf8'), '# Doc\n\n## A\n\nold a\n\n## B\n\nnew b\n\n## C\n\nnew c\n');
+      replaceDocSection('D', '## D\n\nd\n', file);
+      assert.match(readFileSync(file, 'utf8'), /## C\n\nnew c\n\n## D\n\nd\n$/);
+      replaceDocSection('B title', '## B title\n\nx\n', file); // a heading that starts like another is its own
+      assert.match(readFileSync(file, 'utf8'), /## B\n\nnew b\n/);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
