@@ -28,14 +28,13 @@ import {
   HOST,
   installCleanup,
   median,
-  prepareEntries,
   sleep,
   spawnNode,
   stopAll,
   waitForPort,
 } from './common.js';
 import { replaceDocSection } from './report.js';
-import { serverSpecs, type ServerSpec } from './servers.js';
+import { type ServerSpec, startBenchUpstream } from './servers.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
 export interface Variant {
@@ -244,16 +243,7 @@ async function main(): Promise<void> {
   installCleanup();
   const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-ablate-'));
   try {
-    await prepareEntries(
-      ['upstream.ts', 'floor.ts'].map((f) => path.join(BENCH_DIR, f)),
-      log,
-    );
-    const upstreamPort = await freePort();
-    const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`], {
-      logFile: path.join(work, 'upstream.log'),
-    });
-    await waitForPort(upstreamPort, 30_000, upstream);
-    const all = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
+    const all = (await startBenchUpstream(work, ['floor.ts'], log)).specs;
     // The floor (bench/floor.ts) runs beside the variants as the reference the targets are set against.
     const specs: Record<string, ServerSpec> = { floor: all.floor };
     for (const n of names) specs[n] = variantSpec(all['sy-zero'], n, work);

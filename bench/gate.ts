@@ -19,20 +19,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CALLGRIND_NODE_FLAGS, measureScenario, valgrindVersion, type ScenarioCounts } from './callgrind.js';
-import {
-  argValue,
-  BENCH_DIR,
-  freePort,
-  HOST,
-  installCleanup,
-  median,
-  prepareEntries,
-  spawnNode,
-  stopAll,
-  waitForPort,
-} from './common.js';
+import { argValue, installCleanup, median, stopAll } from './common.js';
 import { INSTRUCTIONS_FILE, INSTRUCTIONS_REPORT_FILE, readJson, type InstructionsData } from './report.js';
-import { serverSpecs, type ServerId } from './servers.js';
+import { type ServerId, startBenchUpstream } from './servers.js';
 
 /** A rise above this fraction over the committed figure fails the gate. */
 export const TOLERANCE = 0.1;
@@ -84,16 +73,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-gate-'));
   try {
-    await prepareEntries(
-      ['upstream.ts', 'floor.ts', 'gateway.ts'].map((f) => path.join(BENCH_DIR, f)),
-      log,
-    );
-    const upstreamPort = await freePort();
-    const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`], {
-      logFile: path.join(work, 'upstream.log'),
-    });
-    await waitForPort(upstreamPort, 30_000, upstream);
-    const specs = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
+    const { specs } = await startBenchUpstream(work, ['floor.ts', 'gateway.ts'], log);
     log(
       `${valgrind}, node ${process.version} ${CALLGRIND_NODE_FLAGS.join(' ')}; ${runs} run(s) x ${windows} ` +
         `window(s) of ${requests} requests after ${warmup} warm-up requests`,

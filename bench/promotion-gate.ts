@@ -23,14 +23,13 @@ import {
   freePort,
   HOST,
   installCleanup,
-  prepareEntries,
   sleep,
   spawnNode,
   stopAll,
   stopChild,
   waitForPort,
 } from './common.js';
-import { serverSpecs, type ServerId, type ServerSpec } from './servers.js';
+import { type ServerId, type ServerSpec, startBenchUpstream } from './servers.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
 /** Promoted bytes per request above which the gate fails. */
@@ -98,16 +97,7 @@ async function main(): Promise<number> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-promotion-'));
   let failed = false;
   try {
-    await prepareEntries(
-      ['upstream.ts', 'gateway.ts'].map((f) => path.join(BENCH_DIR, f)),
-      log,
-    );
-    const upstreamPort = await freePort();
-    const upstream = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${upstreamPort}`], {
-      logFile: path.join(work, 'upstream.log'),
-    });
-    await waitForPort(upstreamPort, 30_000, upstream);
-    const specs = serverSpecs({ upstreamOrigin: `http://${HOST}:${upstreamPort}`, workDir: work });
+    const { specs } = await startBenchUpstream(work, ['gateway.ts'], log);
     for (const id of ids) {
       const spec = specs[id];
       const limit = PROMOTION_LIMITS[id];

@@ -36,7 +36,6 @@ import {
   freePort,
   HOST,
   installCleanup,
-  prepareEntries,
   rssMiB,
   sleep,
   spawnNode,
@@ -65,7 +64,7 @@ import {
   type SoakResult,
 } from './report.js';
 import { BENCH_MODEL } from './scenarios.js';
-import { serverSpecs, type ServerId, type ServerSpec } from './servers.js';
+import { type ServerId, type ServerSpec, startBenchUpstream } from './servers.js';
 import { ensureWrk, runWrk, type WrkResult } from './wrk.js';
 
 const argv = process.argv.slice(2);
@@ -299,23 +298,19 @@ async function smoke(t: Target): Promise<string | undefined> {
 async function main(): Promise<void> {
   installCleanup();
   ensureWrk(log);
-  await prepareEntries(
-    ['upstream.ts', 'floor.ts', 'streaming-passthrough.ts', 'gateway.ts', 'portkey.ts', 'load.ts'].map((f) =>
-      path.join(BENCH_DIR, f),
-    ),
-    log,
-  );
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
   log(`server logs in ${logDir}`);
-  const upstreamPort = await freePort();
-  const upstreamOrigin = `http://${HOST}:${upstreamPort}`;
-  const upstream = spawnNode(
-    path.join(BENCH_DIR, 'upstream.ts'),
-    [`--port=${upstreamPort}`, `--chunks=${streamChunks}`, `--chunk-delay=${chunkDelayMs}`],
-    { logFile: path.join(logDir, 'upstream.log') },
+  const {
+    child: upstream,
+    port: upstreamPort,
+    origin: upstreamOrigin,
+    specs,
+  } = await startBenchUpstream(
+    logDir,
+    ['floor.ts', 'streaming-passthrough.ts', 'gateway.ts', 'portkey.ts', 'load.ts'],
+    log,
+    [`--chunks=${streamChunks}`, `--chunk-delay=${chunkDelayMs}`],
   );
-  await waitForPort(upstreamPort, 30_000, upstream);
-  const specs = serverSpecs({ upstreamOrigin, workDir: logDir });
 
   if (soakArg !== undefined) {
     await soak(

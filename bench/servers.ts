@@ -6,7 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BENCH_CLIENT_KEY, BENCH_DIR, HOST, ROOT } from './common.js';
+import type { ChildProcess } from 'node:child_process';
+import { BENCH_CLIENT_KEY, BENCH_DIR, freePort, HOST, prepareEntries, ROOT, spawnNode, waitForPort } from './common.js';
 import { BENCH_MODEL } from './scenarios.js';
 
 export type ServerId =
@@ -177,4 +178,35 @@ export function serverSpecs(o: ServerOptions): Record<ServerId, ServerSpec> {
       env: { ...openaiEnv('production-ts-arenas'), MALLOC_ARENA_MAX: '2' },
     },
   };
+}
+
+export interface BenchUpstream {
+  /** The emulated upstream's process, its port and origin (http://127.0.0.1:PORT). */
+  child: ChildProcess;
+  port: number;
+  origin: string;
+  /** Every server's spec, pointed at this upstream. */
+  specs: ReturnType<typeof serverSpecs>;
+}
+
+/**
+ * The start every bench script shares: compile `entries` (bench/*.ts file names; upstream.ts is added) and
+ * dist/, start the emulated upstream with `upstreamArgs` (its log in `workDir`), and return the server specs
+ * pointed at it.
+ */
+export async function startBenchUpstream(
+  workDir: string,
+  entries: string[],
+  log: (s: string) => void,
+  upstreamArgs: string[] = [],
+): Promise<BenchUpstream> {
+  const files = [...new Set(['upstream.ts', ...entries])].map((f) => path.join(BENCH_DIR, f));
+  await prepareEntries(files, log);
+  const port = await freePort();
+  const child = spawnNode(path.join(BENCH_DIR, 'upstream.ts'), [`--port=${port}`, ...upstreamArgs], {
+    logFile: path.join(workDir, 'upstream.log'),
+  });
+  await waitForPort(port, 30_000, child);
+  const origin = `http://${HOST}:${port}`;
+  return { child, port, origin, specs: serverSpecs({ upstreamOrigin: origin, workDir }) };
 }
