@@ -1,19 +1,22 @@
 /**
- * What each part of zero-config costs: `switchyard start` with no config beside the same start with one
- * default switched off (a config file per variant), in one run.
+ * What each part of a configuration costs: `switchyard start` with no config (zero-config) and with the
+ * bench's production settings, each beside the same start with one part switched off (a config file per
+ * variant), in one run.
  *
- *   npm run bench:ablate -- [--variants=base,log-off,meter-off,failover-off,catalog-off]
+ *   npm run bench:ablate -- [--variants=base,log-off,...,prod,prod-log-off,...]
  *                           [--mode=instructions|load|both] [--windows=4] [--rounds=5] [--duration=5]
  *
  * - instructions (default): instructions per request on the main thread under callgrind
  *   (bench/callgrind.ts), one server per variant, two at a time; the figure is the median of the
  *   windows after the first (the first still pays for the JIT's last compilations).
  * - load: wrk at c=64 against every variant in turn, `rounds` times with the order rotated each round;
- *   req/s and CPU per request from /proc, and the median of each round's ratio to `base` (the same
- *   pairing as bench/report.ts). Logs go to a file, as in `npm run bench`.
+ *   req/s and CPU per request from /proc, and the median of each round's ratio to the variant's own base
+ *   (`base` for the zero-config variants, `prod` for the production ones: the same pairing as
+ *   bench/report.ts). Logs go to a file, as in `npm run bench`.
  * The floor (bench/floor.ts) runs beside them in both modes, so each variant is also shown against the
  * reference the issue-16 targets are set against. The result is written to bench/ablation.json and as
- * the "What each default costs" section of docs/benchmarks.md (bench/profile-notes.md, sixteenth round).
+ * the "What each default costs" section of docs/benchmarks.md (bench/profile-notes.md, sixteenth and
+ * seventeenth rounds).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,7 @@ import { closest } from '../core/suggest.js';
 import { measureScenario, valgrindVersion } from './callgrind.js';
 import {
   argValue,
+  BENCH_CLIENT_KEY,
   BENCH_DIR,
   cpuMs,
   freePort,
@@ -41,7 +45,42 @@ export interface Variant {
   /** The config file's default export, as source text; none: zero-config (no config file). */
   config?: string;
   what: string;
+  /** The variant this one is compared with: `base` (zero-config) unless set. */
+  of?: string;
+  /** Clients send the bench's virtual key (the production variants). */
+  virtualKey?: boolean;
+  /** What the config changes from its base, for the table (the production configs are long). */
+  change?: string;
 }
+
+/**
+ * The production scenario's settings (bench/scenarios.ts `productionConfig`: a virtual key with a budget
+ * and an RPM limit, the SQLite ledger, /metrics, the exact cache) as a config file's source text, with
+ * one part changed. The ledger is a file in the variant's own directory (its working directory).
+ */
+export function productionSource(
+  change: { log?: false; cache?: false; metrics?: false; limits?: false; ledger?: string } = {},
+): string {
+  const key: Record<string, unknown> = { id: 'bench-app', key: BENCH_CLIENT_KEY, project: 'bench' };
+  if (change.limits !== false) {
+    key.budgets = [{ limitUsd: 1_000_000, period: 'month' }];
+    key.limits = { requestsPerMinute: 100_000_000 };
+  }
+  const config: Record<string, unknown> = {
+    governance: { keys: [key], ledger: { path: change.ledger ?? './usage.db' }, metrics: change.metrics !== false },
+  };
+  if (change.cache !== false) config.cache = {};
+  if (change.log === false) config.meter = { log: false };
+  return JSON.stringify(config);
+}
+
+const prod = (what: string, change: Parameters<typeof productionSource>[0], shown: string): Variant => ({
+  config: productionSource(change),
+  what,
+  of: 'prod',
+  virtualKey: true,
+  change: shown,
+});
 
 export const VARIANTS: Record<string, Variant> = {
   base: { what: 'zero-config: `switchyard start` without a config file' },
@@ -49,11 +88,32 @@ export const VARIANTS: Record<string, Variant> = {
   'meter-off': { config: '{ meter: false }', what: 'without the usage meter (no line, no totals)' },
   'failover-off': { config: '{ failover: false }', what: 'without the failover plugin (retries, breakers)' },
   'catalog-off': { config: '{ catalog: false }', what: 'without the model catalog (no costs in records)' },
+  prod: prod(
+    'production: virtual key with budget and RPM limit, SQLite ledger, /metrics, exact cache',
+    {},
+    'the production settings (bench/scenarios.ts)',
+  ),
+  'prod-log-off': prod('production without the per-request usage line', { log: false }, '+ `meter: { log: false }`'),
+  'prod-cache-off': prod('production without the exact cache', { cache: false }, 'without `cache`'),
+  'prod-metrics-off': prod('production without /metrics', { metrics: false }, '`metrics: false`'),
+  'prod-limits-off': prod(
+    'production, the key without its budget and RPM limit',
+    { limits: false },
+    'the key without `budgets` and `limits`',
+  ),
+  'prod-ledger-memory': prod(
+    'production with the SQLite ledger in memory (no file)',
+    { ledger: ':memory:' },
+    "`ledger: { path: ':memory:' }`",
+  ),
 };
 
 export const ABLATION_FILE = path.join(BENCH_DIR, 'ablation.json');
 
-/** The variants a `--variants` list names, `base` first (added when missing); unknown names throw. */
+/**
+ * The variants a `--variants` list names, `base` first (added when missing) and each one's own base
+ * before it (`prod` for the production variants); unknown names throw.
+ */
 export function parseVariants(arg: string | undefined): string[] {
   const names = (arg ?? Object.keys(VARIANTS).join(','))
     .split(',')
@@ -66,7 +126,13 @@ export function parseVariants(arg: string | undefined): string[] {
       `unknown variant "${n}"${near ? ` (did you mean ${near}?)` : ''}; known: ${Object.keys(VARIANTS).join(', ')}`,
     );
   }
-  return [...new Set(['base', ...names])];
+  const out = new Set(['base']);
+  for (const n of names) {
+    const of = VARIANTS[n]!.of;
+    if (of) out.add(of);
+    out.add(n);
+  }
+  return [...out];
 }
 
 /** A server spec for a variant: zero-config's, plus `--config <dir>/switchyard.config.mjs` when it has one. */
@@ -82,6 +148,7 @@ export function variantSpec(base: ServerSpec, name: string, workDir: string): Se
     id: name as ServerSpec['id'],
     cwd: dir,
     args: (p) => [...base.args(p), '--config', file],
+    ...(v.virtualKey ? { authorization: `Bearer ${BENCH_CLIENT_KEY}` } : {}),
   };
 }
 
@@ -101,6 +168,10 @@ export interface AblationResult {
     {
       what: string;
       config: string | null;
+      /** What the config changes from its base (the production variants). */
+      change?: string;
+      /** The variant the `vsBase` ratios compare with (absent for the floor and for `base` itself). */
+      of?: string;
       instructions?: { windows: number[]; median: number; vsBase: number; vsFloor: number };
       load?: {
         rounds: LoadRound[];
@@ -117,6 +188,13 @@ export interface AblationResult {
 
 const log = (s: string) => process.stderr.write(`bench:ablate: ${s}\n`);
 
+/** The variant `name`'s ratios compare with: its `of`, else `base` (the floor and `base` with themselves). */
+export function baseOf(name: string): string {
+  return VARIANTS[name]?.of ?? 'base';
+}
+
+const ofEntry = (n: string) => (n === 'base' ? {} : { of: baseOf(n) });
+
 export const ABLATION_TITLE = 'What each default costs';
 
 const ratio = (x: number | undefined, digits = 2) => (x === undefined ? '–' : `${x.toFixed(digits)}x`);
@@ -129,14 +207,16 @@ export function renderAblation(r: AblationResult): string {
     `## ${ABLATION_TITLE}`,
     '',
     `Written by \`npm run bench:ablate\` (bench/ablate.ts), ${r.date.slice(0, 10)}, Node ${r.node}: ` +
-      'zero-config (`switchyard start` without a config file) beside the same start with one default ' +
-      'switched off through a config file, and the floor. Instructions: callgrind, main thread, the median ' +
+      'zero-config (`switchyard start` without a config file) and the production settings (`prod`), each ' +
+      'beside the same start with one part switched off through a config file, and the floor. "vs base" ' +
+      'compares a zero-config variant with `base` and a production variant with `prod`. Instructions: callgrind, main thread, the median ' +
       `of windows 2-${s.windows} of 200 requests after 3,000. Load: wrk at c=64, ${s.rounds} rounds of ` +
       `${s.durationS} s in an order that rotates; each ratio is the median of the rounds' own ratios. ` +
-      'bench/profile-notes.md (sixteenth round) has the earlier runs and what they mean for the targets.',
+      'bench/profile-notes.md (sixteenth and seventeenth rounds) has the earlier runs and what they mean ' +
+      'for the targets.',
     '',
-    '| Server | Config | Instructions/request | vs zero-config | vs floor | req/s | vs zero-config | vs floor ' +
-      '| CPU/request | vs zero-config | vs floor |',
+    '| Server | Config | Instructions/request | vs base | vs floor | req/s | vs base | vs floor ' +
+      '| CPU/request | vs base | vs floor |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, v] of Object.entries(r.variants)) {
@@ -144,7 +224,7 @@ export function renderAblation(r: AblationResult): string {
     const l = v.load;
     const cells = [
       name === 'floor' ? 'floor' : `\`${name}\`: ${v.what}`,
-      v.config ? `\`${v.config}\`` : '–',
+      v.change ?? (v.config ? `\`${v.config}\`` : '–'),
       count(i?.median),
       ratio(i?.vsBase, 3),
       ratio(i?.vsFloor),
@@ -194,7 +274,7 @@ async function measureLoad(
   durationS: number,
 ): Promise<Record<string, LoadRound[]>> {
   ensureWrk(log);
-  const servers: Array<{ name: string; pid: number; url: string }> = [];
+  const servers: Array<{ name: string; pid: number; url: string; headers: Record<string, string> }> = [];
   for (const n of names) {
     const s = specs[n]!;
     const port = await freePort();
@@ -205,25 +285,33 @@ async function measureLoad(
       logFile: path.join(work, `${n}.log`),
     });
     await waitForPort(port, 60_000, child);
-    servers.push({ name: n, pid: child.pid!, url: `http://${HOST}:${port}` });
+    const headers: Record<string, string> = s.authorization ? { authorization: s.authorization } : {};
+    servers.push({ name: n, pid: child.pid!, url: `http://${HOST}:${port}`, headers });
   }
-  const wrk = (url: string, seconds: number) =>
-    runWrk({ url, model: specs.base!.model, stream: false, concurrency: 64, durationS: seconds });
-  for (const s of servers) await wrk(s.url, 3); // pre-warm: the JIT, the pools, the log file
+  const wrk = (s: (typeof servers)[number], seconds: number, hooks?: Parameters<typeof runWrk>[1]) =>
+    runWrk(
+      { url: s.url, model: specs.base!.model, stream: false, concurrency: 64, durationS: seconds, headers: s.headers },
+      hooks,
+    ).then((w) => {
+      // Refused requests (a key the config does not know, a limit) cost less than served ones: not a measure.
+      if (w.errors > w.requests / 100) throw new Error(`${s.name}: ${w.errors} of ${w.requests} requests failed`);
+      return w;
+    });
+  for (const s of servers) await wrk(s, 3); // pre-warm: the JIT, the pools, the log file
   const out: Record<string, LoadRound[]> = {};
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < servers.length; i++) {
       const s = servers[(i + r) % servers.length]!;
-      await wrk(s.url, 1);
+      await wrk(s, 1);
       let cpu0 = NaN;
       let cpu1 = NaN;
-      const w = await runWrk(
-        { url: s.url, model: specs.base!.model, stream: false, concurrency: 64, durationS },
-        { onStart: () => (cpu0 = cpuMs(s.pid)), onEnd: () => (cpu1 = cpuMs(s.pid)) },
-      );
+      const w = await wrk(s, durationS, {
+        onStart: () => (cpu0 = cpuMs(s.pid)),
+        onEnd: () => (cpu1 = cpuMs(s.pid)),
+      });
       (out[s.name] ??= []).push({ rps: w.rps, cpuMsPerReq: (cpu1 - cpu0) / w.requests, errors: w.errors });
       log(
-        `round ${r + 1}/${rounds} ${s.name.padEnd(13)} ${Math.round(w.rps)} req/s, ` +
+        `round ${r + 1}/${rounds} ${s.name.padEnd(18)} ${Math.round(w.rps)} req/s, ` +
           `${((cpu1 - cpu0) / w.requests).toFixed(4)} ms CPU per request, ${w.errors} errors`,
       );
       await sleep(200);
@@ -259,28 +347,32 @@ async function main(): Promise<void> {
       result.variants[n] =
         n === 'floor'
           ? { what: all.floor.process, config: null }
-          : { what: VARIANTS[n]!.what, config: VARIANTS[n]!.config ?? null };
+          : {
+              what: VARIANTS[n]!.what,
+              config: VARIANTS[n]!.config ?? null,
+              ...(VARIANTS[n]!.change ? { change: VARIANTS[n]!.change } : {}),
+              ...ofEntry(n),
+            };
     }
     if (mode !== 'load') {
       const counts = await measureInstructions(measured, specs, work, windows);
-      const baseMedian = median(counts.base!.slice(1));
-      const floorMedian = median(counts.floor!.slice(1));
+      const med = (n: string) => median(counts[n]!.slice(1));
       for (const n of measured) {
-        const m = median(counts[n]!.slice(1));
+        const m = med(n);
         result.variants[n]!.instructions = {
           windows: counts[n]!.map(Math.round),
           median: Math.round(m),
-          vsBase: m / baseMedian,
-          vsFloor: m / floorMedian,
+          vsBase: m / med(baseOf(n)),
+          vsFloor: m / med('floor'),
         };
       }
     }
     if (mode !== 'instructions') {
       const load = await measureLoad(measured, specs, work, rounds, durationS);
-      const b = load.base!;
       const f = load.floor!;
       for (const n of measured) {
         const rs = load[n]!;
+        const b = load[baseOf(n)]!;
         result.variants[n]!.load = {
           rounds: rs,
           rps: median(rs.map((x) => x.rps)),

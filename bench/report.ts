@@ -867,7 +867,9 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push('npm run bench:gate                 # instructions per request vs bench/instructions.json (CI)');
   out.push('npm run bench:gate -- --report     # the instruction table below, 3 runs per configuration');
   out.push('npm run bench:promotion            # bytes promoted per request after a full GC, vs fixed limits (CI)');
-  out.push('npm run bench:ablate -- --mode=both # zero-config with one default off at a time, beside the floor');
+  out.push(
+    'npm run bench:ablate -- --mode=both # zero-config and production, one part off at a time, beside the floor',
+  );
   out.push('npx tsx bench/callgrind-windows.ts sy-production 5 200   # one server: per window, GC and mutator (A/B)');
   out.push("npx tsx bench/print.ts             # the last results' ratios");
   out.push('npx tsx bench/config-memory.ts     # RSS of switchyard start by config language (.ts vs .mjs)');

@@ -10,7 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { type AblationResult, parseVariants, renderAblation, VARIANTS, variantSpec } from '../../bench/ablate.js';
+import {
+  type AblationResult,
+  baseOf,
+  parseVariants,
+  productionSource,
+  renderAblation,
+  VARIANTS,
+  variantSpec,
+} from '../../bench/ablate.js';
+import { BENCH_CLIENT_KEY } from '../../bench/common.js';
 import { replaceDocSection } from '../../bench/report.js';
 import type { ServerSpec } from '../../bench/servers.js';
 
@@ -35,6 +44,48 @@ describe('bench/ablate.ts variants', () => {
     assert.deepEqual(parseVariants('catalog-off,base'), ['base', 'catalog-off']);
   });
 
+  test('a production variant brings its own base, prod, and is compared with it', () => {
+    assert.deepEqual(parseVariants('prod-cache-off'), ['base', 'prod', 'prod-cache-off']);
+    assert.deepEqual(parseVariants('prod-log-off,log-off,prod'), ['base', 'prod', 'prod-log-off', 'log-off']);
+    assert.equal(baseOf('prod-cache-off'), 'prod');
+    assert.equal(baseOf('log-off'), 'base');
+    assert.equal(baseOf('floor'), 'base');
+    for (const [name, v] of Object.entries(VARIANTS)) {
+      assert.equal(name.startsWith('prod'), v.of === 'prod', name);
+      assert.equal(name.startsWith('prod'), v.virtualKey === true, name);
+    }
+  });
+
+  test('the production configs: the bench scenario, each with exactly one part changed', () => {
+    const full = JSON.parse(productionSource());
+    assert.deepEqual(full, {
+      governance: {
+        keys: [
+          {
+            id: 'bench-app',
+            key: BENCH_CLIENT_KEY,
+            project: 'bench',
+            budgets: [{ limitUsd: 1_000_000, period: 'month' }],
+            limits: { requestsPerMinute: 100_000_000 },
+          },
+        ],
+        ledger: { path: './usage.db' },
+        metrics: true,
+      },
+      cache: {},
+    });
+    assert.equal(VARIANTS.prod!.config, productionSource());
+    const changed = (name: string) => JSON.parse(VARIANTS[name]!.config!);
+    assert.deepEqual(changed('prod-log-off'), { ...full, meter: { log: false } });
+    const { cache: _cache, ...noCache } = full;
+    assert.deepEqual(changed('prod-cache-off'), noCache);
+    assert.deepEqual(changed('prod-metrics-off').governance, { ...full.governance, metrics: false });
+    assert.deepEqual(changed('prod-limits-off').governance.keys, [
+      { id: 'bench-app', key: BENCH_CLIENT_KEY, project: 'bench' },
+    ]);
+    assert.deepEqual(changed('prod-ledger-memory').governance.ledger, { path: ':memory:' });
+  });
+
   test('an unknown variant is refused with the closest name', () => {
     assert.throws(() => parseVariants('log-of'), /unknown variant "log-of" \(did you mean log-off\?\); known: base,/);
     assert.throws(
@@ -52,6 +103,8 @@ describe('bench/ablate.ts variants', () => {
       assert.deepEqual(args.slice(0, 4), ['start', '--port', '4000', '--config']);
       assert.equal(readFileSync(args[4]!, 'utf8'), 'export default { meter: { log: false } };\n');
       assert.equal(spec.cwd, path.dirname(args[4]!));
+      assert.equal(spec.authorization, undefined);
+      assert.equal(variantSpec(base, 'prod-log-off', work).authorization, `Bearer ${BENCH_CLIENT_KEY}`);
       assert.throws(() => variantSpec(base, 'nope', work), /unknown variant "nope"/);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -65,6 +118,12 @@ describe('bench/ablate.ts variants', () => {
       'meter-off': [/^meter: +off$/m, /^failover: +\{/m],
       'failover-off': [/^failover: +off$/m, /^meter: +on$/m],
       'catalog-off': [/^meter: +on$/m, /^failover: +\{/m],
+      prod: [/^auth: +governance$/m, /^cache: +\{\}$/m, /^meter: +on$/m],
+      'prod-log-off': [/^auth: +governance$/m, /^cache: +\{\}$/m, /^meter: +on$/m],
+      'prod-cache-off': [/^auth: +governance$/m, /^cache: +off$/m],
+      'prod-metrics-off': [/^auth: +governance$/m, /^cache: +\{\}$/m],
+      'prod-limits-off': [/^auth: +governance$/m, /^cache: +\{\}$/m],
+      'prod-ledger-memory': [/^auth: +governance$/m, /^cache: +\{\}$/m],
     };
     const work = mkdtempSync(path.join(os.tmpdir(), 'ablate-test-'));
     try {
@@ -108,13 +167,20 @@ describe('bench/ablate.ts variants', () => {
             cpuVsFloor: 1.561,
           },
         },
+        'prod-log-off': {
+          what: VARIANTS['prod-log-off']!.what,
+          config: VARIANTS['prod-log-off']!.config!,
+          change: VARIANTS['prod-log-off']!.change!,
+          of: 'prod',
+          instructions: { windows: [1], median: 500000, vsBase: 0.95, vsFloor: 2 },
+        },
       },
     };
     const text = renderAblation(result);
     assert.match(text, /^## What each default costs\n/);
     assert.match(text, /windows 2-5 of 200 requests .* 8 rounds of 5 s/);
     const rows = text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Server'));
-    assert.equal(rows.length, 2);
+    assert.equal(rows.length, 3);
     assert.equal(rows[0], '| floor | – | 250,315 | 0.681x | 1.00x | – | – | – | – | – | – |');
     const cells = rows[1]!.split(' | ').slice(1);
     assert.match(rows[1]!, /^\| `base`: zero-config/);
@@ -130,6 +196,12 @@ describe('bench/ablate.ts variants', () => {
       '1.00x',
       '1.56x |',
     ]);
+    // a production variant shows what it changes, not its whole config, and its ratio to prod
+    assert.equal(
+      rows[2],
+      '| `prod-log-off`: production without the per-request usage line | + `meter: { log: false }` | 500,000 | ' +
+        '0.950x | 2.00x | – | – | – | – | – | – |',
+    );
   });
 
   test('replaceDocSection swaps one section and keeps the others; appends a missing one', () => {
