@@ -38,6 +38,7 @@ import {
   waitForPort,
 } from './common.js';
 import { replaceDocSection } from './report.js';
+import { productionConfig } from './scenarios.js';
 import { type ServerSpec, startBenchUpstream } from './servers.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
@@ -56,22 +57,20 @@ export interface Variant {
 /**
  * The production scenario's settings (bench/scenarios.ts `productionConfig`: a virtual key with a budget
  * and an RPM limit, the SQLite ledger, /metrics, the exact cache) as a config file's source text, with
- * one part changed. The ledger is a file in the variant's own directory (its working directory).
+ * one part changed. The provider comes from the environment, as in zero-config; the ledger is a file in
+ * the variant's own directory (its working directory) unless `ledger` says otherwise.
  */
 export function productionSource(
   change: { log?: false; cache?: false; metrics?: false; limits?: false; ledger?: string } = {},
 ): string {
-  const key: Record<string, unknown> = { id: 'bench-app', key: BENCH_CLIENT_KEY, project: 'bench' };
-  if (change.limits !== false) {
-    key.budgets = [{ limitUsd: 1_000_000, period: 'month' }];
-    key.limits = { requestsPerMinute: 100_000_000 };
-  }
-  const config: Record<string, unknown> = {
-    governance: { keys: [key], ledger: { path: change.ledger ?? './usage.db' }, metrics: change.metrics !== false },
-  };
-  if (change.cache !== false) config.cache = {};
-  if (change.log === false) config.meter = { log: false };
-  return JSON.stringify(config);
+  const { providers: _, ...config } = productionConfig({ BENCH_LEDGER_PATH: change.ledger ?? './usage.db' });
+  const governance = { ...config.governance! };
+  if (change.limits === false) governance.keys = governance.keys!.map(({ budgets, limits, ...key }) => key);
+  if (change.metrics === false) governance.metrics = false;
+  const out: Record<string, unknown> = { ...config, governance };
+  if (change.cache === false) delete out.cache;
+  if (change.log === false) out.meter = { log: false };
+  return JSON.stringify(out);
 }
 
 const prod = (what: string, change: Parameters<typeof productionSource>[0], shown: string): Variant => ({

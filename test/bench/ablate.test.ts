@@ -20,6 +20,7 @@ import {
   variantSpec,
 } from '../../bench/ablate.js';
 import { BENCH_CLIENT_KEY } from '../../bench/common.js';
+import { productionConfig } from '../../bench/scenarios.js';
 import { replaceDocSection } from '../../bench/report.js';
 import type { ServerSpec } from '../../bench/servers.js';
 
@@ -58,22 +59,13 @@ describe('bench/ablate.ts variants', () => {
 
   test('the production configs: the bench scenario, each with exactly one part changed', () => {
     const full = JSON.parse(productionSource());
-    assert.deepEqual(full, {
-      governance: {
-        keys: [
-          {
-            id: 'bench-app',
-            key: BENCH_CLIENT_KEY,
-            project: 'bench',
-            budgets: [{ limitUsd: 1_000_000, period: 'month' }],
-            limits: { requestsPerMinute: 100_000_000 },
-          },
-        ],
-        ledger: { path: './usage.db' },
-        metrics: true,
-      },
-      cache: {},
-    });
+    // the scenario's own settings, but for the provider (from the environment) and the ledger's path
+    const { providers, ...scenario } = productionConfig({ BENCH_LEDGER_PATH: './usage.db' });
+    assert.equal(providers!.length, 1);
+    assert.deepEqual(full, JSON.parse(JSON.stringify(scenario)));
+    assert.equal(full.governance.ledger.path, './usage.db');
+    assert.ok(full.governance.keys[0].budgets.length && full.governance.keys[0].limits.requestsPerMinute);
+    assert.equal(full.governance.keys[0].key, BENCH_CLIENT_KEY);
     assert.equal(VARIANTS.prod!.config, productionSource());
     const changed = (name: string) => JSON.parse(VARIANTS[name]!.config!);
     assert.deepEqual(changed('prod-log-off'), { ...full, meter: { log: false } });
