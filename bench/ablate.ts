@@ -208,7 +208,8 @@ export function renderAblation(r: AblationResult): string {
     `Written by \`npm run bench:ablate\` (bench/ablate.ts), ${r.date.slice(0, 10)}, Node ${r.node}: ` +
       'zero-config (`switchyard start` without a config file) and the production settings (`prod`), each ' +
       'beside the same start with one part switched off through a config file, and the floor. "vs base" ' +
-      'compares a zero-config variant with `base` and a production variant with `prod`. Instructions: callgrind, main thread, the median ' +
+      'compares a zero-config variant with `base` and a production variant with `prod`. Instructions: ' +
+      'callgrind, main thread, the median ' +
       `of windows 2-${s.windows} of 200 requests after 3,000. Load: wrk at c=64, ${s.rounds} rounds of ` +
       `${s.durationS} s in an order that rotates; each ratio is the median of the rounds' own ratios. ` +
       'bench/profile-notes.md (sixteenth and seventeenth rounds) has the earlier runs and what they mean ' +

@@ -77,16 +77,32 @@ const INFO = 30;
  * per-call work (its key loop, the redaction pass, the mixin and hook checks: ~2% of a request's CPU
  * in bench/). The level is checked on every call. Any other logger (library mode, a child), a key pino
  * treats apart (PINO_KEYS), or a value JSON.stringify refuses (a cycle) goes through pino itself.
+ *
+ * `bytes`, when given, writes the value's JSON as bytes (core/usage-json.ts) or says it cannot (undefined):
+ * a batched destination then takes the line as bytes, the value's without a `JSON.stringify`.
  */
-export function infoLine(logger: Logger, key: string, msg: string): (reqId: string, value: object) => void {
-  const viaPino = (reqId: string, value: object) => logger.info({ reqId, [key]: value }, msg);
+export function infoLine<T extends object>(
+  logger: Logger,
+  key: string,
+  msg: string,
+  bytes?: (value: T) => Uint8Array | undefined,
+): (reqId: string, value: T) => void {
+  const viaPino = (reqId: string, value: T) => logger.info({ reqId, [key]: value }, msg);
   const dest = destinations.get(logger);
   if (!dest || PINO_KEYS.has(key)) return viaPino;
   const keyJson = `,${JSON.stringify(key)}:`;
   const tail = `,"msg":${JSON.stringify(msg)}}\n`;
+  const tailBytes = Buffer.from(tail);
   const chindings = pino.symbols.chindingsSym;
+  const writeLine = bytes && (dest as Partial<LineBytes>).writeLineBytes?.bind(dest);
   return (reqId, value) => {
     if (!logger.isLevelEnabled('info')) return;
+    const bindings = (logger as unknown as Record<symbol, string>)[chindings];
+    const body = writeLine ? bytes!(value) : undefined;
+    if (body) {
+      writeLine!(`{"level":${INFO}${isoTime()}${bindings},"reqId":${JSON.stringify(reqId)}${keyJson}`, body, tailBytes);
+      return;
+    }
     let json: string | undefined;
     try {
       json = JSON.stringify(value);
@@ -94,9 +110,13 @@ export function infoLine(logger: Logger, key: string, msg: string): (reqId: stri
       json = undefined;
     }
     if (json === undefined) return viaPino(reqId, value);
-    const bindings = (logger as unknown as Record<symbol, string>)[chindings];
     dest.write(`{"level":${INFO}${isoTime()}${bindings},"reqId":${JSON.stringify(reqId)}${keyJson}${json}${tail}`);
   };
+}
+
+/** A batched destination's way in for a line whose middle is already bytes (batchLines). */
+interface LineBytes {
+  writeLineBytes(head: string, body: Uint8Array, tail: Uint8Array): void;
 }
 
 /**
@@ -192,6 +212,23 @@ function batchLines(destination: Destination, min: number): void {
     stage = Buffer.allocUnsafe(STAGE_BYTES); // sonic-boom holds the batch until it is written
     used = 0;
     hand(batch);
+  };
+  // head (a string), body and tail (bytes) as one line, staged like a line written as a string
+  (destination as unknown as LineBytes).writeLineBytes = (head, body, tail) => {
+    const most = head.length * 3 + body.length + tail.length;
+    if (used + most > STAGE_BYTES) {
+      drain();
+      if (most > STAGE_BYTES) {
+        hand(Buffer.concat([Buffer.from(head), body, tail]));
+        return;
+      }
+    }
+    used += stage.write(head, used);
+    stage.set(body, used);
+    used += body.length;
+    stage.set(tail, used);
+    used += tail.length;
+    if (used >= min) drain();
   };
   destination.write = (line: string): boolean => {
     // A UTF-16 unit is at most 3 UTF-8 bytes: measure the line only when it might not fit.

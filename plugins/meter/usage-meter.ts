@@ -10,6 +10,7 @@ import { infoLine } from '../../core/logger.js';
 import { definePlugin, type Plugin } from '../../core/plugin.js';
 import type { UsageRecord } from '../../core/usage.js';
 import { modelKey } from '../../core/target-key.js';
+import { usageJsonBytes } from '../../core/usage-json.js';
 
 export interface UsageMeterOptions {
   /** Write the per-request log line. Default true. */
@@ -53,7 +54,8 @@ export function usageMeter(options: UsageMeterOptions = {}): UsageMeterPlugin {
     apply(gateway, opts) {
       // The gateway logger with the request id, not ctx.log: a per-request child logger costs more than
       // the line itself; and the line assembled by infoLine, not through pino's generic path (bench/).
-      const usageLine = infoLine(gateway.log, 'usage', 'request');
+      // The record's JSON written as bytes from its fields when it has the usual shape (core/usage-json.ts).
+      const usageLine = infoLine<UsageRecord>(gateway.log, 'usage', 'request', usageJsonBytes);
       // Synchronous: nothing here waits, and a sync tap costs the meter no promise (core/pipeline.ts).
       gateway.hooks.meter.tap({ name: 'usage-meter', stage: gateway.Stage.NORMAL }, (r: UsageRecord, ctx) => {
         const key = r.provider ? targets.of(modelKey(r.provider, String(r.model))) : '-';

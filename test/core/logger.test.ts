@@ -281,3 +281,42 @@ test('the time field is what Date.prototype.toISOString writes, across second, m
   for (let i = 0; i < 5000; i++) times.push(Math.floor(Math.random() * 4_102_444_800_000));
   for (const t of times) assert.equal(field(t), `,"time":"${new Date(t).toISOString()}"`, `at ${t}`);
 });
+
+test('infoLine with a bytes writer: the same lines as pino, batched in order with the string lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-log-'));
+  const fast = join(dir, 'bytes.log');
+  const viaPino = join(dir, 'pino.log');
+  const a = createLogger({ level: 'info', bufferMs: 60_000 }, fast);
+  const b = createLogger({ level: 'info', bufferMs: 0 }, viaPino);
+  try {
+    const written: string[] = [];
+    // writes `{"n":<n>}` as bytes for even n, declines odd n (the caller then stringifies)
+    // n = 200 is longer than a batch (40 KB): written whole
+    const bytes = (v: { n: number }) => {
+      if (v.n % 2) return undefined;
+      const t = JSON.stringify(v.n === 200 ? { n: v.n, pad: 'p'.repeat(40_000) } : { n: v.n });
+      written.push(t);
+      return Buffer.from(t);
+    };
+    const line = infoLine(a, 'usage', 'request', bytes);
+    for (let n = 0; n < 400; n++) {
+      line(`r-${n}`, { n });
+      b.info({ reqId: `r-${n}`, usage: n === 200 ? { n, pad: 'p'.repeat(40_000) } : { n } }, 'request');
+    }
+    a.info({ reqId: 'r-end' }, 'end');
+    a.flush();
+    await eventually(() => read(fast).includes('"r-end"') && read(viaPino).includes('"r-399"'));
+    assert.equal(written.length, 200, 'the even ones went as bytes');
+    const strip = (text: string) => text.replace(/"time":"[^"]*"/g, '"time":"T"');
+    const lines = strip(read(fast)).trim().split('\n');
+    assert.equal(lines.length, 401);
+    assert.equal(lines.slice(0, 400).join('\n'), strip(read(viaPino)).trim());
+    // below the level, nothing is written and the value is not serialised
+    a.level = 'warn';
+    line('r-quiet', { n: 1000 });
+    assert.equal(written.length, 200);
+  } finally {
+    stopLogger(a);
+    stopLogger(b);
+  }
+});
