@@ -32,6 +32,13 @@ export interface ServerConfig {
    */
   idleCollectMs?: number;
   /**
+   * Keep V8's allocation-site pretenuring on. Default false: a listening gateway turns it off for its
+   * process, because V8 tenured per-request objects under concurrency and kept them tenured, which
+   * multiplied the bytes each request promotes (core/pretenuring.ts). Not done by a gateway mounted in
+   * another app.
+   */
+  allocationSitePretenuring?: boolean;
+  /**
    * Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed, to find the client's address
    * (the dashboard's sign-in slow-down is per address). Default none: the socket's peer, header ignored.
    */

@@ -70,6 +70,7 @@ const schema = {
         allowUnauthenticatedRemote: { type: 'boolean' },
         shutdownTimeoutMs: nonNegInt,
         idleCollectMs: nonNegInt,
+        allocationSitePretenuring: { type: 'boolean' },
         trustedProxies: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
@@ -217,6 +218,7 @@ const DEFAULT_SERVER = {
   allowUnauthenticatedRemote: false,
   shutdownTimeoutMs: 10_000,
   idleCollectMs: 10_000,
+  allocationSitePretenuring: false,
   trustedProxies: [] as string[],
 };
 

@@ -18,6 +18,7 @@ import { checkListenHost, LoopbackOnly } from './loopback.js';
 import { DirectContext, isDirect, originPath } from './http/direct.js';
 import { mountIngresses } from './http/ingresses.js';
 import { startIdleCollection } from './idle-collection.js';
+import { stopAllocationSitePretenuring } from './pretenuring.js';
 import { Ingresses, type IngressSpec } from './ingress.js';
 import { jsonBodyToText, keepJsonBodies } from './http/json-bodies.js';
 import { markOwnApp } from './http/respond.js';
@@ -291,6 +292,7 @@ export async function assembleGateway(
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       listening = { server, url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}${resolved.server.prefix}` };
       log.info({ url: listening.url, providers: providers.list().map((p) => p.name) }, 'switchyard listening');
+      if (!resolved.server.allocationSitePretenuring) stopAllocationSitePretenuring();
       const quietMs = resolved.server.idleCollectMs;
       idleCollection?.stop();
       if (quietMs > 0)
