@@ -5,11 +5,12 @@
  *
  *   npm run bench:ablate -- [--variants=base,log-off,...,prod,prod-log-off,...]
  *                           [--mode=instructions|load|both] [--windows=4] [--rounds=5] [--duration=5]
+ *                           [--concurrency=64]
  *
  * - instructions (default): instructions per request on the main thread under callgrind
  *   (bench/callgrind.ts), one server per variant, two at a time; the figure is the median of the
  *   windows after the first (the first still pays for the JIT's last compilations).
- * - load: wrk at c=64 against every variant in turn, `rounds` times with the order rotated each round;
+ * - load: wrk at c=64 (--concurrency) against every variant in turn, `rounds` times with the order rotated each round;
  *   req/s and CPU per request from /proc, and the median of each round's ratio to the variant's own base
  *   (`base` for the zero-config variants, `prod` for the production ones: the same pairing as
  *   bench/report.ts). Logs go to a file, as in `npm run bench`.
@@ -61,7 +62,7 @@ export interface Variant {
  * the variant's own directory (its working directory) unless `ledger` says otherwise.
  */
 export function productionSource(
-  change: { log?: false; cache?: false; metrics?: false; limits?: false; ledger?: string } = {},
+  change: { log?: false; cache?: false; metrics?: false; limits?: false; ledger?: string; pretenuring?: true } = {},
 ): string {
   const { providers: _, ...config } = productionConfig({ BENCH_LEDGER_PATH: change.ledger ?? './usage.db' });
   const governance = { ...config.governance! };
@@ -70,6 +71,7 @@ export function productionSource(
   const out: Record<string, unknown> = { ...config, governance };
   if (change.cache === false) delete out.cache;
   if (change.log === false) out.meter = { log: false };
+  if (change.pretenuring) out.server = { allocationSitePretenuring: true };
   return JSON.stringify(out);
 }
 
@@ -87,6 +89,10 @@ export const VARIANTS: Record<string, Variant> = {
   'meter-off': { config: '{ meter: false }', what: 'without the usage meter (no line, no totals)' },
   'failover-off': { config: '{ failover: false }', what: 'without the failover plugin (retries, breakers)' },
   'catalog-off': { config: '{ catalog: false }', what: 'without the model catalog (no costs in records)' },
+  'pretenuring-on': {
+    config: '{ server: { allocationSitePretenuring: true } }',
+    what: "with V8's allocation-site pretenuring left on (core/pretenuring.ts)",
+  },
   prod: prod(
     'production: virtual key with budget and RPM limit, SQLite ledger, /metrics, exact cache',
     {},
@@ -99,6 +105,11 @@ export const VARIANTS: Record<string, Variant> = {
     'production, the key without its budget and RPM limit',
     { limits: false },
     'the key without `budgets` and `limits`',
+  ),
+  'prod-pretenuring-on': prod(
+    "production with V8's allocation-site pretenuring left on",
+    { pretenuring: true },
+    '`server: { allocationSitePretenuring: true }`',
   ),
   'prod-ledger-memory': prod(
     'production with the SQLite ledger in memory (no file)',
@@ -161,7 +172,7 @@ export interface AblationResult {
   date: string;
   node: string;
   mode: string;
-  settings: { windows: number; rounds: number; durationS: number };
+  settings: { windows: number; rounds: number; durationS: number; concurrency?: number };
   variants: Record<
     string,
     {
@@ -210,7 +221,8 @@ export function renderAblation(r: AblationResult): string {
       'beside the same start with one part switched off through a config file, and the floor. "vs base" ' +
       'compares a zero-config variant with `base` and a production variant with `prod`. Instructions: ' +
       'callgrind, main thread, the median ' +
-      `of windows 2-${s.windows} of 200 requests after 3,000. Load: wrk at c=64, ${s.rounds} rounds of ` +
+      `of windows 2-${s.windows} of 200 requests after 3,000. ` +
+      `Load: wrk at c=${s.concurrency ?? 64}, ${s.rounds} rounds of ` +
       `${s.durationS} s in an order that rotates; each ratio is the median of the rounds' own ratios. ` +
       'bench/profile-notes.md (sixteenth and seventeenth rounds) has the earlier runs and what they mean ' +
       'for the targets.',
@@ -272,6 +284,7 @@ async function measureLoad(
   work: string,
   rounds: number,
   durationS: number,
+  concurrency: number,
 ): Promise<Record<string, LoadRound[]>> {
   ensureWrk(log);
   const servers: Array<{ name: string; pid: number; url: string; headers: Record<string, string> }> = [];
@@ -290,7 +303,7 @@ async function measureLoad(
   }
   const wrk = (s: (typeof servers)[number], seconds: number, hooks?: Parameters<typeof runWrk>[1]) =>
     runWrk(
-      { url: s.url, model: specs.base!.model, stream: false, concurrency: 64, durationS: seconds, headers: s.headers },
+      { url: s.url, model: specs.base!.model, stream: false, concurrency, durationS: seconds, headers: s.headers },
       hooks,
     ).then((w) => {
       // Refused requests (a key the config does not know, a limit) cost less than served ones: not a measure.
@@ -328,6 +341,7 @@ async function main(): Promise<void> {
   const windows = Math.max(2, Number(argValue(argv, 'windows') ?? 4));
   const rounds = Math.max(1, Number(argValue(argv, 'rounds') ?? 5));
   const durationS = Math.max(1, Number(argValue(argv, 'duration') ?? 5));
+  const concurrency = Math.max(1, Number(argValue(argv, 'concurrency') ?? 64));
   installCleanup();
   const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-ablate-'));
   try {
@@ -340,7 +354,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       mode,
-      settings: { windows, rounds, durationS },
+      settings: { windows, rounds, durationS, concurrency },
       variants: {},
     };
     for (const n of measured) {
@@ -368,7 +382,7 @@ async function main(): Promise<void> {
       }
     }
     if (mode !== 'instructions') {
-      const load = await measureLoad(measured, specs, work, rounds, durationS);
+      const load = await measureLoad(measured, specs, work, rounds, durationS, concurrency);
       const f = load.floor!;
       for (const n of measured) {
         const rs = load[n]!;

@@ -15,7 +15,7 @@
  * Several windows in one server give the spread. A window pays for the collections that fall into it:
  * the old generation's come every few windows and can nearly double one window's count (production:
  * 0.58-0.73 million instructions per request, and one window of 1.16 million), so the gate takes the
- * median of six windows. A full GC before each window was tried: it also drops compiled code, and the
+ * median of ten windows. A full GC before each window was tried: it also drops compiled code, and the
  * windows after it counted 1.5x more even after 200 further requests.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';

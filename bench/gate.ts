@@ -54,9 +54,10 @@ async function main(): Promise<number> {
   const report = argValue(argv, 'report') !== undefined;
   const num = (name: string, dflt: number) => Number(argValue(argv, name) ?? dflt);
   const runs = num('runs', report ? 3 : 1);
-  // Six windows: a window with an old-generation collection counts up to twice the others, and the
-  // median of two would follow it (bench/callgrind.ts).
-  const windows = num('windows', report ? 2 : 6);
+  // Ten windows: a window with an old-generation collection counts up to twice the others, and the
+  // median of two would follow it (bench/callgrind.ts); with six, two or three such windows in a
+  // production run moved the median by 10% on one machine (bench/profile-notes.md, eighteenth round).
+  const windows = num('windows', report ? 2 : 10);
   const requests = num('requests', 200);
   const warmup = num('warmup', 3000);
   const jobs = num('jobs', 2);

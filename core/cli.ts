@@ -51,7 +51,8 @@ function describe(gw: SwitchyardGateway, source: string): string {
     `config:    ${source}`,
     `runtime:   ${RUNS_COMPILED ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx'}`,
     `server:    ${c.server.tls ? 'https' : 'http'}://${c.server.host}:${c.server.port}${c.server.prefix}` +
-      `  (body limit ${c.server.bodyLimit} bytes)`,
+      `  (body limit ${c.server.bodyLimit} bytes` +
+      `${c.server.allocationSitePretenuring ? "; V8's allocation-site pretenuring kept on" : ''})`,
     `auth:      ${gw.hooks.auth.isUsed() ? gw.hooks.auth.taps.map((t) => t.name).join(', ') : 'none (loopback only)'}`,
     'providers:',
     ...gw.providers.list().map((p) => {

@@ -76,6 +76,7 @@ describe('bench/ablate.ts variants', () => {
       { id: 'bench-app', key: BENCH_CLIENT_KEY, project: 'bench' },
     ]);
     assert.deepEqual(changed('prod-ledger-memory').governance.ledger, { path: ':memory:' });
+    assert.deepEqual(changed('prod-pretenuring-on'), { ...full, server: { allocationSitePretenuring: true } });
   });
 
   test('an unknown variant is refused with the closest name', () => {
@@ -110,11 +111,13 @@ describe('bench/ablate.ts variants', () => {
       'meter-off': [/^meter: +off$/m, /^failover: +\{/m],
       'failover-off': [/^failover: +off$/m, /^meter: +on$/m],
       'catalog-off': [/^meter: +on$/m, /^failover: +\{/m],
+      'pretenuring-on': [/^server: .*allocation-site pretenuring kept on\)$/m, /^meter: +on$/m],
       prod: [/^auth: +governance$/m, /^cache: +\{\}$/m, /^meter: +on$/m],
       'prod-log-off': [/^auth: +governance$/m, /^cache: +\{\}$/m, /^meter: +on$/m],
       'prod-cache-off': [/^auth: +governance$/m, /^cache: +off$/m],
       'prod-metrics-off': [/^auth: +governance$/m, /^cache: +\{\}$/m],
       'prod-limits-off': [/^auth: +governance$/m, /^cache: +\{\}$/m],
+      'prod-pretenuring-on': [/^auth: +governance$/m, /^server: .*allocation-site pretenuring kept on\)$/m],
       'prod-ledger-memory': [/^auth: +governance$/m, /^cache: +\{\}$/m],
     };
     const work = mkdtempSync(path.join(os.tmpdir(), 'ablate-test-'));
