@@ -80,6 +80,12 @@ const INFO = 30;
  *
  * `bytes`, when given, writes the value's JSON as bytes (core/usage-json.ts) or says it cannot (undefined):
  * a batched destination then takes the line as bytes, the value's without a `JSON.stringify`.
+ *
+ * On a batched destination the line is written later in the same turn of the event loop (`later` in
+ * batchLines), with the time of the call: the lines of a turn's requests are serialised one after the
+ * other, with their code and data still in the CPU's caches, instead of each between two requests' work
+ * (bench/profile-notes.md, nineteenth round). Any other line written to the destination, and every
+ * flush, writes the waiting lines first, so the file's order is the order of the calls.
  */
 export function infoLine<T extends object>(
   logger: Logger,
@@ -95,12 +101,12 @@ export function infoLine<T extends object>(
   const tailBytes = Buffer.from(tail);
   const chindings = pino.symbols.chindingsSym;
   const writeLine = bytes && (dest as Partial<LineBytes>).writeLineBytes?.bind(dest);
-  return (reqId, value) => {
-    if (!logger.isLevelEnabled('info')) return;
+  const write = (reqId: string, value: T, now: number): void => {
     const bindings = (logger as unknown as Record<symbol, string>)[chindings];
     const body = writeLine ? bytes!(value) : undefined;
+    const head = `{"level":${INFO}${timeField(now)}${bindings},"reqId":${JSON.stringify(reqId)}${keyJson}`;
     if (body) {
-      writeLine!(`{"level":${INFO}${isoTime()}${bindings},"reqId":${JSON.stringify(reqId)}${keyJson}`, body, tailBytes);
+      writeLine!(head, body, tailBytes);
       return;
     }
     let json: string | undefined;
@@ -110,8 +116,34 @@ export function infoLine<T extends object>(
       json = undefined;
     }
     if (json === undefined) return viaPino(reqId, value);
-    dest.write(`{"level":${INFO}${isoTime()}${bindings},"reqId":${JSON.stringify(reqId)}${keyJson}${json}${tail}`);
+    dest.write(`${head}${json}${tail}`);
   };
+  const later = (dest as Partial<Later>).later;
+  if (!later) {
+    return (reqId, value) => {
+      if (logger.isLevelEnabled('info')) write(reqId, value, Date.now());
+    };
+  }
+  const writeLater = (reqId: string, value: object, now: number) => write(reqId, value as T, now);
+  const fallback = (reqId: string, value: object) => viaPino(reqId, value as T);
+  return (reqId, value) => {
+    if (logger.isLevelEnabled('info')) later(writeLater, fallback, reqId, value, Date.now());
+  };
+}
+
+/**
+ * A batched destination's queue of lines to write later in this turn of the event loop (infoLine): each
+ * is its writer, its fallback through pino (should the writer throw), the request id, the value and the
+ * time of the call.
+ */
+interface Later {
+  later(
+    write: (reqId: string, value: object, now: number) => void,
+    fallback: (reqId: string, value: object) => void,
+    reqId: string,
+    value: object,
+    now: number,
+  ): void;
 }
 
 /** A batched destination's way in for a line whose middle is already bytes (batchLines). */
@@ -213,6 +245,51 @@ function batchLines(destination: Destination, min: number): void {
     used = 0;
     hand(batch);
   };
+  // Lines to write at the end of this turn of the event loop (infoLine), in parallel arrays: no object per line.
+  let writers: Array<Parameters<Later['later']>[0]> = [];
+  let fallbacks: Array<Parameters<Later['later']>[1]> = [];
+  let ids: string[] = [];
+  let values: object[] = [];
+  let times: number[] = [];
+  let scheduled = false;
+  const writeWaiting = () => {
+    scheduled = false;
+    const n = writers.length;
+    if (n === 0) return;
+    const w = writers;
+    const f = fallbacks;
+    const id = ids;
+    const v = values;
+    const t = times;
+    // emptied first: a line written below (a fallback through pino) comes back through destination.write
+    writers = [];
+    fallbacks = [];
+    ids = [];
+    values = [];
+    times = [];
+    for (let i = 0; i < n; i++) {
+      try {
+        w[i]!(id[i]!, v[i]!, t[i]!);
+      } catch {
+        try {
+          f[i]!(id[i]!, v[i]!);
+        } catch {
+          // neither could write it: the line is dropped, the other lines are not
+        }
+      }
+    }
+  };
+  (destination as unknown as Later).later = (write, fallback, reqId, value, now) => {
+    writers.push(write);
+    fallbacks.push(fallback);
+    ids.push(reqId);
+    values.push(value);
+    times.push(now);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(writeWaiting);
+    }
+  };
   // head (a string), body and tail (bytes) as one line, staged like a line written as a string
   (destination as unknown as LineBytes).writeLineBytes = (head, body, tail) => {
     const most = head.length * 3 + body.length + tail.length;
@@ -231,6 +308,7 @@ function batchLines(destination: Destination, min: number): void {
     if (used >= min) drain();
   };
   destination.write = (line: string): boolean => {
+    if (writers.length) writeWaiting(); // the lines called before this one, first
     // A UTF-16 unit is at most 3 UTF-8 bytes: measure the line only when it might not fit.
     if (used + line.length * 3 > STAGE_BYTES) {
       const bytes = Buffer.byteLength(line);
@@ -250,15 +328,18 @@ function batchLines(destination: Destination, min: number): void {
   const flushSync = destination.flushSync.bind(destination);
   const end = destination.end.bind(destination);
   destination.flush = (cb?: (err?: Error) => unknown) => {
+    writeWaiting();
     if (used === 0 && unwritten === 0 && !cb) return;
     drain();
     flush(cb);
   };
   destination.flushSync = () => {
+    writeWaiting();
     drain();
     flushSync();
   };
   destination.end = () => {
+    writeWaiting();
     drain();
     end();
   };

@@ -320,3 +320,42 @@ test('infoLine with a bytes writer: the same lines as pino, batched in order wit
     stopLogger(b);
   }
 });
+
+test('infoLine on a batched logger writes at the end of the turn: the time of the call, call order, none lost', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'later.log');
+  const log = createLogger({ level: 'info', bufferMs: 60_000 }, file);
+  const usage = infoLine(log, 'usage', 'request');
+  try {
+    const calledBy = Date.now();
+    usage('r-1', { n: 1 });
+    // a value JSON.stringify refuses (a getter that throws): pino writes it with its placeholder, in its place
+    usage('r-bad', {
+      get n(): number {
+        throw new Error('unreadable');
+      },
+    });
+    const spin = Date.now() + 25;
+    while (Date.now() < spin); // still the same turn: the lines above wait
+    log.info({ reqId: 'r-2' }, 'plain'); // another line: the waiting ones are written before it
+    usage('r-3', { n: 3 });
+    await new Promise((resolve) => setImmediate(resolve));
+    log.info({ reqId: 'r-4' }, 'plain');
+    log.flush();
+    await eventually(() => read(file).includes('"r-4"'));
+    const lines = read(file)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.reqId),
+      ['r-1', 'r-bad', 'r-2', 'r-3', 'r-4'],
+    );
+    assert.deepEqual(lines[0].usage, { n: 1 });
+    assert.match(lines[1].usage, /unable to serialize/);
+    const t = Date.parse(lines[0].time);
+    assert.ok(t <= calledBy + 5, `the line has the time of its call (${t - calledBy} ms after), not of its write`);
+    assert.ok(Date.parse(lines[1].time) >= spin, 'the pino line has its own time');
+  } finally {
+    stopLogger(log);
+  }
+});
