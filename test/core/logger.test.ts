@@ -321,7 +321,7 @@ test('infoLine with a bytes writer: the same lines as pino, batched in order wit
   }
 });
 
-test('infoLine on a batched logger writes at the end of the turn: the time of the call, call order, none lost', async () => {
+test('a batched logger writes infoLine lines at the end of the turn: call time, call order, none lost', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'later.log');
   const log = createLogger({ level: 'info', bufferMs: 60_000 }, file);
   const usage = infoLine(log, 'usage', 'request');
