@@ -86,14 +86,13 @@ function str(pos: number, s: unknown): number {
   return pos;
 }
 
-/** A number as JSON writes it (non-finite: null); -1 for anything not a number. */
-function num(pos: number, n: unknown): number {
-  if (typeof n !== 'number') return -1;
-  if (n >= 0 && n < 2 ** 31 && (n | 0) === n) {
-    if (n < 10) {
-      out[pos] = 48 + n;
-      return pos + 1;
-    }
+/** The digits of a whole number 0 <= n <= 2^53 (what String(n) writes for it). */
+function digits(pos: number, n: number): number {
+  if (n < 10) {
+    out[pos] = 48 + n;
+    return pos + 1;
+  }
+  if (n < 2 ** 31) {
     let d = 10;
     while (d * 10 <= n) d *= 10;
     while (d >= 1) {
@@ -104,8 +103,46 @@ function num(pos: number, n: unknown): number {
     }
     return pos;
   }
+  // Larger (a time in ms): from the last digit back, each step exact below 2^53.
+  let len = 0;
+  for (let m = n; m >= 1; m = Math.floor(m / 10)) len++;
+  for (let i = pos + len - 1; i >= pos; i--) {
+    const q = Math.floor(n / 10);
+    out[i] = 48 + (n - q * 10);
+    n = q;
+  }
+  return pos + len;
+}
+
+/**
+ * A number as JSON writes it (non-finite: null); -1 for anything not a number. Whole numbers (counts, a
+ * time in ms) and the record's latencies, rounded to the microsecond (k / 1000), are written from their
+ * digits; anything else through String (the same digits as JSON: both use Number::toString). For a
+ * double that is exactly k / 1000 (0 < k < 10^12) the shortest digits that read back as it are k's with the
+ * point three places in and the trailing zeros dropped, which is what String writes.
+ */
+function num(pos: number, n: unknown): number {
+  if (typeof n !== 'number') return -1;
+  if (n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n) return digits(pos, n);
+  if (n > 0 && n < 1e9) {
+    const k = Math.round(n * 1000);
+    if (k / 1000 === n) {
+      const whole = Math.floor(k / 1000);
+      pos = digits(pos, whole);
+      let frac = k - whole * 1000; // 1..999: n is not whole
+      out[pos++] = 46; // .
+      out[pos++] = 48 + ((frac / 100) | 0);
+      frac %= 100;
+      if (frac === 0) return pos;
+      out[pos++] = 48 + ((frac / 10) | 0);
+      frac %= 10;
+      if (frac === 0) return pos;
+      out[pos++] = 48 + frac;
+      return pos;
+    }
+  }
   if (!Number.isFinite(n)) return raw(pos, NULL);
-  const s = String(n); // the same digits as JSON: both use Number::toString
+  const s = String(n);
   for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
   return pos;
 }

@@ -150,6 +150,24 @@ describe('usageJsonBytes', () => {
     }
   });
 
+  test('numbers written from their digits (times in ms, latencies in whole µs) read as JSON writes them', () => {
+    const base = usageRecord(context({ attempts: 1, status: 200, target: true }, 4), 200);
+    const values = [0.001, 0.01, 0.1, 0.5, 0.999, 1.001, 1.01, 1.1, 12.3, 12.34, 12.345, 999_999_999.999, 1e9 - 0.5];
+    values.push(Date.now(), 2 ** 31 + 7, 2 ** 40, Number.MAX_SAFE_INTEGER, 1_796_600_000_123);
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let i = 0; i < 20_000; i++) {
+      const scale = 10 ** Math.floor(random() * 12 - 3); // 0.001 .. 1e8
+      const x = random() * scale;
+      values.push(Math.round(x * 1000) / 1000, x, Math.floor(x * 1e6), Math.round(x * 100) / 100);
+    }
+    for (const v of values) {
+      const r = { ...base, time: Math.floor(v), latencyMs: v, ttftMs: v, costUsd: v };
+      r.attemptLog = [{ ...r.attemptLog[0]!, latencyMs: v }];
+      assert.equal(text(r), JSON.stringify(r), String(v));
+    }
+  });
+
   test('declines what it does not know, so the caller uses JSON.stringify', () => {
     const good = () => usageRecord(context({ attempts: 2, status: 200, target: true, principal: { id: 'a' } }, 5), 200);
     assert.ok(text(good()));
