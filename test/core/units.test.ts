@@ -190,4 +190,17 @@ test('splitUrl: origin and path as the upstream dispatcher takes them', () => {
   assert.deepEqual(splitUrl('http://h:1?q=1#frag'), { origin: 'http://h:1', path: '/?q=1' });
   assert.deepEqual(splitUrl('http://[::1]:9000/v1#x'), { origin: 'http://[::1]:9000', path: '/v1' });
   assert.throws(() => splitUrl('/relative/path'), /Not an absolute URL/);
+  // the same (frozen) answer for a URL seen before: a caller cannot change what the next one gets
+  const first = splitUrl('https://api.openai.com/v1/embeddings');
+  assert.equal(splitUrl('https://api.openai.com/v1/embeddings'), first);
+  assert.throws(() => {
+    (first as { path: string }).path = '/elsewhere';
+  }, TypeError);
+  assert.deepEqual(splitUrl('https://api.openai.com/v1/embeddings'), {
+    origin: 'https://api.openai.com',
+    path: '/v1/embeddings',
+  });
+  // past the memo's bound it starts over and still answers right
+  for (let i = 0; i < 600; i++) assert.equal(splitUrl(`http://h${i}:1/p${i}`).path, `/p${i}`);
+  assert.equal(splitUrl('https://api.openai.com/v1/embeddings').origin, 'https://api.openai.com');
 });

@@ -163,7 +163,7 @@ describe('usageJsonBytes', () => {
     }
     for (const v of values) {
       const r = { ...base, time: Math.floor(v), latencyMs: v, ttftMs: v, costUsd: v };
-      r.attemptLog = [{ ...r.attemptLog[0]!, latencyMs: v }];
+      r.attemptLog = [{ ...base.attemptLog![0]!, latencyMs: v }];
       assert.equal(text(r), JSON.stringify(r), String(v));
     }
   });
