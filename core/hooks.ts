@@ -156,3 +156,72 @@ export function createHooks() {
 }
 
 export type Hooks = ReturnType<typeof createHooks>;
+
+/** A tap as tapable keeps it (hook.taps, in the order it runs them). */
+interface AnyTap {
+  type: 'sync' | 'async' | 'promise';
+  name: string;
+  fn: (...args: unknown[]) => unknown;
+}
+
+/** What tapable's promise() wraps a hook call in, per call: interceptors need it; without any, these do not. */
+type Runnable<A extends unknown[], R> = {
+  taps: unknown[];
+  interceptors: unknown[];
+  promise(...args: A): Promise<R>;
+};
+
+/** A non-sync tap's result: the promise a `tapPromise` returns (checked as tapable does), or a callback's. */
+function asyncResult(tap: AnyTap, two: boolean, a: unknown, b?: unknown): Promise<unknown> {
+  if (tap.type === 'promise') {
+    const p = two ? tap.fn(a, b) : tap.fn(a);
+    if (!p || typeof (p as PromiseLike<unknown>).then !== 'function') {
+      throw new Error(`Tap function (tapPromise) did not return promise (returned ${String(p)})`);
+    }
+    return p as Promise<unknown>;
+  }
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
+    if (two) tap.fn(a, b, done);
+    else tap.fn(a, done);
+  });
+}
+
+/**
+ * `hook.promise(value, ctx)` of an AsyncSeriesWaterfallHook, the taps called here: tapable's promise() builds
+ * a Promise, closures and a `then` per tap on every call (the route hook runs on every request). Same order
+ * and results: a tap's value replaces the running one unless undefined. With interceptors, tapable runs it.
+ */
+export async function runWaterfall<T, C>(hook: Runnable<[T, C], T>, value: T, ctx: C): Promise<T> {
+  if (hook.interceptors.length) return hook.promise(value, ctx);
+  const taps = hook.taps as AnyTap[];
+  for (let i = 0; i < taps.length; i++) {
+    const tap = taps[i]!;
+    const r = tap.type === 'sync' ? tap.fn(value, ctx) : await asyncResult(tap, true, value, ctx);
+    if (r !== undefined) value = r as T;
+  }
+  return value;
+}
+
+/** `hook.promise(ctx)` of an AsyncSeriesHook, the taps called here (as runWaterfall). */
+export async function runSeries<C>(hook: Runnable<[C], void>, ctx: C): Promise<void> {
+  if (hook.interceptors.length) return hook.promise(ctx);
+  const taps = hook.taps as AnyTap[];
+  for (let i = 0; i < taps.length; i++) {
+    const tap = taps[i]!;
+    if (tap.type === 'sync') tap.fn(ctx);
+    else await asyncResult(tap, false, ctx);
+  }
+}
+
+/** `hook.promise(ctx)` of an AsyncSeriesBailHook, the taps called here: the first result not undefined wins. */
+export async function runBail<C, R>(hook: Runnable<[C], R>, ctx: C): Promise<R | undefined> {
+  if (hook.interceptors.length) return hook.promise(ctx);
+  const taps = hook.taps as AnyTap[];
+  for (let i = 0; i < taps.length; i++) {
+    const tap = taps[i]!;
+    const r = tap.type === 'sync' ? tap.fn(ctx) : await asyncResult(tap, false, ctx);
+    if (r !== undefined) return r as R;
+  }
+  return undefined;
+}

@@ -19,7 +19,7 @@ import { dispatchShadow } from './shadow.js';
 import { countTokens, deltaText, promptTokens } from './tokens.js';
 import { GatewayError, errors } from './errors.js';
 import type { GatewayInternals } from './gateway-types.js';
-import type { Hooks } from './hooks.js';
+import { type Hooks, runBail, runSeries, runWaterfall } from './hooks.js';
 import type { ChatCompletionChunk, ChatCompletionResponse, EmbeddingsResponse } from './types.js';
 import { checkChatResponse, checkChunk, checkEmbeddings, tokenCount } from './upstream-shape.js';
 import type { UsageRecord } from './usage.js';
@@ -45,20 +45,20 @@ export async function admitRequest(
 ): Promise<void> {
   const { hooks } = gw;
   if (needsAuth(gw, ctx)) await authenticate(gw, ctx);
-  const targets = await hooks.route.promise(ctx.targets, ctx);
+  const targets = await runWaterfall(hooks.route, ctx.targets, ctx);
   if (!targets || targets.length === 0) throw errors.modelNotFound(ctx.requestedModel);
   ctx.targets = targets;
-  if (hooks.admit.isUsed()) await hooks.admit.promise(ctx);
+  if (hooks.admit.isUsed()) await runSeries(hooks.admit, ctx);
 }
 
 export async function runChat(gw: GatewayInternals, ctx: ChatContext): Promise<ChatOutcome> {
   const { hooks } = gw;
   await admitRequest(gw, ctx);
-  if (hooks.transformRequest.isUsed()) ctx.request = await hooks.transformRequest.promise(ctx.request, ctx);
+  if (hooks.transformRequest.isUsed()) ctx.request = await runWaterfall(hooks.transformRequest, ctx.request, ctx);
   if (ctx.shadow?.length) dispatchShadow(gw, ctx);
 
   if (hooks.cacheLookup.isUsed()) {
-    const hit = await hooks.cacheLookup.promise(ctx);
+    const hit = await runBail(hooks.cacheLookup, ctx);
     if (hit) {
       ctx.cache = hit.kind;
       ctx.target ??= hit.target ?? ctx.targets[0]; // whose answer it is (entries are keyed by the target that answered)

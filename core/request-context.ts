@@ -22,6 +22,7 @@ import type {
 import type { MediaUsage } from './usage.js';
 import { errors } from './errors.js';
 import type { Gateway } from './gateway-types.js';
+import { runBail } from './hooks.js';
 import { type AbortSource, RequestAbort, signalOf } from './abort.js';
 import { DirectContext } from './http/direct.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
@@ -344,7 +345,7 @@ const handMadeAuthenticated = new WeakSet<object>();
  */
 export function authenticate(gw: Gateway, ctx: RequestContext): Promise<void> {
   if (!needsAuth(gw, ctx)) return AUTHENTICATED;
-  return gw.hooks.auth.promise(ctx).then((principal) => {
+  return runBail(gw.hooks.auth, ctx).then((principal) => {
     if (!principal) {
       throw ctx.headers.authorization || ctx.headers['x-api-key'] ? errors.invalidKey() : errors.missingKey();
     }

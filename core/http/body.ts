@@ -22,7 +22,17 @@ interface ParsedBody {
 /** What a body read yields: raw bytes or text, or the value another middleware already parsed. */
 export type BodySource = { raw: string | Buffer } | { parsed: unknown };
 
-export async function readJson(kctx: Koa.Context, limit: number): Promise<unknown> {
+export function readJson(kctx: Koa.Context, limit: number): Promise<unknown> {
+  const req = kctx.req;
+  // The usual case, a body still to read within the limit: one promise, not three (bench/, ~0.5% each).
+  if (!(req.readableEnded || req.readableDidRead) && !(Number(req.headers['content-length']) > limit)) {
+    return readStream(req, limit, () => errors.bodyTooLarge(limit), { drain: true }).then(parseText);
+  }
+  return readJsonFrom(kctx, limit);
+}
+
+/** readJson for the rest: a body too large, or one a body parser already read. */
+async function readJsonFrom(kctx: Koa.Context, limit: number): Promise<unknown> {
   const source = await readBody(kctx, limit);
   if ('raw' in source) return parseText(source.raw);
   let text: string | undefined;
