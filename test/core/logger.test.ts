@@ -35,6 +35,14 @@ const read = (file: string) => {
   }
 };
 
+/** The file's lines, parsed. */
+// biome-ignore lint/suspicious/noExplicitAny: log lines are free-form JSON
+const jsonLines = (file: string): any[] =>
+  read(file)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 test('buffered lines reach the file within bufferMs, not at once', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'sy-log-')), 'out.log');
   const log = createLogger({ level: 'info', bufferMs: 150 }, file);
@@ -81,10 +89,7 @@ test('the gateway flushes buffered lines when it closes', async () => {
   assert.ok(!read(file).includes('"msg":"request"'), 'the usage line is still buffered');
   await gw.close();
   stopLogger(logger);
-  const lines = read(file)
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
+  const lines = jsonLines(file);
   assert.ok(
     lines.some((l) => l.msg === 'request' && l.usage.status === 200),
     'the usage line was written at close',
@@ -159,10 +164,7 @@ test('batched lines keep their order across both writers and reach the file when
   });
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, stderr);
-  const ids = read(file)
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l).reqId);
+  const ids = jsonLines(file).map((l) => l.reqId);
   assert.deepEqual(ids, [...Array.from({ length: 300 }, (_, i) => `r${i}`), 'r-last']);
 });
 
@@ -221,10 +223,7 @@ test('a burst of lines is written in a few large writes, and non-ASCII lines sur
     }
     log.flush();
     await eventually(() => read(file).includes(`"r${n - 1}"`));
-    const lines = read(file)
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(file);
     assert.deepEqual(
       lines.slice(1).map((l) => l.reqId),
       Array.from({ length: n }, (_, i) => `r${i}`),
@@ -246,10 +245,7 @@ test('a line longer than a batch is written whole', async () => {
     log.info({ reqId: 'r-long', note: 'é'.repeat(40_000) }, 'long');
     log.info({ reqId: 'r-after' }, 'after');
     await eventually(() => read(file).includes('"r-after"'));
-    const lines = read(file)
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(file);
     assert.deepEqual(
       lines.map((l) => l.reqId),
       ['r-short', 'r-long', 'r-after'],
@@ -342,10 +338,7 @@ test('a batched logger writes infoLine lines at the end of the turn: call time, 
     log.info({ reqId: 'r-4' }, 'plain');
     log.flush();
     await eventually(() => read(file).includes('"r-4"'));
-    const lines = read(file)
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(file);
     assert.deepEqual(
       lines.map((l) => l.reqId),
       ['r-1', 'r-bad', 'r-2', 'r-3', 'r-4'],
