@@ -36,7 +36,6 @@ const read = (file: string) => {
 };
 
 /** The file's lines, parsed. */
-// biome-ignore lint/suspicious/noExplicitAny: log lines are free-form JSON
 const jsonLines = (file: string): any[] =>
   read(file)
     .trim()
