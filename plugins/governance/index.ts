@@ -152,6 +152,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
         deps.ledger ??
         new SqliteLedger(o.ledger?.path ?? './switchyard-usage.db', {
           log: gateway.log.child({ component: 'ledger' }),
+          thread: o.ledger?.thread,
         });
       const batcher = (batcherRef = new LedgerBatcher(
         ledger,

@@ -120,6 +120,7 @@ export const governanceSchema = {
         retentionDays: posNum,
         flushIntervalMs: posInt,
         maxBatch: posInt,
+        thread: { type: 'boolean' },
       },
     },
     metrics: {

@@ -111,8 +111,13 @@ export interface LedgerConfig {
   retentionDays?: number;
   /** Flush the write queue at least this often. Default 1000 ms. */
   flushIntervalMs?: number;
-  /** Flush as soon as this many records are queued. Default 500. */
+  /** Flush as soon as this many records are queued. Default 64. */
   maxBatch?: number;
+  /**
+   * Write the batches on a worker thread with its own connection to the file (not for ":memory:"), so
+   * SQLite's work runs beside the requests. Started with the first batch. Default true.
+   */
+  thread?: boolean;
 }
 
 export interface GovernanceConfig {

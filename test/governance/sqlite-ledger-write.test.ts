@@ -1,12 +1,38 @@
 /**
  * How the SQLite ledger writes a batch: records 16 to an INSERT statement and the rest one by one, in
  * order and intact; budget charges summed per counter (one upsert per counter and expiry), and never
- * past a safe integer; a refused record inside a 16-row statement still quarantined alone.
+ * past a safe integer; a refused record inside a 16-row statement still quarantined alone. Each case runs
+ * twice: in memory (written on the main thread) and on a file (written on the ledger's writer thread,
+ * read back on the main thread's connection). Then the writer thread itself: started by the first batch,
+ * replaced by the main thread when it cannot start, ended by close, and never holding a process open.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { LedgerEntry, LedgerRecord } from '../../plugins/governance/ledger/types.js';
-import { SqliteLedger } from '../../plugins/governance/ledger/sqlite.js';
+import { SqliteLedger, type SqliteLedgerOptions } from '../../plugins/governance/ledger/sqlite.js';
+
+const WHERE = ['main', 'thread'] as const;
+type Where = (typeof WHERE)[number];
+
+/** A ledger that writes on the main thread (in memory) or on its writer thread (a file, removed after). */
+async function withLedger(
+  where: Where,
+  run: (ledger: SqliteLedger) => Promise<void>,
+  options: SqliteLedgerOptions = {},
+): Promise<void> {
+  const dir = where === 'thread' ? mkdtempSync(path.join(os.tmpdir(), 'sy-ledger-')) : undefined;
+  const ledger = new SqliteLedger(dir ? path.join(dir, 'usage.db') : ':memory:', options);
+  try {
+    await run(ledger);
+  } finally {
+    await ledger.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const T0 = 1_790_000_000_000;
 
@@ -46,86 +72,127 @@ function record(i: number, extra: Partial<LedgerRecord> = {}): LedgerRecord {
 const A = { key: 'gov:budget:key:k1:month:test', expiresAt: T0 + 86_400_000 };
 const B = { key: 'gov:budget:project:p:month:test', expiresAt: T0 + 86_400_000 };
 
-test('a batch of 37: every record stored in order with its values; charges summed per counter', async () => {
-  const ledger = new SqliteLedger(':memory:');
+for (const where of WHERE) {
+  test(`${where}: a batch of 37, every record stored in order with its values; charges summed per counter`, () =>
+    withLedger(where, async (ledger) => {
+      assert.equal(ledger.writesOn, where);
+      const entries: LedgerEntry[] = [];
+      for (let i = 0; i < 37; i++) {
+        entries.push({
+          record: record(i),
+          charges: [
+            { ...A, pusd: 1000 * (i + 1) },
+            { ...B, pusd: i % 5 === 0 ? 0 : 7 },
+          ],
+        });
+      }
+      await ledger.append(entries);
+      const stored = await ledger.records({}, 100);
+      assert.equal(stored.length, 37);
+      // newest first
+      assert.deepEqual(
+        stored.map((r) => r.requestId),
+        entries.map((e) => e.record.requestId).reverse(),
+      );
+      for (const r of stored) {
+        const i = Number(r.requestId.slice(4));
+        const want = record(i);
+        assert.equal(r.time, want.time);
+        assert.equal(r.keyId, want.keyId);
+        assert.equal(r.requestedModel, want.requestedModel);
+        assert.equal(r.stream, want.stream);
+        assert.equal(r.cache, want.cache);
+        assert.equal(r.inputTokens, want.inputTokens);
+        assert.equal(r.outputTokens, want.outputTokens);
+        assert.equal(r.costPusd, want.costPusd);
+        assert.equal(r.latencyMs, want.latencyMs);
+        assert.deepEqual(r.tags, want.tags);
+      }
+      const spend = await ledger.budgetSpend([A.key, B.key]);
+      assert.equal(spend.get(A.key), (1000 * 37 * 38) / 2);
+      // 37 charges of 7, less the 8 of zero (i = 0, 5, ..., 35)
+      assert.equal(spend.get(B.key), 7 * (37 - 8));
+      // a second batch adds to the persisted counters
+      await ledger.append([{ record: record(100), charges: [{ ...A, pusd: 5 }] }]);
+      assert.equal((await ledger.budgetSpend([A.key])).get(A.key), (1000 * 37 * 38) / 2 + 5);
+      assert.equal(ledger.writesOn, where);
+    }));
+
+  test(`${where}: a refused record inside a 16-row statement, the rest of the batch stored, its charge kept`, () =>
+    withLedger(where, async (ledger) => {
+      ledger.db.exec(
+        "CREATE TRIGGER no_poison BEFORE INSERT ON usage WHEN NEW.request_id = 'req-9' " +
+          "BEGIN SELECT RAISE(ABORT, 'poison'); END",
+      );
+      const entries = Array.from({ length: 20 }, (_, i) => ({ record: record(i), charges: [{ ...A, pusd: 3 }] }));
+      await ledger.append(entries);
+      const ids = (await ledger.records({}, 100)).map((r) => r.requestId);
+      assert.equal(ids.length, 19);
+      assert.ok(!ids.includes('req-9'));
+      assert.equal(ledger.quarantined, 1);
+      assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 60);
+    }));
+
+  test(`${where}: charges summed within a batch stay exact past 2^53 picodollars`, () =>
+    withLedger(where, async (ledger) => {
+      const big = 6_000_000_000_000_000; // 6,000 USD
+      await ledger.append([
+        { record: record(1), charges: [{ ...A, pusd: big + 1 }] },
+        { record: record(2), charges: [{ ...A, pusd: big + 3 }] },
+        { record: record(3), charges: [{ ...A, pusd: 1 }] },
+      ]);
+      const row = ledger.db.prepare('SELECT spent_pusd FROM budget_spend WHERE key = ?').safeIntegers().get(A.key) as {
+        spent_pusd: bigint;
+      };
+      assert.equal(row.spent_pusd, 2n * BigInt(big) + 5n);
+    }));
+}
+
+test('a writer thread that cannot start: every batch written on the main thread, one warning, nothing lost', () => {
+  const warnings: string[] = [];
+  const log = { warn: (_: unknown, msg: string) => warnings.push(msg), error: () => undefined };
+  const threadUrl = new URL('./no-such-writer-thread.js', import.meta.url);
+  return withLedger(
+    'thread',
+    async (ledger) => {
+      assert.equal(ledger.writesOn, 'thread', 'not tried yet');
+      await ledger.append([{ record: record(1), charges: [{ ...A, pusd: 4 }] }]);
+      assert.equal(ledger.writesOn, 'main');
+      await ledger.append([{ record: record(2), charges: [{ ...A, pusd: 6 }] }]);
+      assert.deepEqual(
+        (await ledger.records({}, 10)).map((r) => r.requestId),
+        ['req-2', 'req-1'],
+      );
+      assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 10);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /writer thread is not available/);
+    },
+    { log: log as unknown as SqliteLedgerOptions['log'], threadUrl },
+  );
+});
+
+test('a process with a file ledger ends by itself, whether or not the ledger was closed', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sy-ledger-exit-'));
+  const fixture = new URL('../fixtures/ledger-exit.ts', import.meta.url).pathname;
   try {
-    const entries: LedgerEntry[] = [];
-    for (let i = 0; i < 37; i++) {
-      entries.push({
-        record: record(i),
-        charges: [
-          { ...A, pusd: 1000 * (i + 1) },
-          { ...B, pusd: i % 5 === 0 ? 0 : 7 },
-        ],
+    for (const mode of ['close', 'open']) {
+      const file = path.join(dir, `${mode}.db`);
+      const run = spawnSync(process.execPath, ['--import', 'tsx', fixture, file, mode], {
+        encoding: 'utf8',
+        timeout: 60_000,
       });
+      assert.equal(run.signal, null, `${mode}: the process did not end by itself (${run.stderr})`);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, 'thread req-exit\n');
+      // what the thread wrote is in the file for the next process
+      const again = new SqliteLedger(file, { thread: false });
+      try {
+        assert.deepEqual(again.db.prepare('SELECT request_id FROM usage').all(), [{ request_id: 'req-exit' }]);
+      } finally {
+        again.db.close();
+      }
     }
-    await ledger.append(entries);
-    const stored = await ledger.records({}, 100);
-    assert.equal(stored.length, 37);
-    // newest first
-    assert.deepEqual(
-      stored.map((r) => r.requestId),
-      entries.map((e) => e.record.requestId).reverse(),
-    );
-    for (const r of stored) {
-      const i = Number(r.requestId.slice(4));
-      const want = record(i);
-      assert.equal(r.time, want.time);
-      assert.equal(r.keyId, want.keyId);
-      assert.equal(r.requestedModel, want.requestedModel);
-      assert.equal(r.stream, want.stream);
-      assert.equal(r.cache, want.cache);
-      assert.equal(r.inputTokens, want.inputTokens);
-      assert.equal(r.outputTokens, want.outputTokens);
-      assert.equal(r.costPusd, want.costPusd);
-      assert.equal(r.latencyMs, want.latencyMs);
-      assert.deepEqual(r.tags, want.tags);
-    }
-    const spend = await ledger.budgetSpend([A.key, B.key]);
-    assert.equal(spend.get(A.key), (1000 * 37 * 38) / 2);
-    // 37 charges of 7, less the 8 of zero (i = 0, 5, ..., 35)
-    assert.equal(spend.get(B.key), 7 * (37 - 8));
-    // a second batch adds to the persisted counters
-    await ledger.append([{ record: record(100), charges: [{ ...A, pusd: 5 }] }]);
-    assert.equal((await ledger.budgetSpend([A.key])).get(A.key), (1000 * 37 * 38) / 2 + 5);
   } finally {
-    await ledger.close();
-  }
-});
-
-test('a refused record inside a 16-row statement: the rest of the batch stored, its charge kept', async () => {
-  const ledger = new SqliteLedger(':memory:');
-  try {
-    ledger.db.exec(
-      "CREATE TRIGGER no_poison BEFORE INSERT ON usage WHEN NEW.request_id = 'req-9' " +
-        "BEGIN SELECT RAISE(ABORT, 'poison'); END",
-    );
-    const entries = Array.from({ length: 20 }, (_, i) => ({ record: record(i), charges: [{ ...A, pusd: 3 }] }));
-    await ledger.append(entries);
-    const ids = (await ledger.records({}, 100)).map((r) => r.requestId);
-    assert.equal(ids.length, 19);
-    assert.ok(!ids.includes('req-9'));
-    assert.equal(ledger.quarantined, 1);
-    assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 60);
-  } finally {
-    await ledger.close();
-  }
-});
-
-test('charges summed within a batch stay exact past 2^53 picodollars', async () => {
-  const ledger = new SqliteLedger(':memory:');
-  try {
-    const big = 6_000_000_000_000_000; // 6,000 USD
-    await ledger.append([
-      { record: record(1), charges: [{ ...A, pusd: big + 1 }] },
-      { record: record(2), charges: [{ ...A, pusd: big + 3 }] },
-      { record: record(3), charges: [{ ...A, pusd: 1 }] },
-    ]);
-    const row = ledger.db.prepare('SELECT spent_pusd FROM budget_spend WHERE key = ?').safeIntegers().get(A.key) as {
-      spent_pusd: bigint;
-    };
-    assert.equal(row.spent_pusd, 2n * BigInt(big) + 5n);
-  } finally {
-    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

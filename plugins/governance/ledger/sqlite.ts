@@ -1,29 +1,33 @@
 /**
  * The SQLite ledger (better-sqlite3, WAL): usage records, persisted budget spend and runtime keys in
- * one file. Writes come in batches from the batcher, one transaction each. Costs are integer
- * picodollars, so sums are exact. Records are stored through `storable()` (sanitize.ts); a batch the
- * database refuses for its data (a constraint, a type) is written again row by row and the rows it
- * still refuses are quarantined: dropped, counted, logged without content, their budget charges kept.
- * Filters, aggregates and row mapping are shared with the PostgreSQL ledger (query.ts).
+ * one file. Writes come in batches from the batcher, one transaction each (sqlite-writes.ts). For a
+ * ledger file they run on a writer thread with its own connection (sqlite-writer.ts), so the inserts
+ * cost the requests' thread only the batch's hand-over; reads, keys and pruning use this thread's
+ * connection (WAL: readers see each batch once it is committed, and a batch's append resolves then).
+ * An in-memory ledger, or one whose thread cannot start, writes here. Costs are integer picodollars, so
+ * sums are exact. A record the database refuses for its data is quarantined: dropped, counted, logged
+ * without content, its budget charges kept. Filters, aggregates and row mapping are shared with the
+ * PostgreSQL ledger (query.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openSqlite } from '../../../core/optional-deps.js';
-import { storable } from './sanitize.js';
-import { fromRow, groupsSql, recordValues, totalsSql, USAGE_COLUMNS, usageResult, whereSql } from './query.js';
+import { fromRow, groupsSql, totalsSql, usageResult, whereSql } from './query.js';
 import type { LedgerDialect, LedgerRow } from './query.js';
-import type {
-  Charge,
-  GroupBy,
-  Ledger,
-  LedgerEntry,
-  LedgerRecord,
-  StoredKey,
-  UsageFilter,
-  UsageResult,
-} from './types.js';
+import { SQLITE, sqliteDialect } from './sqlite-dialect.js';
+import { SqliteWriterThread, WriterThreadLost } from './sqlite-writer.js';
+import { type RefusedRow, SqliteWrites } from './sqlite-writes.js';
+import type { GroupBy, Ledger, LedgerEntry, LedgerRecord, StoredKey, UsageFilter, UsageResult } from './types.js';
+
+export interface SqliteLedgerOptions {
+  log?: Logger;
+  /** Write batches on a worker thread (a ledger file only). Default true. */
+  thread?: boolean;
+  /** @internal The writer thread's module (tests: a thread that cannot start). */
+  threadUrl?: URL;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage (
@@ -46,77 +50,18 @@ CREATE TABLE IF NOT EXISTS virtual_keys (
   id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER, attrs TEXT NOT NULL
 );`;
 
-/** SQLite result codes that mean "this row's data", not "the database": the row is quarantined. */
-const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
-
-/** SQLite's dialect; `sum` is total() (doubles) after an integer sum() overflowed. */
-function dialect(sum: 'sum' | 'total'): LedgerDialect {
-  return {
-    param: () => '?',
-    bool: (v) => (v ? 1 : 0),
-    tags: (tags) => JSON.stringify(tags),
-    model: (m, bind) =>
-      `(u.model = ${bind(m)} OR u.requested_model = ${bind(m)} OR u.provider || '/' || u.model = ${bind(m)})`,
-    hasTag: (p) => `EXISTS (SELECT 1 FROM json_each(u.tags) WHERE value = ${p})`,
-    tagJoin: 'LEFT JOIN json_each(u.tags) t',
-    countIf: (cond) => `${sum}(${cond})`,
-    sum,
-    sumReal: 'total',
-    unit: (name) => `json_extract(u.units, '$.${name}')`,
-  };
-}
-
-const SQLITE = dialect('sum');
-
-/**
- * Rows per INSERT statement when a batch is written: one statement binds 16 records (496 values), which
- * costs SQLite and better-sqlite3 less per row than 16 statements.
- */
-const ROWS_PER_INSERT = 16;
-
-/** A record's column values (storable, in USAGE_COLUMNS order), appended to `out`. */
-function pushRecordValues(out: unknown[], record: LedgerRecord): unknown[] {
-  for (const v of recordValues(storable(record), SQLITE)) out.push(v);
-  return out;
-}
-
-/**
- * A batch's budget charges summed per counter and expiry (charges of zero left out). A sum stays a
- * safe integer: past 2^53 picodollars (~9,007 USD) the counter's next charges start another sum.
- */
-function chargeTotals(entries: LedgerEntry[]): Charge[] {
-  const slot = new Map<string, Charge>();
-  const totals: Charge[] = [];
-  for (const { charges } of entries) {
-    for (const c of charges) {
-      if (!c.pusd) continue;
-      const id = `${c.key}\u0000${c.expiresAt}`;
-      const sum = slot.get(id);
-      if (sum && Number.isSafeInteger(sum.pusd + c.pusd)) sum.pusd += c.pusd;
-      else {
-        const fresh = { key: c.key, pusd: c.pusd, expiresAt: c.expiresAt };
-        slot.set(id, fresh);
-        totals.push(fresh);
-      }
-    }
-  }
-  return totals;
-}
-
 export class SqliteLedger implements Ledger {
   readonly db: Database.Database;
-  readonly #insert: Database.Statement;
-  readonly #insertChunk: Database.Statement;
-  readonly #charge: Database.Statement;
-  readonly #write: (entries: LedgerEntry[]) => void;
-  readonly #chargeOnly: (entry: LedgerEntry) => void;
+  readonly #writes: SqliteWrites;
+  readonly #thread: SqliteWriterThread | undefined;
   readonly #log: Logger | undefined;
   /** Records the database refused (quarantined) since start. */
   quarantined = 0;
 
-  constructor(path: string, options: { log?: Logger } = {}) {
+  constructor(path: string, options: SqliteLedgerOptions = {}) {
     this.#log = options.log;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const file = path !== ':memory:' && path !== '';
+    if (file) mkdirSync(dirname(path), { recursive: true });
     this.db = openSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -133,55 +78,40 @@ export class SqliteLedger implements Ledger {
       this.db.exec('ALTER TABLE usage ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0');
     if (!columns.some((c) => c.name === 'guardrails')) this.db.exec('ALTER TABLE usage ADD COLUMN guardrails TEXT');
     if (!columns.some((c) => c.name === 'units')) this.db.exec('ALTER TABLE usage ADD COLUMN units TEXT');
-    const row = `(${USAGE_COLUMNS.map(() => '?').join(',')})`;
-    const insert = `INSERT INTO usage (${USAGE_COLUMNS.join(',')}) VALUES `;
-    this.#insert = this.db.prepare(insert + row);
-    this.#insertChunk = this.db.prepare(insert + Array<string>(ROWS_PER_INSERT).fill(row).join(','));
-    this.#charge = this.db.prepare(`INSERT INTO budget_spend (key, spent_pusd, expires_at) VALUES (?, ?, ?)
-      ON CONFLICT(key) DO UPDATE SET spent_pusd = spent_pusd + excluded.spent_pusd`);
-    this.#write = this.db.transaction((entries: LedgerEntry[]) => {
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
-        const values: unknown[] = [];
-        for (let j = i; j < i + ROWS_PER_INSERT; j++) pushRecordValues(values, entries[j].record);
-        this.#insertChunk.run(values);
-      }
-      for (; i < entries.length; i++) this.#insert.run(pushRecordValues([], entries[i].record));
-      // One upsert per counter and expiry: a batch of one key's requests adds its spend once.
-      for (const c of chargeTotals(entries)) this.#charge.run(c.key, c.pusd, c.expiresAt);
-    });
-    this.#chargeOnly = this.db.transaction(({ charges }: LedgerEntry) => {
-      for (const c of charges) if (c.pusd) this.#charge.run(c.key, c.pusd, c.expiresAt);
-    });
+    this.#writes = new SqliteWrites(this.db, SQLITE);
+    this.#thread = file && options.thread !== false ? new SqliteWriterThread(path, options.threadUrl) : undefined;
+  }
+
+  /** Where batches are written now: on the writer thread, or on this thread's connection. */
+  get writesOn(): 'thread' | 'main' {
+    return this.#thread?.usable ? 'thread' : 'main';
   }
 
   async append(entries: LedgerEntry[]): Promise<void> {
     if (!entries.length) return;
-    try {
-      this.#write(entries);
-    } catch (e) {
-      if (!isDataError(e)) throw e;
-      // One row's data poisoned the batch: write the rest row by row, quarantine what is refused.
-      for (const entry of entries) {
-        try {
-          this.#write([entry]);
-        } catch (rowError) {
-          if (!isDataError(rowError)) throw rowError;
-          this.#quarantine(entry, rowError);
-        }
+    let refused: RefusedRow[];
+    if (this.#thread?.usable) {
+      try {
+        refused = await this.#thread.write(entries);
+      } catch (e) {
+        if (!(e instanceof WriterThreadLost)) throw e;
+        // Not written there (it did not start, or stopped first): written here, as every batch from now on.
+        this.#log?.warn(
+          { err: { message: e.message } },
+          'ledger: the writer thread is not available; usage is written on the main thread',
+        );
+        refused = this.#writes.append(entries);
       }
+    } else {
+      refused = this.#writes.append(entries);
     }
+    for (const row of refused) this.#quarantine(row);
   }
 
-  #quarantine(entry: LedgerEntry, e: unknown): void {
+  #quarantine(row: RefusedRow): void {
     this.quarantined++;
-    try {
-      this.#chargeOnly(entry); // the spend is ours, not the client's text: keep budgets whole
-    } catch {
-      /* counted below either way */
-    }
     this.#log?.error(
-      { code: (e as { code?: string }).code, quarantined: this.quarantined, requestId: entry.record.requestId },
+      { code: row.code, quarantined: this.quarantined, requestId: row.requestId },
       'ledger: the database refused a usage record; it was dropped (its budget charges were kept)',
     );
   }
@@ -192,7 +122,7 @@ export class SqliteLedger implements Ledger {
     } catch (e) {
       // sum() of integers overflows past 2^63 picodollars (~9.2M USD): fall back to total() (double).
       if (!/overflow/i.test((e as Error).message)) throw e;
-      return this.db.prepare(sql(dialect('total'))).all(...params) as LedgerRow[];
+      return this.db.prepare(sql(sqliteDialect('total'))).all(...params) as LedgerRow[];
     }
   }
 
@@ -260,10 +190,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async close(): Promise<void> {
+    await this.#thread?.close();
     if (this.db.open) this.db.close();
   }
-}
-
-function isDataError(e: unknown): boolean {
-  return DATA_ERRORS.test(String((e as { code?: unknown })?.code ?? ''));
 }
