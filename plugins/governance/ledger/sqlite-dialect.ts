@@ -1,4 +1,7 @@
-/** SQLite's dialect of the ledger's queries (query.ts); `sum` is total() (doubles) after an integer sum() overflowed. */
+/**
+ * SQLite's dialect of the ledger's queries (query.ts); `sum` is total() (doubles) after an integer sum()
+ * overflowed.
+ */
 import type { LedgerDialect } from './query.js';
 
 export function sqliteDialect(sum: 'sum' | 'total'): LedgerDialect {
