@@ -26,6 +26,7 @@ import { boundable, estimate, NO_ESTIMATE, toPusd, type Estimate } from './estim
 import { checkKeySpecs, KeyRegistry, type VirtualKey } from './keys.js';
 import { LedgerBatcher } from './ledger/batcher.js';
 import { SqliteLedger } from './ledger/sqlite.js';
+import { UnpricedWarnings } from './unpriced.js';
 import type { Charge, Ledger, LedgerRecord } from './ledger/types.js';
 import { giveBack, settleLimits, settleLimitsNow, takeLimits, takeLimitsNow, type RateTaken } from './limits.js';
 import { GovernanceMetrics, upstreamMs } from './metrics.js';
@@ -154,6 +155,7 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
           log: gateway.log.child({ component: 'ledger' }),
           thread: o.ledger?.thread,
         });
+      const unpricedWarnings = new UnpricedWarnings();
       const batcher = (batcherRef = new LedgerBatcher(
         ledger,
         gateway.log,
@@ -293,8 +295,13 @@ export function governance(options: GovernanceConfig = {}, deps: GovernanceDeps 
         return ADMITTED;
       };
       const warnUnpriced = (ctx: RequestContext, holds: Hold[], unpriced: string[]) => {
-        if (holds.length && unpriced.length)
-          ctx.log.warn({ targets: unpriced }, 'governance: no catalog price for a target; its cost is not held');
+        if (!holds.length || !unpriced.length) return;
+        const due = unpricedWarnings.due(unpriced);
+        if (!due.length) return;
+        ctx.log.warn(
+          { targets: due.map((d) => d.target), requests: due.map((d) => d.requests) },
+          'governance: no catalog price for a target; its cost is not held',
+        );
       };
       /** The awaited rest of admission: limits taken (or being taken), then the budget holds. */
       const holdAsync = async (
