@@ -37,8 +37,10 @@ function fromSource(url: URL): string {
  * The thread's heap: a batch lives only while it is written, so a small young generation is enough. With
  * V8's default (16 MB) the process kept ~38 MB more RSS after load than without the thread and the bench
  * served fewer requests (1.09x against 1.20x with 2 MB, bench/profile-notes.md); with 2 MB, ~11 MB more.
+ * The old generation's bound only caps a runaway: a `maxBatch` of 100,000 records is ~50 MB in the thread
+ * (past the bound the thread stops, and the main thread writes the batch).
  */
-const LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 };
+const LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 };
 
 interface Waiting {
   resolve: (refused: RefusedRow[]) => void;
