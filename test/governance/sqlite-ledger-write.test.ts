@@ -133,6 +133,30 @@ for (const where of WHERE) {
       assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 60);
     }));
 
+  test(`${where}: a record's optional fields stored, absent ones read back as absent`, () =>
+    withLedger(where, async (ledger) => {
+      const guardrails = [
+        { policy: 'pii', rule: 'pii.email', action: 'redact' as const, phase: 'input' as const, count: 2 },
+      ];
+      await ledger.append([
+        {
+          record: record(1, { guardrails, usageEstimated: true, endUser: 'user-7', units: { images: 2 } }),
+          charges: [],
+        },
+        { record: record(2), charges: [] },
+      ]);
+      const [plain, rich] = await ledger.records({}, 10);
+      assert.equal(rich.requestId, 'req-1');
+      assert.deepEqual(rich.guardrails, guardrails);
+      assert.equal(rich.usageEstimated, true);
+      assert.equal(rich.endUser, 'user-7');
+      assert.deepEqual(rich.units, { images: 2 });
+      assert.equal(plain.requestId, 'req-2');
+      assert.equal(plain.guardrails, undefined);
+      assert.equal(plain.usageEstimated, false);
+      assert.equal(plain.endUser ?? null, null);
+    }));
+
   test(`${where}: charges summed within a batch stay exact past 2^53 picodollars`, () =>
     withLedger(where, async (ledger) => {
       const big = 6_000_000_000_000_000; // 6,000 USD

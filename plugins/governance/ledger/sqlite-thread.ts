@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from '../../../core/optional-deps.js';
+import { unpackEntries } from './entry-codec.js';
 import { SQLITE } from './sqlite-dialect.js';
 import { SqliteWrites } from './sqlite-writes.js';
 import type { WriterReply, WriterRequest } from './sqlite-writer.js';
@@ -25,7 +26,7 @@ port.on('message', (m: WriterRequest) => {
   }
   let reply: WriterReply;
   try {
-    reply = { id: m.id, refused: writes.append(m.entries) };
+    reply = { id: m.id, refused: writes.append(unpackEntries(m.packed)) };
   } catch (e) {
     const err = e as { message?: string; code?: string };
     reply = { id: m.id, error: { message: String(err?.message ?? e), code: err?.code } };

@@ -7,10 +7,12 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { packEntries } from './entry-codec.js';
 import type { RefusedRow } from './sqlite-writes.js';
 import type { LedgerEntry } from './types.js';
 
-export type WriterRequest = { id: number; entries: LedgerEntry[]; close?: undefined } | { close: true };
+/** A batch to write (its entries packed by entry-codec.ts), or the end of the thread. */
+export type WriterRequest = { id: number; packed: unknown[]; close?: undefined } | { close: true };
 export interface WriterReply {
   id: number;
   refused?: RefusedRow[];
@@ -85,7 +87,7 @@ export class SqliteWriterThread {
     return new Promise<RefusedRow[]>((resolve, reject) => {
       if (this.#waiting.size === 0) worker.ref();
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, entries } satisfies WriterRequest);
+      worker.postMessage({ id, packed: packEntries(entries) } satisfies WriterRequest);
     });
   }
 
