@@ -5,7 +5,7 @@
  *
  *   npm run bench:ablate -- [--variants=base,log-off,...,prod,prod-log-off,...]
  *                           [--mode=instructions|load|both] [--windows=4] [--rounds=5] [--duration=5]
- *                           [--concurrency=64]
+ *                           [--concurrency=64] [--against=<checkout>]
  *
  * - instructions (default): instructions per request on the main thread under callgrind
  *   (bench/callgrind.ts), one server per variant, two at a time; the figure is the median of the
@@ -14,12 +14,17 @@
  *   req/s and CPU per request from /proc, and the median of each round's ratio to the variant's own base
  *   (`base` for the zero-config variants, `prod` for the production ones: the same pairing as
  *   bench/report.ts). Logs go to a file, as in `npm run bench`.
+ * - --against=<checkout>: an A/B of two builds. Every variant runs twice, from this checkout and as
+ *   `<variant>@against` from the other one's build (`npm run build` there first; a git worktree of the
+ *   commit to compare with will do), in the same rounds; "vs base" of the twin is against the variant
+ *   from this checkout. The result is printed, not written (it is about a change, not the defaults).
  * The floor (bench/floor.ts) runs beside them in both modes, so each variant is also shown against the
  * reference the issue-16 targets are set against. The result is written to bench/ablation.json and as
  * the "What each default costs" section of docs/benchmarks.md (bench/profile-notes.md, sixteenth and
  * seventeenth rounds).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { closest } from '../core/suggest.js';
@@ -200,7 +205,28 @@ const log = (s: string) => process.stderr.write(`bench:ablate: ${s}\n`);
 
 /** The variant `name`'s ratios compare with: its `of`, else `base` (the floor and `base` with themselves). */
 export function baseOf(name: string): string {
+  if (name.endsWith(AGAINST)) return name.slice(0, -AGAINST.length);
   return VARIANTS[name]?.of ?? 'base';
+}
+
+/** The suffix of a variant run from the `--against` checkout's build. */
+export const AGAINST = '@against';
+
+/**
+ * A variant's twin from another checkout's build: its bin/switchyard.js (which runs that checkout's
+ * dist/, never its sources through tsx), the same config and client.
+ */
+export function againstSpec(spec: ServerSpec, checkout: string): ServerSpec {
+  const cli = path.join(checkout, 'bin', 'switchyard.js');
+  if (!existsSync(path.join(checkout, 'dist', 'core', 'cli.js')) || !existsSync(cli)) {
+    throw new Error(`--against=${checkout}: no build there (run \`npm run build\` in it first)`);
+  }
+  return {
+    ...spec,
+    id: `${spec.id}${AGAINST}` as ServerSpec['id'],
+    script: cli,
+    env: { ...spec.env, SWITCHYARD_TSX: '0' },
+  };
 }
 
 const ofEntry = (n: string) => (n === 'base' ? {} : { of: baseOf(n) });
@@ -333,6 +359,16 @@ async function measureLoad(
   return out;
 }
 
+/** A checkout as `<path> (<commit> <subject>)`, for the table. */
+function describeCheckout(dir: string): string {
+  try {
+    const head = execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim();
+    return `${dir} (${head.length > 60 ? `${head.slice(0, 57)}...` : head})`;
+  } catch {
+    return dir;
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const names = parseVariants(argValue(argv, 'variants'));
@@ -342,6 +378,8 @@ async function main(): Promise<void> {
   const rounds = Math.max(1, Number(argValue(argv, 'rounds') ?? 5));
   const durationS = Math.max(1, Number(argValue(argv, 'duration') ?? 5));
   const concurrency = Math.max(1, Number(argValue(argv, 'concurrency') ?? 64));
+  const againstArg = argValue(argv, 'against');
+  const against = againstArg === undefined ? undefined : path.resolve(againstArg);
   installCleanup();
   const work = mkdtempSync(path.join(os.tmpdir(), 'switchyard-ablate-'));
   try {
@@ -349,7 +387,14 @@ async function main(): Promise<void> {
     // The floor (bench/floor.ts) runs beside the variants as the reference the targets are set against.
     const specs: Record<string, ServerSpec> = { floor: all.floor };
     for (const n of names) specs[n] = variantSpec(all['sy-zero'], n, work);
-    const measured = ['floor', ...names];
+    // With --against, each variant's twin runs right after it in every round.
+    const measured = ['floor'];
+    for (const n of names) {
+      measured.push(n);
+      if (!against) continue;
+      specs[n + AGAINST] = againstSpec(specs[n]!, against);
+      measured.push(n + AGAINST);
+    }
     const result: AblationResult = {
       date: new Date().toISOString(),
       node: process.version,
@@ -357,16 +402,20 @@ async function main(): Promise<void> {
       settings: { windows, rounds, durationS, concurrency },
       variants: {},
     };
+    const built = against && describeCheckout(against);
     for (const n of measured) {
+      const v = VARIANTS[baseOf(n)]!;
       result.variants[n] =
         n === 'floor'
           ? { what: all.floor.process, config: null }
-          : {
-              what: VARIANTS[n]!.what,
-              config: VARIANTS[n]!.config ?? null,
-              ...(VARIANTS[n]!.change ? { change: VARIANTS[n]!.change } : {}),
-              ...ofEntry(n),
-            };
+          : n.endsWith(AGAINST)
+            ? { ...result.variants[baseOf(n)]!, what: `${v.what}, built from ${built}`, of: baseOf(n) }
+            : {
+                what: VARIANTS[n]!.what,
+                config: VARIANTS[n]!.config ?? null,
+                ...(VARIANTS[n]!.change ? { change: VARIANTS[n]!.change } : {}),
+                ...ofEntry(n),
+              };
     }
     if (mode !== 'load') {
       const counts = await measureInstructions(measured, specs, work, windows);
@@ -398,9 +447,13 @@ async function main(): Promise<void> {
         };
       }
     }
+    process.stdout.write(renderAblation(result));
+    if (against) {
+      log(`A/B against ${built}: printed only; bench/ablation.json and docs/benchmarks.md left as they were`);
+      return;
+    }
     writeFileSync(ABLATION_FILE, JSON.stringify(result, null, 2) + '\n');
     replaceDocSection(ABLATION_TITLE, renderAblation(result));
-    process.stdout.write(renderAblation(result));
     log(`wrote ${path.relative(process.cwd(), ABLATION_FILE)} and the section in docs/benchmarks.md`);
   } finally {
     await stopAll();

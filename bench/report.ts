@@ -870,6 +870,8 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   out.push(
     'npm run bench:ablate -- --mode=both # zero-config and production, one part off at a time, beside the floor',
   );
+  out.push('git worktree add ../before HEAD~1 && (cd ../before && npm ci && npm run build)   # then:');
+  out.push('npm run bench:ablate -- --mode=load --variants=prod --against=../before   # A/B of two builds');
   out.push('npx tsx bench/callgrind-windows.ts sy-production 5 200   # one server: per window, GC and mutator (A/B)');
   out.push("npx tsx bench/print.ts             # the last results' ratios");
   out.push('npx tsx bench/config-memory.ts     # RSS of switchyard start by config language (.ts vs .mjs)');

@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import {
   type AblationResult,
+  AGAINST,
+  againstSpec,
   baseOf,
   parseVariants,
   productionSource,
@@ -99,6 +101,31 @@ describe('bench/ablate.ts variants', () => {
       assert.equal(spec.authorization, undefined);
       assert.equal(variantSpec(base, 'prod-log-off', work).authorization, `Bearer ${BENCH_CLIENT_KEY}`);
       assert.throws(() => variantSpec(base, 'nope', work), /unknown variant "nope"/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test("--against: a twin runs the other checkout's build with the same config, compared with its variant", () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'ablate-test-'));
+    try {
+      const other = path.join(work, 'other');
+      const spec = variantSpec(base, 'prod-log-off', work);
+      // a checkout without a build is refused up front, not measured as a failed start
+      assert.throws(() => againstSpec(spec, other), /no build there \(run `npm run build` in it first\)/);
+      mkdirSync(path.join(other, 'dist', 'core'), { recursive: true });
+      mkdirSync(path.join(other, 'bin'));
+      writeFileSync(path.join(other, 'dist', 'core', 'cli.js'), '');
+      writeFileSync(path.join(other, 'bin', 'switchyard.js'), '');
+      const twin = againstSpec(spec, other);
+      assert.equal(twin.id, `prod-log-off${AGAINST}`);
+      assert.equal(twin.script, path.join(other, 'bin', 'switchyard.js'));
+      assert.deepEqual(twin.args(4000), spec.args(4000));
+      assert.equal(twin.cwd, spec.cwd);
+      assert.equal(twin.authorization, spec.authorization);
+      assert.equal(twin.env.SWITCHYARD_TSX, '0', "the build, never that checkout's sources through tsx");
+      assert.equal(baseOf(twin.id), 'prod-log-off');
+      assert.equal(baseOf(`base${AGAINST}`), 'base');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
