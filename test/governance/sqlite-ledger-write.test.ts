@@ -25,7 +25,8 @@ async function withLedger(
   options: SqliteLedgerOptions = {},
 ): Promise<void> {
   const dir = where === 'thread' ? mkdtempSync(path.join(os.tmpdir(), 'sy-ledger-')) : undefined;
-  const ledger = new SqliteLedger(dir ? path.join(dir, 'usage.db') : ':memory:', options);
+  // threadMinBatch 1: every batch of these cases goes through the thread (a trickle otherwise would not)
+  const ledger = new SqliteLedger(dir ? path.join(dir, 'usage.db') : ':memory:', { threadMinBatch: 1, ...options });
   try {
     await run(ledger);
   } finally {
@@ -192,6 +193,56 @@ test('a writer thread that cannot start: every batch written on the main thread,
       assert.match(warnings[0], /writer thread is not available/);
     },
     { log: log as unknown as SqliteLedgerOptions['log'], threadUrl },
+  );
+});
+
+test('a trickle is written on the main thread; a batch of threadMinBatch starts the thread, which takes the rest', () =>
+  withLedger(
+    'thread',
+    async (ledger) => {
+      const batch = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({ record: record(from + i), charges: [{ ...A, pusd: 1 }] }));
+      await ledger.append(batch(0, 3));
+      await ledger.append(batch(3, 3));
+      assert.equal(ledger.writerRunning, false, 'no thread for batches under 4 records');
+      await ledger.append(batch(6, 4));
+      assert.equal(ledger.writerRunning, true);
+      await ledger.append(batch(10, 1)); // the running thread takes small batches too: one writer at a time
+      assert.equal(ledger.writesOn, 'thread');
+      const ids = (await ledger.records({}, 100)).map((r) => r.requestId);
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 11 }, (_, i) => `req-${10 - i}`),
+      );
+      assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 11);
+    },
+    { threadMinBatch: 4 },
+  ));
+
+test('an idle writer thread ends, and the next batch starts another: nothing lost, no warning', () => {
+  const warnings: string[] = [];
+  const log = { warn: (_: unknown, msg: string) => warnings.push(msg), error: () => undefined };
+  return withLedger(
+    'thread',
+    async (ledger) => {
+      assert.equal(ledger.writerRunning, false, 'no thread before the first batch');
+      await ledger.append([{ record: record(1), charges: [{ ...A, pusd: 4 }] }]);
+      assert.equal(ledger.writerRunning, true);
+      // the thread's isolate, heap and SQLite cache are ~13 MiB of an idle gateway's RSS: it ends when idle
+      const deadline = Date.now() + 30_000;
+      while (ledger.writerRunning && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(ledger.writerRunning, false, 'the idle thread ended');
+      await ledger.append([{ record: record(2), charges: [{ ...A, pusd: 6 }] }]);
+      assert.equal(ledger.writesOn, 'thread', 'written on a new thread, not handed to the main thread');
+      assert.equal(ledger.writerRunning, true);
+      assert.deepEqual(
+        (await ledger.records({}, 10)).map((r) => r.requestId),
+        ['req-2', 'req-1'],
+      );
+      assert.equal((await ledger.budgetSpend([A.key])).get(A.key), 10);
+      assert.deepEqual(warnings, []);
+    },
+    { log: log as unknown as SqliteLedgerOptions['log'], threadIdleMs: 50 },
   );
 });
 

@@ -1,10 +1,12 @@
 /**
  * The SQLite ledger (better-sqlite3, WAL): usage records, persisted budget spend and runtime keys in
  * one file. Writes come in batches from the batcher, one transaction each (sqlite-writes.ts). For a
- * ledger file they run on a writer thread with its own connection (sqlite-writer.ts), so the inserts
- * cost the requests' thread only the batch's hand-over; reads, keys and pruning use this thread's
- * connection (WAL: readers see each batch once it is committed, and a batch's append resolves then).
- * An in-memory ledger, or one whose thread cannot start, writes here. Costs are integer picodollars, so
+ * ledger file under load they run on a writer thread with its own connection (sqlite-writer.ts), so the
+ * inserts cost the requests' thread only the batch's hand-over: a batch of THREAD_MIN_BATCH records
+ * starts the thread, which then takes every batch until it has been idle for 30 s and ends. Reads, keys
+ * and pruning use this thread's connection (WAL: readers see each batch once it is committed, and a
+ * batch's append resolves then). A trickle of traffic, an in-memory ledger, or a ledger whose thread
+ * cannot start writes here. Costs are integer picodollars, so
  * sums are exact. A record the database refuses for its data is quarantined: dropped, counted, logged
  * without content, its budget charges kept. Filters, aggregates and row mapping are shared with the
  * PostgreSQL ledger (query.ts).
@@ -27,7 +29,20 @@ export interface SqliteLedgerOptions {
   thread?: boolean;
   /** @internal The writer thread's module (tests: a thread that cannot start). */
   threadUrl?: URL;
+  /** @internal How long the writer thread may sit without a batch before it ends (ms; default 30,000). */
+  threadIdleMs?: number;
+  /**
+   * @internal The smallest batch that starts the writer thread (default 16): while it is not running,
+   * smaller batches (a trickle of traffic) are written on this thread.
+   */
+  threadMinBatch?: number;
 }
+
+/**
+ * A batch of this many records starts the writer thread. With the batcher's 1 s flush, traffic under
+ * ~16 requests a second is written inline, where it costs ~10 µs a record, and leaves no thread behind.
+ */
+const THREAD_MIN_BATCH = 16;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage (
@@ -55,11 +70,13 @@ export class SqliteLedger implements Ledger {
   readonly #writes: SqliteWrites;
   readonly #thread: SqliteWriterThread | undefined;
   readonly #log: Logger | undefined;
+  readonly #threadMinBatch: number;
   /** Records the database refused (quarantined) since start. */
   quarantined = 0;
 
   constructor(path: string, options: SqliteLedgerOptions = {}) {
     this.#log = options.log;
+    this.#threadMinBatch = options.threadMinBatch ?? THREAD_MIN_BATCH;
     const file = path !== ':memory:' && path !== '';
     if (file) mkdirSync(dirname(path), { recursive: true });
     this.db = openSqlite(path);
@@ -79,7 +96,15 @@ export class SqliteLedger implements Ledger {
     if (!columns.some((c) => c.name === 'guardrails')) this.db.exec('ALTER TABLE usage ADD COLUMN guardrails TEXT');
     if (!columns.some((c) => c.name === 'units')) this.db.exec('ALTER TABLE usage ADD COLUMN units TEXT');
     this.#writes = new SqliteWrites(this.db, SQLITE);
-    this.#thread = file && options.thread !== false ? new SqliteWriterThread(path, options.threadUrl) : undefined;
+    this.#thread =
+      file && options.thread !== false
+        ? new SqliteWriterThread(path, options.threadUrl, options.threadIdleMs)
+        : undefined;
+  }
+
+  /** Whether the writer thread is running now (it starts with a batch and ends when idle). */
+  get writerRunning(): boolean {
+    return this.#thread?.running ?? false;
   }
 
   /** Where batches are written now: on the writer thread, or on this thread's connection. */
@@ -90,9 +115,11 @@ export class SqliteLedger implements Ledger {
   async append(entries: LedgerEntry[]): Promise<void> {
     if (!entries.length) return;
     let refused: RefusedRow[];
-    if (this.#thread?.usable) {
+    const thread = this.#thread;
+    // Once running, the thread takes every batch until it ends (one writer at a time, in order).
+    if (thread?.usable && (thread.running || entries.length >= this.#threadMinBatch)) {
       try {
-        refused = await this.#thread.write(entries);
+        refused = await thread.write(entries);
       } catch (e) {
         if (!(e instanceof WriterThreadLost)) throw e;
         // Not written there (it did not start, or stopped first): written here, as every batch from now on.
