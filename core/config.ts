@@ -3,6 +3,7 @@
  * path, what was expected and how to fix it; the CLI prints it and exits 1 before listening.
  */
 import type { ResolvedConfig, SwitchyardConfig } from './config-types.js';
+import { ConfigError } from './config-error.js';
 import { catalogSchema, checkRouting, failoverSchema, routingSchema } from './config-routing.js';
 import { trustedProxies } from './http/client-address.js';
 import { bestError, compile, formatAjvError } from './validation.js';
@@ -14,16 +15,7 @@ export function defineConfig(config: SwitchyardConfig): SwitchyardConfig {
   return config;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly path: string,
-    readonly detail: string,
-    readonly fix?: string,
-  ) {
-    super(`Invalid configuration: ${path} ${detail}.${fix ? ` ${fix}` : ''}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './config-error.js';
 
 // Items are checked after schema validation, so that a forgotten call gets a precise message.
 const pluginList = { type: 'array' };

@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import { ConfigError } from './config.js';
+import { ConfigError } from './config-error.js';
 
 const requireFromHere = createRequire(import.meta.url);
 type Require = (id: string) => unknown;

@@ -2,7 +2,7 @@
  * The main thread's side of the SQLite ledger's writer thread (sqlite-thread.ts). The thread starts with
  * the first batch (a gateway that never writes usage pays nothing for it), ends after `idleMs` without
  * one (its isolate, heap and SQLite cache are ~13 MiB of an idle gateway's RSS; the next batch starts
- * another, ~20-40 ms of CPU), and holds the event loop open only while a batch is on its way, so a
+ * another, ~70-100 ms of CPU), and holds the event loop open only while a batch is on its way, so a
  * process whose gateway was never closed still exits. When the
  * thread cannot start or stops, its batches in flight are rejected with WriterThreadLost and every later
  * write is too: the ledger then writes on its own connection (sqlite.ts).
