@@ -1,7 +1,14 @@
 /** Query parameters of the usage endpoints, and CSV rendering. */
 import { GatewayError } from '../../core/errors.js';
 import { closest } from '../../core/suggest.js';
-import { GROUP_BY, type GroupBy, type LedgerRecord, type UsageFilter, type UsageResult } from './ledger/types.js';
+import {
+  GROUP_BY,
+  type GroupBy,
+  type LedgerRecord,
+  RECORD_FIELDS,
+  type UsageFilter,
+  type UsageResult,
+} from './ledger/types.js';
 
 const bad = (message: string, param: string) => new GatewayError(400, message, { code: 'invalid_request', param });
 
@@ -108,39 +115,7 @@ export function groupsCsv(result: UsageResult, groupBy: GroupBy[]): string {
   return lines.join('\n') + '\n';
 }
 
-const RECORD_COLUMNS: Array<keyof LedgerRecord> = [
-  'time',
-  'requestId',
-  'keyId',
-  'project',
-  'provider',
-  'model',
-  'requestedModel',
-  'operation',
-  'stream',
-  'status',
-  'errorCode',
-  'cache',
-  'inputTokens',
-  'cachedTokens',
-  'cacheWriteTokens',
-  'outputTokens',
-  'reasoningTokens',
-  'totalTokens',
-  'costPusd',
-  'costSavedPusd',
-  'latencyMs',
-  'upstreamMs',
-  'ttftMs',
-  'attempts',
-  'aborted',
-  'shadow',
-  'tags',
-  'usageEstimated',
-  'guardrails',
-  'endUser',
-  'units',
-];
+const RECORD_COLUMNS = RECORD_FIELDS;
 
 export function recordsCsv(records: LedgerRecord[]): string {
   const head = RECORD_COLUMNS.map((c) => (c === 'costPusd' ? 'costUsd' : c === 'costSavedPusd' ? 'costSavedUsd' : c));

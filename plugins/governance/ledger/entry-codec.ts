@@ -3,49 +3,10 @@
  * (sqlite-writer.ts -> sqlite-thread.ts). postMessage's structured clone writes every object's property
  * names and the receiving thread builds each object key by key: a batch of 64 objects cost ~9 µs of CPU
  * per record in both threads together, the same values as a flat array ~4 µs (bench/profile-notes.md,
- * twenty-first round). The thread turns the array back into the same entries.
+ * twenty-first round). The thread turns the array back into the same entries; every field of a record
+ * (types.ts RECORD_FIELDS) is packed, absent optional ones as undefined.
  */
-import type { Charge, LedgerEntry, LedgerRecord } from './types.js';
-
-/** Every field of a record, in the order packed; optional ones are packed as undefined when absent. */
-const FIELDS = [
-  'time',
-  'requestId',
-  'keyId',
-  'project',
-  'provider',
-  'model',
-  'requestedModel',
-  'operation',
-  'stream',
-  'status',
-  'errorCode',
-  'cache',
-  'inputTokens',
-  'cachedTokens',
-  'cacheWriteTokens',
-  'outputTokens',
-  'reasoningTokens',
-  'totalTokens',
-  'costPusd',
-  'costSavedPusd',
-  'latencyMs',
-  'upstreamMs',
-  'ttftMs',
-  'attempts',
-  'aborted',
-  'shadow',
-  'tags',
-  'guardrails',
-  'usageEstimated',
-  'endUser',
-  'units',
-] as const satisfies readonly (keyof LedgerRecord)[];
-
-/** A field of LedgerRecord missing from FIELDS fails to compile here. */
-type Missing = Exclude<keyof LedgerRecord, (typeof FIELDS)[number]>;
-const allFields: [Missing] extends [never] ? true : Missing = true;
-void allFields;
+import { type Charge, type LedgerEntry, type LedgerRecord, RECORD_FIELDS as FIELDS } from './types.js';
 
 /** The entries as [record fields..., charge count, (key, pusd, expiresAt) per charge] per entry. */
 export function packEntries(entries: readonly LedgerEntry[]): unknown[] {

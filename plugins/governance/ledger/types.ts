@@ -47,6 +47,49 @@ export interface LedgerRecord {
   units?: BilledUnits;
 }
 
+/**
+ * Every field of a record, in the order the CSV export writes them (usage-api.ts) and the writer thread's
+ * hand-over packs them (ledger/entry-codec.ts).
+ */
+export const RECORD_FIELDS = [
+  'time',
+  'requestId',
+  'keyId',
+  'project',
+  'provider',
+  'model',
+  'requestedModel',
+  'operation',
+  'stream',
+  'status',
+  'errorCode',
+  'cache',
+  'inputTokens',
+  'cachedTokens',
+  'cacheWriteTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'totalTokens',
+  'costPusd',
+  'costSavedPusd',
+  'latencyMs',
+  'upstreamMs',
+  'ttftMs',
+  'attempts',
+  'aborted',
+  'shadow',
+  'tags',
+  'usageEstimated',
+  'guardrails',
+  'endUser',
+  'units',
+] as const satisfies readonly (keyof LedgerRecord)[];
+
+/** A field of LedgerRecord missing from RECORD_FIELDS fails to compile here. */
+type MissingField = Exclude<keyof LedgerRecord, (typeof RECORD_FIELDS)[number]>;
+const everyField: [MissingField] extends [never] ? true : MissingField = true;
+void everyField;
+
 /** Spend to add to a persisted budget counter (picodollars), written with its record. */
 export interface Charge {
   key: string;
