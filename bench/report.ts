@@ -25,7 +25,9 @@ export interface PhaseResult {
   latency: Stats;
   /** ms to the first body byte (the first SSE event): streams at c=1. */
   ttfb?: Stats;
-  /** CPU time (user+system, /proc/<pid>/stat) of the server process per completed request, ms. */
+  /** CPU time (user+system, /proc/<pid>/stat) of the server process over the phase, ms. */
+  cpuMs?: number;
+  /** The same per completed request, ms. */
   cpuMsPerReq?: number;
   /** The same per SSE event relayed (streams), µs. */
   cpuUsPerChunk?: number;
@@ -110,6 +112,8 @@ export interface BenchResults {
     chunkDelayMs: number;
     eventsPerStream: number;
     rounds: number;
+    /** Slices of each server's measured time in a round, taken in turns (absent: one piece). */
+    slices?: number;
     loadGenerator: string;
   };
   /** 1-minute load average when measuring started and ended (other work on the machine shows here). */
@@ -155,6 +159,13 @@ const ok = (v: number | undefined) => v !== undefined && Number.isFinite(v);
 const f = (v: number | undefined, digits = 2) => (ok(v) ? v!.toFixed(digits) : '–');
 const plus = (v: number | undefined, digits = 2) => (ok(v) ? `${v! >= 0 ? '+' : ''}${v!.toFixed(digits)}` : '–');
 const times = (v: number | undefined, digits = 2) => (ok(v) ? `${v!.toFixed(digits)}×` : '–');
+/** How a round's measured time was taken: in turns, slice by slice (bench/slices.ts), or in one piece. */
+const sliced = (s: BenchResults['settings']) =>
+  s.slices && s.slices > 1
+    ? `, in ${s.slices} slices of ${Math.round(s.durationS / s.slices)} s: the servers take turns slice by slice, ` +
+      "so that all of them are measured over the same stretch of the round; each phase's latency percentiles " +
+      "are its slices', weighted by their requests"
+    : ', in one piece, one server after another';
 const int = (v: number | undefined) => (ok(v) ? Math.round(v!).toLocaleString('en-US') : '–');
 const status = (v: boolean | undefined) => (v === undefined ? 'n/a' : v ? 'met' : '**not met**');
 const MB = 1.048576; // MiB -> MB
@@ -837,9 +848,9 @@ export function renderDoc(r: BenchResults, d: DocInputs = {}): string {
   );
   out.push(
     `- **Interleaved**: a pre-warm of ${s.prewarmS} s at c=${s.concurrency} per server, then ${s.rounds} ` +
-      `round(s); in each round every phase runs against every server in turn (${s.warmupS} s unmeasured, then ` +
-      `${s.durationS} s measured): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), stream at ` +
-      `c=${s.concurrency} (CPU per chunk). Each round starts one server later than the round before, so ` +
+      `round(s); in each round every phase runs against every server (${s.warmupS} s unmeasured each, then ` +
+      `${s.durationS} s measured${sliced(s)}): chat at c=1, chat at c=${s.concurrency}, stream at c=1 (TTFB), ` +
+      `stream at c=${s.concurrency} (CPU per chunk). Each round starts one server later than the round before, so ` +
       'no server always runs first or after the same neighbour. Absolute figures are medians over rounds. ' +
       'Every comparison with the floor (req/s, CPU per request and per chunk, added p50 and TTFB) is paired: ' +
       "each round's figure against the floor's in the same round, then the median of those. The machine's " +

@@ -7,8 +7,10 @@
  *
  *   npm run bench [-- --quick] [-- --only=direct,floor,sy-zero] [-- --profile[=sy-zero,sy-production,floor]]
  *                 [-- --soak[=seconds] [--soak-scenario=sy-production]]
- *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_ROUNDS (3; medians are
- *        reported), BENCH_PREWARM (3), BENCH_WARMUP (1 s of unmeasured load before each phase),
+ *   env: BENCH_DURATION (s per measured phase and round, default 4), BENCH_SLICES (the servers take
+ *        turns in that many slices of the duration, default one a second: bench/slices.ts),
+ *        BENCH_ROUNDS (3; medians are reported), BENCH_PREWARM (3),
+ *        BENCH_WARMUP (1 s of unmeasured load before each phase),
  *        BENCH_CONCURRENCY (64), BENCH_CHUNKS (20), BENCH_CHUNK_DELAY_MS (2), BENCH_NO_PORTKEY=1,
  *        BENCH_SOAK_CONCURRENCY (16), BENCH_IDLE (60 s without traffic before idle RSS is read),
  *        BENCH_IDLE_STARTS (3 starts of the .ts production config via the CLI and of zero-config),
@@ -65,6 +67,7 @@ import {
 } from './report.js';
 import { BENCH_MODEL } from './scenarios.js';
 import { type ServerId, type ServerSpec, startBenchUpstream } from './servers.js';
+import { joinSlices, sliceOrder } from './slices.js';
 import { ensureWrk, runWrk, type WrkResult } from './wrk.js';
 
 const argv = process.argv.slice(2);
@@ -81,6 +84,9 @@ const idleS = envNum('BENCH_IDLE', quick ? 0 : 60);
 /** Starts of each idle-only server (their idle RSS is reported as the median). */
 const IDLE_STARTS = Math.max(1, Math.round(envNum('BENCH_IDLE_STARTS', quick ? 1 : 3)));
 const rounds = Math.max(1, Math.round(Number(argValue(argv, 'rounds') ?? envNum('BENCH_ROUNDS', quick ? 1 : 3))));
+/** Slices of a round's measured time per server (bench/slices.ts): one a second unless BENCH_SLICES says. */
+const slices = Math.min(durationS, Math.max(1, Math.round(envNum('BENCH_SLICES', durationS))));
+const sliceS = Math.max(1, Math.round(durationS / slices));
 const concurrency = envNum('BENCH_CONCURRENCY', 64);
 const streamChunks = envNum('BENCH_CHUNKS', 20);
 const chunkDelayMs = envNum('BENCH_CHUNK_DELAY_MS', 2);
@@ -158,6 +164,7 @@ async function wrkPhase(t: Target, stream: boolean, c: number, seconds: number):
     seconds: r.seconds,
     rps: r.rps,
     latency: r.latency,
+    cpuMs: cpu,
     cpuMsPerReq: r.requests ? cpu / r.requests : NaN,
     ...(stream ? { cpuUsPerChunk: r.requests ? (cpu * 1000) / (r.requests * eventsPerStream) : NaN } : {}),
     rssMaxMiB: rssMax,
@@ -447,26 +454,27 @@ async function main(): Promise<void> {
   const phases: Array<{
     key: PhaseKey;
     what: string;
-    run: (t: Target) => Promise<PhaseResult>;
+    /** One measured slice of `seconds`. */
+    run: (t: Target, seconds: number) => Promise<PhaseResult>;
     warm: (t: Target) => Promise<unknown>;
   }> = [
     {
       key: 'c1',
       what: 'chat c=1',
-      run: (t) => wrkPhase(t, false, 1, durationS),
+      run: (t, sec) => wrkPhase(t, false, 1, sec),
       warm: (t) => wrkPhase(t, false, 1, warmupS),
     },
     {
       key: 'cN',
       what: `chat c=${concurrency}`,
-      run: (t) => wrkPhase(t, false, concurrency, durationS),
+      run: (t, sec) => wrkPhase(t, false, concurrency, sec),
       warm: (t) => wrkPhase(t, false, concurrency, warmupS),
     },
-    { key: 'stream1', what: 'stream c=1 (TTFB)', run: (t) => ttfbPhase(t, durationS), warm: async () => undefined },
+    { key: 'stream1', what: 'stream c=1 (TTFB)', run: (t, sec) => ttfbPhase(t, sec), warm: async () => undefined },
     {
       key: 'streamN',
       what: `stream c=${concurrency}`,
-      run: (t) => wrkPhase(t, true, concurrency, durationS),
+      run: (t, sec) => wrkPhase(t, true, concurrency, sec),
       warm: (t) => wrkPhase(t, true, concurrency, warmupS),
     },
   ];
@@ -474,12 +482,16 @@ async function main(): Promise<void> {
   const collected = new Map<string, PhaseResult[]>();
   for (let round = 1; round <= rounds; round++) {
     for (const phase of phases) {
-      log(`round ${round}/${rounds}: ${phase.what}, ${durationS} s each`);
+      log(`round ${round}/${rounds}: ${phase.what}, ${durationS} s each in ${slices} slice(s) of ${sliceS} s`);
       // Each round starts one server later, so that no server always runs first or always follows the same one.
       const order = loaded.map((_, i) => loaded[(i + round - 1) % loaded.length]!);
+      if (warmupS > 0) for (const t of order) await phase.warm(t);
+      // The servers take turns slice by slice, so that all of them are measured over the same stretch
+      // of the round (bench/slices.ts).
+      const parts = new Map<Target, PhaseResult[]>(order.map((t) => [t, []]));
+      for (const t of sliceOrder(order, slices)) parts.get(t)!.push(await phase.run(t, sliceS));
       for (const t of order) {
-        if (warmupS > 0) await phase.warm(t);
-        const r = await phase.run(t);
+        const r = joinSlices(parts.get(t)!);
         const key = `${t.id}:${phase.key}`;
         collected.set(key, [...(collected.get(key) ?? []), r]);
         log(`  ${t.label.padEnd(36)} ${short(r)}`);
@@ -509,6 +521,7 @@ async function main(): Promise<void> {
       chunkDelayMs,
       eventsPerStream,
       rounds,
+      slices,
       loadGenerator: 'wrk',
     },
     loadAverage: { start: loadAvgStart, end: loadAvgEnd },
