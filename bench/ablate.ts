@@ -10,7 +10,8 @@
  * - instructions (default): instructions per request on the main thread under callgrind
  *   (bench/callgrind.ts), one server per variant, two at a time; the figure is the median of the
  *   windows after the first (the first still pays for the JIT's last compilations).
- * - load: wrk at c=64 (--concurrency) against every variant in turn, `rounds` times with the order rotated each round;
+ * - load: wrk at c=64 (--concurrency) against every variant, `rounds` times with the order rotated each round;
+ *   within a round the variants take turns in one-second slices of --duration (bench/slices.ts);
  *   req/s and CPU per request from /proc, and the median of each round's ratio to the variant's own base
  *   (`base` for the zero-config variants, `prod` for the production ones: the same pairing as
  *   bench/report.ts). Logs go to a file, as in `npm run bench`.
@@ -38,7 +39,6 @@ import {
   HOST,
   installCleanup,
   median,
-  sleep,
   spawnNode,
   stopAll,
   waitForPort,
@@ -46,6 +46,7 @@ import {
 import { replaceDocSection } from './report.js';
 import { productionConfig } from './scenarios.js';
 import { type ServerSpec, startBenchUpstream } from './servers.js';
+import { sliceOrder } from './slices.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
 export interface Variant {
@@ -249,7 +250,8 @@ export function renderAblation(r: AblationResult): string {
       'callgrind, main thread, the median ' +
       `of windows 2-${s.windows} of 200 requests after 3,000. ` +
       `Load: wrk at c=${s.concurrency ?? 64}, ${s.rounds} rounds of ` +
-      `${s.durationS} s in an order that rotates; each ratio is the median of the rounds' own ratios. ` +
+      `${s.durationS} s in one-second slices, the servers taking turns in an order that rotates; each ratio ` +
+      "is the median of the rounds' own ratios. " +
       'bench/profile-notes.md (sixteenth and seventeenth rounds) has the earlier runs and what they mean ' +
       'for the targets.',
     '',
@@ -339,21 +341,28 @@ async function measureLoad(
   for (const s of servers) await wrk(s, 3); // pre-warm: the JIT, the pools, the log file
   const out: Record<string, LoadRound[]> = {};
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < servers.length; i++) {
-      const s = servers[(i + r) % servers.length]!;
-      await wrk(s, 1);
+    const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
+    for (const s of order) await wrk(s, 1);
+    // One-second slices, the servers in turns (bench/slices.ts): each is measured over the same stretch.
+    const sum = new Map(order.map((s) => [s, { requests: 0, seconds: 0, cpu: 0, errors: 0 }]));
+    for (const s of sliceOrder(order, durationS)) {
       let cpu0 = NaN;
       let cpu1 = NaN;
-      const w = await wrk(s, durationS, {
-        onStart: () => (cpu0 = cpuMs(s.pid)),
-        onEnd: () => (cpu1 = cpuMs(s.pid)),
-      });
-      (out[s.name] ??= []).push({ rps: w.rps, cpuMsPerReq: (cpu1 - cpu0) / w.requests, errors: w.errors });
+      const w = await wrk(s, 1, { onStart: () => (cpu0 = cpuMs(s.pid)), onEnd: () => (cpu1 = cpuMs(s.pid)) });
+      const t = sum.get(s)!;
+      t.requests += w.requests;
+      t.seconds += w.seconds;
+      t.cpu += cpu1 - cpu0;
+      t.errors += w.errors;
+    }
+    for (const s of order) {
+      const t = sum.get(s)!;
+      const round = { rps: t.requests / t.seconds, cpuMsPerReq: t.cpu / t.requests, errors: t.errors };
+      (out[s.name] ??= []).push(round);
       log(
-        `round ${r + 1}/${rounds} ${s.name.padEnd(18)} ${Math.round(w.rps)} req/s, ` +
-          `${((cpu1 - cpu0) / w.requests).toFixed(4)} ms CPU per request, ${w.errors} errors`,
+        `round ${r + 1}/${rounds} ${s.name.padEnd(18)} ${Math.round(round.rps)} req/s, ` +
+          `${round.cpuMsPerReq.toFixed(4)} ms CPU per request, ${t.errors} errors`,
       );
-      await sleep(200);
     }
   }
   return out;

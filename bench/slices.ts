@@ -5,7 +5,9 @@
  * measured in one piece and the floor measured 30 s later can land on either side of such a move, while
  * slices spread every server over the same stretch of the round. In one check on 2026-12-07 (floor and
  * zero-config, six rounds of 4 s each way), the per-round req/s ratios read 0.56-0.68x in one piece and
- * 0.64-0.71x in slices, the CPU ratios 1.57-2.00x and 1.57-1.71x (bench/profile-notes.md, 22nd round).
+ * 0.64-0.71x in slices, the CPU ratios 1.57-2.00x and 1.57-1.71x. The full run right after, eight servers
+ * in slices, spread about as wide as the run before it in one piece: slices make pairs no less comparable,
+ * but they do not remove the machine's moves (bench/profile-notes.md, twenty-second round).
  */
 import type { PhaseResult, Stats } from './report.js';
 
